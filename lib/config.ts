@@ -1,0 +1,345 @@
+/**
+ * Configuration from the environment: every `DEVSHELL_VM_*` variable, parsed one way.
+ *
+ * @module
+ */
+
+import { normalizeAbsolutePath } from "./guest_path.ts";
+import { validateInstanceName } from "./instance_name.ts";
+
+/**
+ * Which backend runs commands: `lima` always uses Lima, `host` runs on the host, `auto` uses
+ * Lima when `limactl` is found and otherwise the host, with one notice.
+ *
+ * @example Usage
+ * ```ts
+ * import type { Backend } from "@devshell/gamma";
+ *
+ * const backend: Backend = "lima";
+ * ```
+ */
+export type Backend = "auto" | "lima" | "host";
+
+/**
+ * How the project reaches the guest: `sync` copies a project that no mount covers into the
+ * mounted workspace around each command; `guest` treats the guest tree as the source of truth.
+ *
+ * @example Usage
+ * ```ts
+ * import type { WorkspaceMode } from "@devshell/gamma";
+ *
+ * const mode: WorkspaceMode = "sync";
+ * ```
+ */
+export type WorkspaceMode = "sync" | "guest";
+
+/**
+ * The resolved, frozen configuration. Each field names the variable it comes from.
+ *
+ * @example Usage
+ * ```ts
+ * import { resolveConfig } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const config = resolveConfig({ HOME: "/home/me" });
+ * assert.equal(config.instance, "devshell-rust");
+ * assert.equal(config.guestWorkspace, "/workspace");
+ * ```
+ */
+export interface GammaConfig {
+  /** `DEVSHELL_VM`: master switch; off runs everything on the host. Default on. */
+  readonly enabled: boolean;
+  /** `DEVSHELL_VM_BACKEND`: `auto` (default), `lima` or `host`. */
+  readonly backend: Backend;
+  /** `DEVSHELL_VM_LIMA_INSTANCE`: the Lima instance. Default `devshell-rust`. */
+  readonly instance: string;
+  /** `DEVSHELL_VM_LIMACTL`: absolute path of `limactl`; `undefined` searches `PATH`. */
+  readonly limactl: string | undefined;
+  /** `DEVSHELL_VM_WORKSPACE_PARENT`: host directory mounted as the guest workspace. */
+  readonly workspaceParent: string | undefined;
+  /** `DEVSHELL_VM_WORKSPACE_USE_CARGO_ROOT`: use the Cargo workspace root as the parent. Default on. */
+  readonly workspaceUseCargoRoot: boolean;
+  /** `DEVSHELL_EXPORT_BASE`: parent of the cache layout (`…/vm-workspace/<instance>`). */
+  readonly exportBase: string | undefined;
+  /** `DEVSHELL_VM_GUEST_WORKSPACE`: guest path of the workspace parent. Default `/workspace`. */
+  readonly guestWorkspace: string;
+  /** `DEVSHELL_VM_WORKSPACE_MODE`: `sync` (default) or `guest`. */
+  readonly workspaceMode: WorkspaceMode;
+  /** `DEVSHELL_VM_STOP_ON_EXIT`: stop the VM when a session that started it ends. Default off. */
+  readonly stopOnExit: boolean;
+  /** `DEVSHELL_VM_AUTO_BUILD_ESSENTIAL`: install a C toolchain in the guest when missing. Default on. */
+  readonly autoBuildEssential: boolean;
+  /** `DEVSHELL_VM_AUTO_TODO_PATH`: put the project's release dir on the guest `PATH`. Default on. */
+  readonly autoTodoPath: boolean;
+  /** `DEVSHELL_VM_GUEST_TODO_HINT`: hint when the project binary is missing in the guest. Default on. */
+  readonly guestTodoHint: boolean;
+  /** `DEVSHELL_VM_AUTO_BUILD_TODO_GUEST`: build the project binary in the guest. Default off. */
+  readonly autoBuildTodoGuest: boolean;
+  /** `DEVSHELL_VM_GUEST_HOST_DIR`: name of the `~/<name>` link to the project; `undefined` = off. */
+  readonly guestHostDir: string | undefined;
+  /** `DEVSHELL_VM_LIMA_HINTS`: print diagnostic hints after failures. Default on. */
+  readonly limaHints: boolean;
+  /** `DEVSHELL_VM_EAGER`: start the VM before it is first needed. Default off. */
+  readonly eager: boolean;
+  /** `DEVSHELL_VM_INTERNAL_REPL`: accepted for compatibility; gamma has no REPL. Default off. */
+  readonly internalRepl: boolean;
+  /** `LIMA_HOME`, else `$HOME/.lima`; `undefined` when neither is set. */
+  readonly limaHome: string | undefined;
+}
+
+/**
+ * One bad variable found by {@linkcode resolveConfig}.
+ *
+ * @example Usage
+ * ```ts
+ * import { ConfigError, resolveConfig } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * try {
+ *   resolveConfig({ DEVSHELL_VM: "sure" });
+ * } catch (e) {
+ *   assert.ok(e instanceof ConfigError);
+ *   assert.equal(e.issues[0]?.variable, "DEVSHELL_VM");
+ * }
+ * ```
+ */
+export interface ConfigIssue {
+  /** The variable's name. */
+  readonly variable: string;
+  /** Its value as found in the environment. */
+  readonly value: string;
+  /** The whole sentence: variable, value, what is accepted. */
+  readonly message: string;
+}
+
+/**
+ * Thrown by {@linkcode resolveConfig} when one or more variables have values gamma does not
+ * accept. The message has one line per bad variable; `issues` has them as data.
+ *
+ * @example Usage
+ * ```ts
+ * import { ConfigError, resolveConfig } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => resolveConfig({ DEVSHELL_VM_STOP_ON_EXIT: "maybe" }), ConfigError);
+ * ```
+ */
+export class ConfigError extends RangeError {
+  /** Every bad variable, in the order they were checked. */
+  readonly issues: readonly ConfigIssue[];
+
+  /**
+   * Make the error from the bad variables.
+   *
+   * @param issues The bad variables; at least one.
+   */
+  constructor(issues: readonly ConfigIssue[]) {
+    super(issues.map((i) => i.message).join("\n"));
+    this.name = "ConfigError";
+    this.issues = issues;
+  }
+}
+
+/**
+ * The environment as gamma reads it: a plain record of variables.
+ *
+ * @example Usage
+ * ```ts
+ * import type { Env } from "@devshell/gamma";
+ *
+ * const env: Env = { HOME: "/home/me", DEVSHELL_VM: "off" };
+ * ```
+ */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const TRUE_WORDS = ["1", "true", "yes", "on"];
+const FALSE_WORDS = ["0", "false", "no", "off"];
+const HOST_DIR_NAME = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Default Lima instance name.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_INSTANCE } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_INSTANCE, "devshell-rust");
+ * ```
+ */
+export const DEFAULT_INSTANCE = "devshell-rust";
+/**
+ * Default guest path of the workspace parent.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_GUEST_WORKSPACE } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_GUEST_WORKSPACE, "/workspace");
+ * ```
+ */
+export const DEFAULT_GUEST_WORKSPACE = "/workspace";
+
+class Reader {
+  readonly issues: ConfigIssue[] = [];
+  constructor(readonly env: Env) {}
+
+  /** The trimmed value, `undefined` when unset or blank. */
+  raw(variable: string): string | undefined {
+    const value = this.env[variable]?.trim();
+    return value ? value : undefined;
+  }
+
+  fail(variable: string, expected: string): undefined {
+    const value = this.env[variable] ?? "";
+    this.issues.push({
+      variable,
+      value,
+      message: `Invalid ${variable} ${JSON.stringify(value)}: ${expected}`,
+    });
+    return undefined;
+  }
+
+  bool(variable: string, fallback: boolean): boolean {
+    const value = this.raw(variable)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (TRUE_WORDS.includes(value)) return true;
+    if (FALSE_WORDS.includes(value)) return false;
+    this.fail(
+      variable,
+      `expected one of ${TRUE_WORDS.join(", ")} (on) or ${FALSE_WORDS.join(", ")} (off)`,
+    );
+    return fallback;
+  }
+
+  choice<T extends string>(variable: string, words: readonly T[], fallback: T): T {
+    const value = this.raw(variable)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if ((words as readonly string[]).includes(value)) return value as T;
+    this.fail(variable, `expected one of ${words.join(", ")}`);
+    return fallback;
+  }
+
+  absolutePath(variable: string): string | undefined {
+    const value = this.raw(variable);
+    if (value === undefined) return undefined;
+    if (!value.startsWith("/") || value.includes("\0")) {
+      return this.fail(variable, "an absolute path is required (it must start with /)");
+    }
+    return normalizeAbsolutePath(value);
+  }
+}
+
+/**
+ * Read every `DEVSHELL_VM_*` variable (and `LIMA_HOME`) into one typed, frozen configuration.
+ *
+ * One rule for every switch: `1`, `true`, `yes`, `on` mean on; `0`, `false`, `no`, `off` mean
+ * off; case and surrounding spaces do not matter; unset or blank means the default. This
+ * replaces the original devshell's five different rules (where, for example, `on` worked for
+ * `DEVSHELL_VM` but not for `DEVSHELL_VM_STOP_ON_EXIT`, and unknown words silently meant off).
+ * Paths must be absolute. The guest workspace must be absolute and not `/`. The instance name
+ * must pass {@linkcode validateInstanceName}. `DEVSHELL_VM_GUEST_HOST_DIR` takes a name of
+ * letters, digits, `_` and `-`, or blank/`0`/`false`/`no`/`off` to turn the link off.
+ *
+ * @param env The environment, e.g. `Deno.env.toObject()`.
+ * @returns The frozen configuration.
+ * @throws {ConfigError} Naming every bad variable, its value and what is accepted.
+ *
+ * @example Usage
+ * ```ts
+ * import { resolveConfig } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const config = resolveConfig({ DEVSHELL_VM_STOP_ON_EXIT: " On ", LIMA_HOME: "/lima" });
+ * assert.equal(config.stopOnExit, true);
+ * assert.equal(config.limaHome, "/lima");
+ * ```
+ */
+export function resolveConfig(env: Env): GammaConfig {
+  const r = new Reader(env);
+  const enabled = r.bool("DEVSHELL_VM", true);
+  let backend: Backend = "auto";
+  const backendRaw = r.raw("DEVSHELL_VM_BACKEND")?.toLowerCase();
+  if (backendRaw === "beta") {
+    r.fail(
+      "DEVSHELL_VM_BACKEND",
+      "expected one of auto, lima, host (the beta sidecar backend is not part of gamma)",
+    );
+  } else {
+    backend = r.choice("DEVSHELL_VM_BACKEND", ["auto", "lima", "host"], "auto");
+  }
+
+  let instance = DEFAULT_INSTANCE;
+  const instanceRaw = r.raw("DEVSHELL_VM_LIMA_INSTANCE");
+  if (instanceRaw !== undefined) {
+    try {
+      instance = validateInstanceName(instanceRaw);
+    } catch (e) {
+      r.fail("DEVSHELL_VM_LIMA_INSTANCE", (e as Error).message.replace(/^Invalid [^:]*: /, ""));
+    }
+  }
+
+  let guestWorkspace = DEFAULT_GUEST_WORKSPACE;
+  const guestRaw = r.raw("DEVSHELL_VM_GUEST_WORKSPACE");
+  if (guestRaw !== undefined) {
+    const normal = guestRaw.startsWith("/") && !guestRaw.includes("\0")
+      ? normalizeAbsolutePath(guestRaw)
+      : undefined;
+    if (normal === undefined || normal === "/") {
+      r.fail(
+        "DEVSHELL_VM_GUEST_WORKSPACE",
+        'the guest workspace must be an absolute guest directory other than "/" (default /workspace)',
+      );
+    } else {
+      guestWorkspace = normal;
+    }
+  }
+
+  let guestHostDir: string | undefined = "host_dir";
+  const hostDirRaw = env["DEVSHELL_VM_GUEST_HOST_DIR"];
+  if (hostDirRaw !== undefined) {
+    const value = hostDirRaw.trim();
+    if (value === "" || FALSE_WORDS.includes(value.toLowerCase())) {
+      guestHostDir = undefined;
+    } else if (HOST_DIR_NAME.test(value)) {
+      guestHostDir = value;
+    } else {
+      r.fail(
+        "DEVSHELL_VM_GUEST_HOST_DIR",
+        'expected a link name of letters, digits, "_" and "-" (default host_dir), or 0, false, no, off or blank to turn the link off',
+      );
+    }
+  }
+
+  const limaHomeRaw = r.absolutePath("LIMA_HOME");
+  const home = env["HOME"]?.trim();
+  const limaHome = limaHomeRaw ??
+    (r.raw("LIMA_HOME") === undefined && home?.startsWith("/")
+      ? normalizeAbsolutePath(`${home}/.lima`)
+      : undefined);
+
+  const config: GammaConfig = {
+    enabled,
+    backend,
+    instance,
+    limactl: r.absolutePath("DEVSHELL_VM_LIMACTL"),
+    workspaceParent: r.absolutePath("DEVSHELL_VM_WORKSPACE_PARENT"),
+    workspaceUseCargoRoot: r.bool("DEVSHELL_VM_WORKSPACE_USE_CARGO_ROOT", true),
+    exportBase: r.absolutePath("DEVSHELL_EXPORT_BASE"),
+    guestWorkspace,
+    workspaceMode: r.choice("DEVSHELL_VM_WORKSPACE_MODE", ["sync", "guest"], "sync"),
+    stopOnExit: r.bool("DEVSHELL_VM_STOP_ON_EXIT", false),
+    autoBuildEssential: r.bool("DEVSHELL_VM_AUTO_BUILD_ESSENTIAL", true),
+    autoTodoPath: r.bool("DEVSHELL_VM_AUTO_TODO_PATH", true),
+    guestTodoHint: r.bool("DEVSHELL_VM_GUEST_TODO_HINT", true),
+    autoBuildTodoGuest: r.bool("DEVSHELL_VM_AUTO_BUILD_TODO_GUEST", false),
+    guestHostDir,
+    limaHints: r.bool("DEVSHELL_VM_LIMA_HINTS", true),
+    eager: r.bool("DEVSHELL_VM_EAGER", false),
+    internalRepl: r.bool("DEVSHELL_VM_INTERNAL_REPL", false),
+    limaHome,
+  };
+  if (r.issues.length > 0) throw new ConfigError(r.issues);
+  return Object.freeze(config);
+}
