@@ -1,0 +1,61 @@
+/**
+ * @devshell/gamma: your project inside a Lima VM as if it were local.
+ *
+ * The library behind the `gamma` command. The pure core maps host paths to guest paths through
+ * an instance's mounts ({@linkcode toGuestPath}), quotes script text
+ * ({@linkcode bashSingleQuoted}), reads the `DEVSHELL_VM_*` configuration
+ * ({@linkcode resolveConfig}) and builds exact `limactl` command lines ({@linkcode limactlArgs}).
+ *
+ * Run as a program (`deno run -A jsr:@devshell/gamma shell`) this module runs the CLI.
+ *
+ * @example Usage
+ * ```ts
+ * import { bashSingleQuoted, toGuestPath } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const mounts = [{ location: "/home/me/src", mountPoint: "/workspace", writable: true }];
+ * assert.equal(toGuestPath("/home/me/src/app", mounts), "/workspace/app");
+ * assert.equal(bashSingleQuoted("a'b"), `'a'"'"'b'`);
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type Backend,
+  ConfigError,
+  type ConfigIssue,
+  DEFAULT_GUEST_WORKSPACE,
+  DEFAULT_INSTANCE,
+  type Env,
+  type GammaConfig,
+  resolveConfig,
+  type WorkspaceMode,
+} from "./lib/config.ts";
+export { type Mount, normalizeAbsolutePath, toGuestPath, toHostPath } from "./lib/guest_path.ts";
+export { sanitizeInstanceSegment, validateInstanceName } from "./lib/instance_name.ts";
+export {
+  type CopyArgsOptions,
+  limactlArgs,
+  type ShellArgsOptions,
+  type StartArgsOptions,
+  type StopArgsOptions,
+} from "./lib/limactl_args.ts";
+export {
+  type InteractiveShellInputs,
+  type InteractiveShellPlan,
+  interactiveShellPlan,
+} from "./lib/shell_plan.ts";
+export { bashSingleQuoted } from "./lib/shell_quote.ts";
+export { VERSION } from "./lib/version.ts";
+export {
+  defaultWorkspaceParent,
+  type WorkspaceParent,
+  type WorkspaceParentInputs,
+  type WorkspaceParentSource,
+} from "./lib/workspace_parent.ts";
+
+if (import.meta.main) {
+  const { runMain } = await import("./cli.ts");
+  await runMain();
+}
