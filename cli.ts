@@ -109,20 +109,25 @@ export async function main(args: string[]): Promise<number> {
 }
 
 async function runCommand(spec: CommandSpec, args: string[]): Promise<number> {
+  const notice = (line: string): void => console.error(line);
   try {
     const parsed = parseCommand(spec, args);
     if (parsed.values["help"] === true) {
       console.log(commandHelp(spec));
       return 0;
     }
-    return await spec.run(parsed, {
-      env: Deno.env.toObject(),
-      notice: (line) => console.error(line),
-    });
+    return await spec.run(parsed, { notice });
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(`${e.message}\n\n${commandHelp(e.command ?? spec)}`);
       return 2;
+    }
+    if (
+      e instanceof Error && !(e instanceof ReferenceError) &&
+      !(e instanceof SyntaxError && e.stack?.includes("parse"))
+    ) {
+      notice(`gamma: ${e.message}`);
+      return spec.failureCode ?? 1;
     }
     throw e;
   }

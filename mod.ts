@@ -5,6 +5,8 @@
  * an instance's mounts ({@linkcode toGuestPath}), quotes script text
  * ({@linkcode bashSingleQuoted}), reads the `DEVSHELL_VM_*` configuration
  * ({@linkcode resolveConfig}) and builds exact `limactl` command lines ({@linkcode limactlArgs}).
+ * {@linkcode GammaSession} runs commands in the guest: it starts the VM on demand, maps the
+ * working directory, and passes stdio, exit codes and signals through.
  *
  * Run as a program (`deno run -A jsr:@devshell/gamma shell`) this module runs the CLI.
  *
@@ -21,6 +23,7 @@
  * @module
  */
 
+export { findCargoWorkspaceRoot } from "./lib/cargo_root.ts";
 export {
   type Backend,
   ConfigError,
@@ -32,8 +35,16 @@ export {
   resolveConfig,
   type WorkspaceMode,
 } from "./lib/config.ts";
+export {
+  GammaError,
+  LimactlError,
+  LimactlNotFoundError,
+  StartError,
+  UnmappedPathError,
+} from "./lib/errors.ts";
 export { type Mount, normalizeAbsolutePath, toGuestPath, toHostPath } from "./lib/guest_path.ts";
 export { sanitizeInstanceSegment, validateInstanceName } from "./lib/instance_name.ts";
+export { type InstanceInfo, parseLimaList } from "./lib/lima_list.ts";
 export {
   type CopyArgsOptions,
   limactlArgs,
@@ -42,11 +53,19 @@ export {
   type StopArgsOptions,
 } from "./lib/limactl_args.ts";
 export {
+  type ExecOptions,
+  type ExecResult,
+  GammaSession,
+  type GammaSessionOptions,
+  type GammaStatus,
+} from "./lib/session.ts";
+export {
   type InteractiveShellInputs,
   type InteractiveShellPlan,
   interactiveShellPlan,
 } from "./lib/shell_plan.ts";
 export { bashSingleQuoted } from "./lib/shell_quote.ts";
+export { diagnoseStart, type StartDiagnosis, type StartEvidence } from "./lib/start_diagnosis.ts";
 export { VERSION } from "./lib/version.ts";
 export {
   defaultWorkspaceParent,

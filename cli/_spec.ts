@@ -50,14 +50,14 @@ export interface CommandSpec {
   exitCodes: string[];
   /** Options end at the first positional argument, which starts a command (`exec`). */
   commandTail?: boolean;
+  /** Exit code when gamma itself fails (default 1; 125 where a guest command would run). */
+  failureCode?: number;
   /** Runs the command; resolves to the exit code. */
   run(parsed: Parsed, context: CliContext): Promise<number>;
 }
 
 /** What a subcommand receives besides its arguments. */
 export interface CliContext {
-  /** The environment, as a record. */
-  env: Record<string, string>;
   /** Print one line of gamma's own to stderr (notices, errors). */
   notice(line: string): void;
 }

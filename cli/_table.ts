@@ -4,7 +4,19 @@
  * @module
  */
 
+import { execCommand } from "./exec.ts";
+import { pathCommand } from "./path.ts";
+import { shellCommand } from "./shell.ts";
 import type { CommandSpec } from "./_spec.ts";
+import { startCommand, stopCommand } from "./start.ts";
+import { statusCommand } from "./status.ts";
 
 /** Every subcommand, in the order help lists them. */
-export const COMMANDS: CommandSpec[] = [];
+export const COMMANDS: CommandSpec[] = [
+  execCommand,
+  shellCommand,
+  startCommand,
+  stopCommand,
+  statusCommand,
+  pathCommand,
+];

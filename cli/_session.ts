@@ -1,0 +1,57 @@
+/**
+ * Making a {@linkcode GammaSession} from the global options every subcommand accepts.
+ *
+ * @module
+ */
+
+import { GammaSession } from "../lib/session.ts";
+import type { CliContext, Parsed } from "./_spec.ts";
+
+/**
+ * Build the session for a subcommand from `-i`, `--limactl` and `--debug`.
+ *
+ * @param parsed The parsed arguments.
+ * @param context Where notices go.
+ * @returns The session (no VM work done yet).
+ */
+export function sessionFor(parsed: Parsed, context: CliContext): GammaSession {
+  const instance = parsed.values["instance"];
+  const limactl = parsed.values["limactl"];
+  const session: GammaSession = new GammaSession({
+    instance: typeof instance === "string" ? instance : undefined,
+    limactl: typeof limactl === "string" ? limactl : undefined,
+    notice: context.notice,
+    onLimactl: parsed.values["debug"] === true
+      ? (argv) => context.notice(`gamma: debug: ${JSON.stringify([session.limactl, ...argv])}`)
+      : undefined,
+  });
+  return session;
+}
+
+/**
+ * Run a guest command's aftermath: the ssh hint for exit code 255 and stop-on-exit.
+ *
+ * @param session The session.
+ * @param code The command's exit code.
+ * @param context Where notices go.
+ * @returns The exit code to use.
+ */
+export async function finish(
+  session: GammaSession,
+  code: number,
+  context: CliContext,
+): Promise<number> {
+  if (code === 255 && session.backend === "lima") {
+    context.notice(
+      `gamma: cannot reach instance ${session.instance} over ssh (limactl exited 255; Lima's message, if any, is above; a guest command that exits 255 or is killed by a signal ends the same way)`,
+    );
+  }
+  try {
+    if (await session.close()) {
+      context.notice(`gamma: stopped instance ${session.instance} (DEVSHELL_VM_STOP_ON_EXIT)`);
+    }
+  } catch (e) {
+    context.notice(`gamma: could not stop instance ${session.instance}: ${(e as Error).message}`);
+  }
+  return code;
+}

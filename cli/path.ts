@@ -1,0 +1,66 @@
+// deno-lint-ignore-file no-console
+/**
+ * `gamma path`.
+ *
+ * @module
+ */
+
+import type { CommandSpec } from "./_spec.ts";
+import { UsageError } from "./_spec.ts";
+import { sessionFor } from "./_session.ts";
+
+/** `gamma path`. */
+export const pathCommand: CommandSpec = {
+  name: "path",
+  summary:
+    "print the guest path of a host path (or, with --reverse, the host path of a guest path)",
+  usage: ["path [-i NAME] [--reverse] [PATH]"],
+  description: [
+    "Maps through the instance's mounts, then the workspace parent -> guest workspace. PATH",
+    "defaults to the current directory; host paths are made absolute and symlinks resolved.",
+    "Does not start the VM.",
+  ],
+  options: [{ name: "reverse", short: "r", help: "map a guest path to its host path" }],
+  examples: [
+    "gamma path                 # where am I in the guest?",
+    "gamma path --reverse /workspace/app",
+  ],
+  exitCodes: ["0     printed", "1     no mount covers the path", "2     usage error"],
+  async run(parsed, context) {
+    if (parsed.positionals.length > 1) {
+      throw new UsageError(
+        `gamma path: expected at most one PATH, got ${parsed.positionals.length}`,
+        this,
+      );
+    }
+    const [path] = parsed.positionals;
+    const session = sessionFor(parsed, context);
+    if (parsed.values["reverse"] === true) {
+      if (path === undefined || !path.startsWith("/")) {
+        throw new UsageError("gamma path --reverse: give an absolute guest PATH", this);
+      }
+      const host = await session.hostPathOf(path);
+      if (host === undefined) {
+        context.notice(`gamma: ${path} is not under any mount of instance ${session.instance}`);
+        return 1;
+      }
+      console.log(host);
+      return 0;
+    }
+    if (session.backend === "host") {
+      context.notice(
+        "gamma: the host backend has no guest paths (DEVSHELL_VM=off, DEVSHELL_VM_BACKEND=host, or no limactl)",
+      );
+      return 1;
+    }
+    const guest = await session.guestPathOf(path);
+    if (guest === undefined) {
+      context.notice(
+        `gamma: ${path ?? session.cwd} is not under any mount of instance ${session.instance}`,
+      );
+      return 1;
+    }
+    console.log(guest);
+    return 0;
+  },
+};

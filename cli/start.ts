@@ -1,0 +1,71 @@
+/**
+ * `gamma start` and `gamma stop`.
+ *
+ * @module
+ */
+
+import type { CommandSpec, Parsed } from "./_spec.ts";
+import { UsageError } from "./_spec.ts";
+import { sessionFor } from "./_session.ts";
+
+function noPositionals(parsed: Parsed, spec: CommandSpec): void {
+  if (parsed.positionals.length > 0) {
+    throw new UsageError(
+      `gamma ${spec.name}: unexpected argument ${
+        JSON.stringify(parsed.positionals[0])
+      }; name the instance with -i NAME`,
+      spec,
+    );
+  }
+}
+
+/** `gamma start`. */
+export const startCommand: CommandSpec = {
+  name: "start",
+  summary: "start the Lima instance (creating it from Lima's default template if it is missing)",
+  usage: ["start [-i NAME]"],
+  description: [
+    "Runs limactl start --tty=false NAME unless the instance is already running. Lima's progress",
+    "goes to stderr. A start that ends degraded (the VM is up, file sharing may not work) warns.",
+  ],
+  options: [],
+  examples: ["gamma start", "gamma start -i other-vm"],
+  exitCodes: [
+    "0     running",
+    "1     the start failed (the reason and hints are printed)",
+    "2     usage error",
+  ],
+  async run(parsed, context) {
+    noPositionals(parsed, this);
+    const session = sessionFor(parsed, context);
+    await session.start();
+    return 0;
+  },
+};
+
+/** `gamma stop`. */
+export const stopCommand: CommandSpec = {
+  name: "stop",
+  summary: "stop the Lima instance",
+  usage: ["stop [-i NAME]"],
+  description: [
+    "Runs limactl stop NAME. Stopping an instance that is not running is not an error.",
+  ],
+  options: [],
+  examples: ["gamma stop"],
+  exitCodes: [
+    "0     stopped, or was not running",
+    "1     limactl stop failed",
+    "2     usage error",
+  ],
+  async run(parsed, context) {
+    noPositionals(parsed, this);
+    const session = sessionFor(parsed, context);
+    if (session.backend === "lima" && !session.isRunning()) {
+      context.notice(`gamma: instance ${session.instance} is not running`);
+      return 0;
+    }
+    await session.stop();
+    return 0;
+  },
+};

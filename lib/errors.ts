@@ -1,0 +1,176 @@
+/**
+ * The errors a {@linkcode GammaSession} throws for conditions callers are expected to handle.
+ *
+ * @module
+ */
+
+/**
+ * Base class of gamma's own failures (not the guest command's): something had to be fixed before
+ * a command could run. The message says what and how.
+ *
+ * @example Usage
+ * ```ts
+ * import { GammaError } from "@devshell/gamma";
+ *
+ * try {
+ *   // await session.exec(["make"]);
+ * } catch (e) {
+ *   if (e instanceof GammaError) console.error(e.message);
+ * }
+ * ```
+ */
+export class GammaError extends Error {
+  /**
+   * Make the error.
+   *
+   * @param message What went wrong and the fix.
+   * @param options The underlying cause, if any.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "GammaError";
+  }
+}
+
+/**
+ * No usable `limactl`: not on `PATH`, or `DEVSHELL_VM_LIMACTL` names a missing or
+ * non-executable file.
+ *
+ * @example Usage
+ * ```ts
+ * import { LimactlNotFoundError } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(new LimactlNotFoundError().message, /^limactl not found in PATH/);
+ * ```
+ */
+export class LimactlNotFoundError extends GammaError {
+  /**
+   * Make the error.
+   *
+   * @param message The default names PATH, Lima's site and `DEVSHELL_VM_LIMACTL`.
+   */
+  constructor(
+    message =
+      "limactl not found in PATH; install Lima (https://lima-vm.io/) or set DEVSHELL_VM_LIMACTL",
+  ) {
+    super(message);
+    this.name = "LimactlNotFoundError";
+  }
+}
+
+/**
+ * `limactl start` failed. `hints` and `logTail` explain why (see `diagnoseStart`).
+ *
+ * @example Usage
+ * ```ts
+ * import { StartError } from "@devshell/gamma";
+ *
+ * const e = new StartError("dev", 1, ["see /lima/dev/ha.stderr.log"], []);
+ * console.log(e.message);
+ * ```
+ */
+export class StartError extends GammaError {
+  /** The instance. */
+  readonly instance: string;
+  /** `limactl start`'s exit code. */
+  readonly exitCode: number;
+  /** One-line hints. */
+  readonly hints: readonly string[];
+  /** The last lines of `ha.stderr.log` from this start. */
+  readonly logTail: readonly string[];
+
+  /**
+   * Make the error; the message lists the hints and the log tail.
+   *
+   * @param instance The instance.
+   * @param exitCode `limactl start`'s exit code.
+   * @param hints One-line hints.
+   * @param logTail The last lines of `ha.stderr.log`.
+   */
+  constructor(
+    instance: string,
+    exitCode: number,
+    hints: readonly string[],
+    logTail: readonly string[],
+  ) {
+    const lines = [`limactl start ${instance} failed (exit code ${exitCode})`];
+    for (const hint of hints) lines.push(`hint: ${hint}`);
+    if (logTail.length) lines.push("last lines of ha.stderr.log:", ...logTail.map((l) => `  ${l}`));
+    super(lines.join("\n"));
+    this.name = "StartError";
+    this.instance = instance;
+    this.exitCode = exitCode;
+    this.hints = hints;
+    this.logTail = logTail;
+  }
+}
+
+/**
+ * A host path that no mount of the instance shows in the guest.
+ *
+ * @example Usage
+ * ```ts
+ * import { UnmappedPathError } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new UnmappedPathError("/tmp/x", "dev", "no mount covers it");
+ * assert.equal(e.path, "/tmp/x");
+ * ```
+ */
+export class UnmappedPathError extends GammaError {
+  /** The host path. */
+  readonly path: string;
+  /** The instance. */
+  readonly instance: string;
+
+  /**
+   * Make the error.
+   *
+   * @param path The host path.
+   * @param instance The instance.
+   * @param message The whole explanation, with the mounts and the fixes.
+   */
+  constructor(path: string, instance: string, message: string) {
+    super(message);
+    this.name = "UnmappedPathError";
+    this.path = path;
+    this.instance = instance;
+  }
+}
+
+/**
+ * A `limactl` command (other than the guest command itself) failed.
+ *
+ * @example Usage
+ * ```ts
+ * import { LimactlError } from "@devshell/gamma";
+ *
+ * const e = new LimactlError(["stop", "dev"], 1, "expected status `Running`");
+ * console.log(e.exitCode, e.args);
+ * ```
+ */
+export class LimactlError extends GammaError {
+  /** The arguments given to `limactl`. */
+  readonly args: readonly string[];
+  /** Its exit code. */
+  readonly exitCode: number;
+  /** The end of what it printed on stderr. */
+  readonly stderr: string;
+
+  /**
+   * Make the error.
+   *
+   * @param args The arguments given to `limactl`.
+   * @param exitCode Its exit code.
+   * @param stderr The end of its stderr.
+   */
+  constructor(args: readonly string[], exitCode: number, stderr: string) {
+    const detail = stderr.trim() ? `: ${stderr.trim()}` : "";
+    super(`limactl ${args.join(" ")} failed with exit code ${exitCode}${detail}`);
+    this.name = "LimactlError";
+    this.args = args;
+    this.exitCode = exitCode;
+    this.stderr = stderr;
+  }
+}

@@ -1,0 +1,802 @@
+/**
+ * {@linkcode GammaSession}: the one module that touches processes. Every `limactl` call goes
+ * through dax.
+ *
+ * @module
+ */
+
+import { CommandBuilder, KillController } from "dax";
+import { createHash } from "node:crypto";
+import { posix } from "node:path";
+import process from "node:process";
+import { findCargoWorkspaceRoot } from "./cargo_root.ts";
+import { type Env, type GammaConfig, resolveConfig } from "./config.ts";
+import {
+  GammaError,
+  LimactlError,
+  LimactlNotFoundError,
+  StartError,
+  UnmappedPathError,
+} from "./errors.ts";
+import { type Mount, normalizeAbsolutePath, toGuestPath, toHostPath } from "./guest_path.ts";
+import { sanitizeInstanceSegment, validateInstanceName } from "./instance_name.ts";
+import { type InstanceInfo, parseLimaList } from "./lima_list.ts";
+import { limactlArgs } from "./limactl_args.ts";
+import { interactiveShellPlan } from "./shell_plan.ts";
+import { diagnoseStart } from "./start_diagnosis.ts";
+import { defaultWorkspaceParent, type WorkspaceParent } from "./workspace_parent.ts";
+
+/**
+ * Options of {@linkcode GammaSession}. Everything defaults to the real process.
+ *
+ * @example Usage
+ * ```ts
+ * import { GammaSession, type GammaSessionOptions } from "@devshell/gamma";
+ *
+ * const options: GammaSessionOptions = { env: { DEVSHELL_VM: "off" }, cwd: "/tmp" };
+ * const session = new GammaSession(options);
+ * ```
+ */
+export interface GammaSessionOptions {
+  /** The environment to read configuration from; also the environment `limactl` runs with. */
+  env?: Env | undefined;
+  /** The host working directory; default `Deno.cwd()`. */
+  cwd?: string | undefined;
+  /** Instance name, overriding `DEVSHELL_VM_LIMA_INSTANCE`. */
+  instance?: string | undefined;
+  /** `limactl` path, overriding `DEVSHELL_VM_LIMACTL` (must exist and be executable). */
+  limactl?: string | undefined;
+  /** Called with every `limactl` argv before it runs (`gamma --debug`). */
+  onLimactl?: ((argv: readonly string[]) => void) | undefined;
+  /** Where gamma's own notices go, one line each; default stderr. */
+  notice?: ((line: string) => void) | undefined;
+}
+
+/**
+ * Options of {@linkcode GammaSession.exec}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ExecOptions } from "@devshell/gamma";
+ *
+ * const options: ExecOptions = { env: { RUST_LOG: "debug" }, stdin: "null", stdout: "piped" };
+ * ```
+ */
+export interface ExecOptions {
+  /** Environment for the command (passed to Lima as leading `K=V` argv elements). */
+  env?: Readonly<Record<string, string>> | undefined;
+  /** `inherit` (default), `null` (closed) or the bytes to feed. */
+  stdin?: "inherit" | "null" | Uint8Array | undefined;
+  /** `inherit` (default) or `piped` (returned in the result). */
+  stdout?: "inherit" | "piped" | undefined;
+  /** `inherit` (default) or `piped` (returned in the result). */
+  stderr?: "inherit" | "piped" | undefined;
+  /** Working directory: a guest path (Lima) or host path (host backend). Default: the mapped cwd. */
+  workdir?: string | undefined;
+}
+
+/**
+ * What {@linkcode GammaSession.exec} returns.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ExecResult } from "@devshell/gamma";
+ *
+ * function succeeded(result: ExecResult): boolean {
+ *   return result.code === 0;
+ * }
+ * ```
+ */
+export interface ExecResult {
+  /** The exit code: the command's own; 128+N when it was ended by signal N; 255 ssh failure. */
+  code: number;
+  /** The working directory it ran in. */
+  workdir: string;
+  /** Captured stdout when `stdout: "piped"`. */
+  stdout?: Uint8Array;
+  /** Captured stderr when `stderr: "piped"`. */
+  stderr?: Uint8Array;
+}
+
+/**
+ * What {@linkcode GammaSession.status} reports.
+ *
+ * @example Usage
+ * ```ts
+ * import type { GammaStatus } from "@devshell/gamma";
+ *
+ * function describe(s: GammaStatus): string {
+ *   return `${s.instance} is ${s.limaStatus}`;
+ * }
+ * ```
+ */
+export interface GammaStatus {
+  /** `lima` or `host`. */
+  backend: "lima" | "host";
+  /** The instance name. */
+  instance: string;
+  /** Lima's status (`Running`, `Stopped`, `Broken`, …), `Missing`, or `""` on the host backend. */
+  limaStatus: string;
+  /** The `limactl` in use. */
+  limactl: string | undefined;
+  /** `limactl --version`'s version number. */
+  limactlVersion: string | undefined;
+  /** The real `$LIMA_HOME`. */
+  limaHome: string | undefined;
+  /** The instance's mounts. */
+  mounts: Mount[];
+  /** The host workspace parent. */
+  workspaceParent: string;
+  /** Which rule chose it: `override`, `cargo` or `cache`. */
+  workspaceParentSource: string;
+  /** Its guest path (`DEVSHELL_VM_GUEST_WORKSPACE`). */
+  guestWorkspace: string;
+  /** `DEVSHELL_VM_WORKSPACE_MODE`. */
+  mode: string;
+  /** The canonical host working directory. */
+  cwd: string;
+  /** Its guest path, `undefined` when unmapped. */
+  guestCwd: string | undefined;
+}
+
+interface Captured {
+  code: number;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  stderrText: string;
+}
+
+const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+function isExecutableFile(path: string): boolean {
+  try {
+    const info = Deno.statSync(path);
+    return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+function stamp(path: string): string {
+  try {
+    const info = Deno.statSync(path);
+    return `${info.mtime?.getTime() ?? 0}:${info.size}:${info.ino ?? 0}`;
+  } catch {
+    return "none";
+  }
+}
+
+function shortHash(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 12);
+}
+
+/**
+ * A gamma session: one Lima instance (or the host), the configuration, and the host working
+ * directory. Construction reads the configuration and finds `limactl`, and does no VM work; the
+ * VM starts on demand, at most once per session.
+ *
+ * @example Usage
+ * ```ts
+ * import { GammaSession } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * // DEVSHELL_VM=off runs on the host, so this example needs no Lima.
+ * const session = new GammaSession({ env: { DEVSHELL_VM: "off", PATH: "/usr/bin:/bin" } });
+ * const result = await session.exec(["echo", "hello"], { stdout: "piped" });
+ * assert.equal(new TextDecoder().decode(result.stdout), "hello\n");
+ * ```
+ */
+export class GammaSession {
+  /** The resolved configuration. */
+  readonly config: GammaConfig;
+  /** Where commands run. */
+  readonly backend: "lima" | "host";
+  /** The `limactl` executable, when the backend is Lima (or when one was found). */
+  readonly limactl: string | undefined;
+  /** The instance name. */
+  readonly instance: string;
+
+  #env: Env;
+  #childEnv: Record<string, string> | undefined;
+  #cwd: string;
+  #notice: (line: string) => void;
+  #onLimactl: ((argv: readonly string[]) => void) | undefined;
+  #hostNotice: string | undefined;
+  #info: InstanceInfo | null | undefined;
+  #running = false;
+  #startedHere = false;
+  #workspace: WorkspaceParent | undefined;
+
+  /**
+   * Read the configuration and find `limactl`. No VM work.
+   *
+   * @param options Overrides for tests and embedding programs.
+   * @throws {ConfigError} For bad `DEVSHELL_VM_*` values.
+   * @throws {LimactlNotFoundError} When the Lima backend is required and there is no `limactl`.
+   * @throws {RangeError} For an invalid instance name.
+   */
+  constructor(options: GammaSessionOptions = {}) {
+    this.#env = options.env ?? Deno.env.toObject();
+    this.#childEnv = options.env === undefined ? undefined : Object.fromEntries(
+      Object.entries(options.env).filter((e): e is [string, string] => e[1] !== undefined),
+    );
+    this.config = resolveConfig(this.#env);
+    this.instance = validateInstanceName(options.instance ?? this.config.instance);
+    this.#cwd = normalizeAbsolutePath(options.cwd ?? Deno.cwd(), "Working directory");
+    this.#notice = options.notice ??
+      ((line) => Deno.stderr.writeSync(new TextEncoder().encode(`${line}\n`)));
+    this.#onLimactl = options.onLimactl;
+
+    const explicit = options.limactl ?? this.config.limactl;
+    const source = options.limactl !== undefined ? "--limactl" : "DEVSHELL_VM_LIMACTL";
+    if (explicit !== undefined) {
+      const path = normalizeAbsolutePath(
+        explicit.startsWith("/") ? explicit : posix.join(this.#cwd, explicit),
+        source,
+      );
+      if (!isExecutableFile(path)) {
+        throw new LimactlNotFoundError(
+          `${source} names ${
+            JSON.stringify(path)
+          }, which is not an executable file; install Lima (https://lima-vm.io/) or point ${source} at limactl`,
+        );
+      }
+      this.limactl = path;
+    } else {
+      this.limactl = (this.#env["PATH"] ?? "").split(":")
+        .filter((dir) => dir.startsWith("/"))
+        .map((dir) => posix.join(dir, "limactl"))
+        .find(isExecutableFile);
+    }
+
+    if (!this.config.enabled || this.config.backend === "host") {
+      this.backend = "host";
+    } else if (this.limactl !== undefined) {
+      this.backend = "lima";
+    } else if (this.config.backend === "lima") {
+      throw new LimactlNotFoundError();
+    } else {
+      this.backend = "host";
+      this.#hostNotice =
+        "gamma: limactl not found in PATH; VM unavailable, running on the host (install Lima from https://lima-vm.io/, set DEVSHELL_VM_LIMACTL, or set DEVSHELL_VM_BACKEND=host to run on the host without this notice)";
+    }
+  }
+
+  /** The instance directory, `$LIMA_HOME/NAME`. */
+  get instanceDir(): string | undefined {
+    return this.config.limaHome === undefined
+      ? undefined
+      : `${this.config.limaHome}/${this.instance}`;
+  }
+
+  /** The host working directory this session maps. */
+  get cwd(): string {
+    return this.#cwd;
+  }
+
+  #cacheDir(): string {
+    const xdg = this.#env["XDG_CACHE_HOME"]?.trim();
+    if (xdg?.startsWith("/")) return posix.join(xdg, "gamma");
+    const home = this.#env["HOME"]?.trim();
+    if (home?.startsWith("/")) return posix.join(home, ".cache", "gamma");
+    const tmp = this.#env["TMPDIR"]?.trim();
+    return posix.join(tmp?.startsWith("/") ? tmp : "/tmp", `gamma-${Deno.uid() ?? "user"}`);
+  }
+
+  #cacheFile(kind: string, ext: string): string {
+    const key = `${sanitizeInstanceSegment(this.instance)}-${
+      shortHash(this.config.limaHome ?? "")
+    }`;
+    return posix.join(this.#cacheDir(), kind, `${key}.${ext}`);
+  }
+
+  #command(argv: readonly string[]): CommandBuilder {
+    this.#onLimactl?.(argv);
+    let builder = new CommandBuilder().command([this.limactl!, ...argv]);
+    if (this.#childEnv !== undefined) builder = builder.clearEnv().env(this.#childEnv);
+    return builder;
+  }
+
+  async #capture(argv: readonly string[], stdin: Uint8Array | "null" = "null"): Promise<Captured> {
+    const r = await this.#command(argv).stdin(stdin).stdout("piped").stderr("piped").noThrow();
+    return { code: r.code, stdout: r.stdoutBytes, stderr: r.stderrBytes, stderrText: r.stderr };
+  }
+
+  /**
+   * Lima's own Running rule, without running `limactl`: `ha.pid` names a live process.
+   *
+   * @returns Whether the instance's host agent is alive.
+   */
+  isRunning(): boolean {
+    const dir = this.instanceDir;
+    if (dir === undefined) return false;
+    let pid: number;
+    try {
+      pid = Number.parseInt(Deno.readTextFileSync(`${dir}/ha.pid`).trim(), 10);
+    } catch {
+      return false;
+    }
+    if (!(pid > 0)) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (e) {
+      return (e as { code?: string }).code === "EPERM";
+    }
+  }
+
+  /**
+   * Make sure the VM is running: a cheap `ha.pid` check first, else `limactl start --tty=false
+   * NAME` with stdin closed and Lima's progress on stderr. Two gamma processes never start the
+   * same instance at once (a lock in the cache directory). A failed start is explained and
+   * retried by the next call; a `degraded` start (exit 1, VM up) warns and goes on.
+   *
+   * @throws {StartError} When the start fails.
+   */
+  async ensureRunning(): Promise<void> {
+    if (this.backend === "host" || this.#running) return;
+    if (this.isRunning()) {
+      this.#running = true;
+      return;
+    }
+    const lockPath = this.#cacheFile("locks", "lock");
+    await Deno.mkdir(posix.dirname(lockPath), { recursive: true });
+    const lock = await Deno.open(lockPath, { create: true, write: true });
+    try {
+      await lock.lock(true);
+      // Another gamma may have started it while this one waited for the lock.
+      if (this.isRunning()) {
+        this.#running = true;
+        return;
+      }
+      await this.#start();
+    } finally {
+      lock.close();
+    }
+  }
+
+  async #start(): Promise<void> {
+    const dir = this.instanceDir;
+    const existed = dir !== undefined && stamp(`${dir}/lima.yaml`) !== "none";
+    const before = dir === undefined
+      ? []
+      : [stamp(`${dir}/ha.stderr.log`), stamp(`${dir}/ha.stdout.log`)];
+    const argv = limactlArgs.start(this.instance);
+    // Lima's progress goes to our stderr; stdout stays the guest command's.
+    const result = await this.#command(argv).stdin("null").stdout(Deno.stderr)
+      .stderr("inheritPiped").noThrow();
+    this.#info = undefined;
+    if (result.code === 0) {
+      this.#running = this.#startedHere = true;
+      return;
+    }
+    const fresh = (name: string, i: number): string | undefined => {
+      if (dir === undefined) return undefined;
+      const now = stamp(`${dir}/${name}`);
+      if (now === "none" || now === before[i]) return undefined;
+      try {
+        return Deno.readTextFileSync(`${dir}/${name}`);
+      } catch {
+        return undefined;
+      }
+    };
+    const diagnosis = diagnoseStart({
+      instance: this.instance,
+      limaHome: this.config.limaHome ?? "~/.lima",
+      exitCode: result.code,
+      startStderr: result.stderr,
+      haStderrLog: fresh("ha.stderr.log", 0),
+      haStdoutLog: fresh("ha.stdout.log", 1),
+      existed,
+    });
+    if (diagnosis.degraded && this.isRunning()) {
+      this.#notice(`gamma: warning: ${diagnosis.hints[0]}`);
+      this.#running = this.#startedHere = true;
+      return;
+    }
+    throw new StartError(
+      this.instance,
+      result.code,
+      this.config.limaHints ? diagnosis.hints : [],
+      diagnosis.logTail,
+    );
+  }
+
+  /**
+   * The instance as `limactl list --json NAME` describes it; `undefined` when it does not exist.
+   * Kept for the process; mounts are also kept across runs in the cache directory, keyed by the
+   * modification of `limactl` and the instance's YAML files, so a warm `exec` needs no `list`.
+   *
+   * @param options `fresh: true` always asks `limactl`.
+   * @returns The instance facts.
+   * @throws {LimactlError} When `limactl list` fails for another reason than a missing instance.
+   */
+  async instanceInfo(options: { fresh?: boolean } = {}): Promise<InstanceInfo | undefined> {
+    if (this.backend === "host") return undefined;
+    if (!options.fresh && this.#info !== undefined) return this.#info ?? undefined;
+    const cacheFile = this.#cacheFile("instances", "json");
+    const key = this.#factsKey();
+    if (!options.fresh) {
+      try {
+        const cached = JSON.parse(Deno.readTextFileSync(cacheFile));
+        if (cached.key === key) return (this.#info = cached.info as InstanceInfo);
+      } catch {
+        // No cache yet, or unreadable: ask limactl.
+      }
+    }
+    const argv = limactlArgs.list(this.instance);
+    const r = await this.#capture(argv);
+    if (r.code !== 0) {
+      if (/No instance matching/.test(r.stderrText)) {
+        this.#info = null;
+        return undefined;
+      }
+      throw new LimactlError(argv, r.code, r.stderrText);
+    }
+    const info = parseLimaList(new TextDecoder().decode(r.stdout))
+      .find((i) => i.name === this.instance);
+    this.#info = info ?? null;
+    if (info !== undefined) {
+      try {
+        await Deno.mkdir(posix.dirname(cacheFile), { recursive: true });
+        await Deno.writeTextFile(cacheFile, JSON.stringify({ key, info }));
+      } catch {
+        // The cache only saves a limactl call; a read-only cache directory costs that call.
+      }
+    }
+    return info;
+  }
+
+  #factsKey(): string {
+    const home = this.config.limaHome ?? "";
+    return [
+      this.limactl ?? "",
+      stamp(this.limactl ?? ""),
+      stamp(`${home}/${this.instance}/lima.yaml`),
+      stamp(`${home}/_config/default.yaml`),
+      stamp(`${home}/_config/override.yaml`),
+    ].join("|");
+  }
+
+  /**
+   * The host workspace parent (gamma-behaviour §7.1), found once per session.
+   *
+   * @returns The directory and the rule that chose it.
+   */
+  workspaceParent(): WorkspaceParent {
+    if (this.#workspace) return this.#workspace;
+    const c = this.config;
+    const cargo = c.workspaceParent === undefined && c.workspaceUseCargoRoot
+      ? findCargoWorkspaceRoot(this.#cwd, (dir) => {
+        try {
+          return Deno.readTextFileSync(posix.join(dir, "Cargo.toml"));
+        } catch {
+          return undefined;
+        }
+      })
+      : undefined;
+    return (this.#workspace = defaultWorkspaceParent({
+      override: c.workspaceParent,
+      useCargoRoot: c.workspaceUseCargoRoot,
+      cargoWorkspaceRoot: cargo,
+      instance: this.instance,
+      exportBase: c.exportBase,
+      xdgCacheHome: this.#env["XDG_CACHE_HOME"],
+      home: this.#env["HOME"],
+      tempDir: this.#env["TMPDIR"]?.startsWith("/") ? this.#env["TMPDIR"] : "/tmp",
+    }));
+  }
+
+  /** The instance's mounts, plus workspace parent → guest workspace unless a real mount is there. */
+  #mappingMounts(info: InstanceInfo | undefined): { real: Mount[]; workspace: Mount | undefined } {
+    const real = info?.mounts ?? [];
+    const taken = real.some((m) =>
+      normalizeAbsolutePath(m.mountPoint) === this.config.guestWorkspace
+    );
+    return {
+      real,
+      workspace: taken ? undefined : {
+        location: this.workspaceParent().path,
+        mountPoint: this.config.guestWorkspace,
+        writable: true,
+      },
+    };
+  }
+
+  #canonical(path: string): string {
+    const absolute = normalizeAbsolutePath(
+      path.startsWith("/") ? path : posix.join(this.#cwd, path),
+    );
+    try {
+      return Deno.realPathSync(absolute);
+    } catch {
+      return absolute;
+    }
+  }
+
+  /**
+   * The guest path of a host path (default: the working directory), symlinks resolved, through
+   * the instance's real mounts and then the configured workspace parent → guest workspace.
+   *
+   * @param hostPath Host path, absolute or relative to the working directory.
+   * @returns The guest path, or `undefined` when unmapped.
+   */
+  async guestPathOf(hostPath?: string): Promise<string | undefined> {
+    const path = this.#canonical(hostPath ?? this.#cwd);
+    const { real, workspace } = this.#mappingMounts(await this.instanceInfo());
+    return toGuestPath(path, real) ?? (workspace && toGuestPath(path, [workspace]));
+  }
+
+  /**
+   * The host path a guest path shows, through the same mounts as {@linkcode guestPathOf}.
+   *
+   * @param guestPath Absolute guest path.
+   * @returns The host path, or `undefined` when no mount covers it.
+   */
+  async hostPathOf(guestPath: string): Promise<string | undefined> {
+    const { real, workspace } = this.#mappingMounts(await this.instanceInfo());
+    return toHostPath(guestPath, workspace ? [...real, workspace] : real);
+  }
+
+  async #mappedCwd(): Promise<string> {
+    const guest = await this.guestPathOf();
+    if (guest !== undefined) return guest;
+    const path = this.#canonical(this.#cwd);
+    const { real, workspace } = this.#mappingMounts(await this.instanceInfo());
+    const describe = (m: Mount): string =>
+      `    ${m.location} -> ${m.mountPoint} (${m.writable ? "writable" : "read-only"})`;
+    const yaml = this.instanceDir ? `${this.instanceDir}/lima.yaml` : "lima.yaml";
+    const lines = [
+      `cannot run in instance ${this.instance}: the current directory ${path} is not under any of its mounts`,
+      real.length ? `  mounts of ${this.instance}:` : `  instance ${this.instance} has no mounts`,
+      ...real.map(describe),
+    ];
+    if (workspace) {
+      lines.push(
+        `  workspace parent (${this.workspaceParent().source}):`,
+        describe(workspace),
+      );
+    }
+    lines.push(
+      "fix: run gamma from inside a mounted directory, or mount this one by adding to",
+      `  ${yaml}:`,
+      "    mounts:",
+      `    - location: ${JSON.stringify(path)}`,
+      "      writable: true",
+      `  then restart the instance: limactl stop ${this.instance} && limactl start ${this.instance}`,
+      "  or name a guest directory with -w GUEST_DIR",
+    );
+    throw new UnmappedPathError(path, this.instance, lines.join("\n"));
+  }
+
+  /**
+   * Run one command in the guest (or on the host) and wait for it. The working directory is the
+   * guest path of the host working directory unless `workdir` is given; `--workdir` is always
+   * passed. SIGINT, SIGTERM and SIGHUP that reach gamma meanwhile are passed to the command, and
+   * gamma outlives it.
+   *
+   * @param argv The command and its arguments, each passed to the guest as it is.
+   * @param options Environment, stdio and working directory.
+   * @returns The exit code and captured output.
+   * @throws {StartError} When the VM cannot be started.
+   * @throws {UnmappedPathError} When no mount shows the working directory.
+   */
+  async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    if (argv.length === 0) throw new TypeError("Cannot run an empty command");
+    let builder: CommandBuilder;
+    let workdir: string;
+    if (this.backend === "host") {
+      this.#hostNoticeOnce();
+      workdir = options.workdir ?? this.#cwd;
+      builder = new CommandBuilder().command([...argv]).cwd(workdir).env({ ...options.env });
+      if (this.#childEnv !== undefined) {
+        builder = builder.clearEnv().env({ ...this.#childEnv, ...options.env });
+      }
+    } else {
+      await this.ensureRunning();
+      workdir = options.workdir ?? await this.#mappedCwd();
+      builder = this.#command(
+        limactlArgs.shell(this.instance, argv, { workdir, env: options.env }),
+      );
+    }
+    const stdin = options.stdin ?? "inherit";
+    builder = builder.stdin(stdin).stdout(options.stdout ?? "inherit")
+      .stderr(options.stderr ?? "inherit");
+    const { code, stdout, stderr } = await runForwarding(builder, ["SIGINT", "SIGTERM", "SIGHUP"]);
+    const result: ExecResult = { code, workdir };
+    if (options.stdout === "piped") result.stdout = stdout;
+    if (options.stderr === "piped") result.stderr = stderr;
+    return result;
+  }
+
+  #hostNoticeOnce(): void {
+    if (this.#hostNotice === undefined) return;
+    this.#notice(this.#hostNotice);
+    this.#hostNotice = undefined;
+  }
+
+  /**
+   * Open an interactive login shell in the guest at the guest path of the working directory
+   * ({@linkcode interactiveShellPlan}) and wait for it. Deno cannot replace its own process, so
+   * gamma waits: it ignores SIGINT (the shell handles Ctrl-C) and passes SIGTERM and SIGHUP on.
+   *
+   * @returns The shell's exit code.
+   * @throws {StartError} When the VM cannot be started.
+   * @throws {UnmappedPathError} When no mount shows the working directory.
+   */
+  async shell(): Promise<number> {
+    let builder: CommandBuilder;
+    if (this.backend === "host") {
+      this.#hostNoticeOnce();
+      const shell = this.#env["SHELL"]?.startsWith("/") ? this.#env["SHELL"] : "/bin/sh";
+      builder = new CommandBuilder().command([shell, "-l"]).cwd(this.#cwd);
+    } else {
+      await this.ensureRunning();
+      const plan = interactiveShellPlan({
+        workdir: await this.#mappedCwd(),
+        hostDirLink: this.config.guestHostDir,
+      });
+      builder = this.#command(
+        limactlArgs.shell(this.instance, ["/bin/sh", "-c", plan.script], { workdir: plan.workdir }),
+      );
+    }
+    builder = builder.stdin("inherit").stdout("inherit").stderr("inherit");
+    return (await runForwarding(builder, ["SIGTERM", "SIGHUP"], ["SIGINT"])).code;
+  }
+
+  /**
+   * Run a `/bin/sh -c` script in the guest with stdin closed and output captured (for probes).
+   *
+   * @param script The script.
+   * @param options `workdir` (default `/`).
+   * @returns Exit code, stdout and stderr as text.
+   */
+  async output(
+    script: string,
+    options: { workdir?: string } = {},
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    await this.#requireLima("output");
+    await this.ensureRunning();
+    const r = await this.#capture(
+      limactlArgs.shell(this.instance, ["/bin/sh", "-c", script], {
+        workdir: options.workdir ?? "/",
+        noTty: true,
+      }),
+    );
+    return { code: r.code, stdout: new TextDecoder().decode(r.stdout), stderr: r.stderrText };
+  }
+
+  /**
+   * Write bytes to a guest file by piping them to `cat` in the guest.
+   *
+   * @param guestPath Absolute guest path.
+   * @param data The bytes.
+   * @throws {LimactlError} When the guest cannot write the file.
+   */
+  async writeFile(guestPath: string, data: Uint8Array): Promise<void> {
+    await this.#requireLima("writeFile");
+    const path = normalizeAbsolutePath(guestPath, "Guest path");
+    await this.ensureRunning();
+    const argv = limactlArgs.shell(
+      this.instance,
+      ["/bin/sh", "-c", 'cat >"$1"', "sh", path],
+      { workdir: "/", noTty: true },
+    );
+    const r = await this.#capture(argv, data);
+    if (r.code !== 0) throw new LimactlError(argv, r.code, r.stderrText);
+  }
+
+  #requireLima(what: string): Promise<void> {
+    if (this.backend !== "lima") {
+      return Promise.reject(
+        new GammaError(`${what} needs the Lima backend, but gamma runs on the host`),
+      );
+    }
+    return Promise.resolve();
+  }
+
+  /**
+   * Start the VM now (`gamma start`).
+   *
+   * @throws {StartError} When the start fails.
+   */
+  async start(): Promise<void> {
+    await this.#requireLima("start");
+    await this.ensureRunning();
+  }
+
+  /**
+   * Stop the VM with `limactl stop NAME`.
+   *
+   * @throws {LimactlError} When `limactl stop` fails (for example, the VM is not running).
+   */
+  async stop(): Promise<void> {
+    await this.#requireLima("stop");
+    const argv = limactlArgs.stop(this.instance);
+    const r = await this.#command(argv).stdin("null").stdout(Deno.stderr).stderr("inheritPiped")
+      .noThrow();
+    this.#running = false;
+    if (r.code !== 0) throw new LimactlError(argv, r.code, r.stderr);
+  }
+
+  /**
+   * End the session: with `DEVSHELL_VM_STOP_ON_EXIT`, stop the VM, but only when this session
+   * started it (other terminals may be using a VM they found running).
+   *
+   * @returns Whether the VM was stopped.
+   */
+  async close(): Promise<boolean> {
+    if (!this.config.stopOnExit || !this.#startedHere) return false;
+    await this.stop();
+    this.#startedHere = false;
+    return true;
+  }
+
+  /**
+   * Everything gamma knows about its setup (`gamma status`).
+   *
+   * @returns The status.
+   */
+  async status(): Promise<GammaStatus> {
+    let limactlVersion: string | undefined;
+    let info: InstanceInfo | undefined;
+    if (this.limactl !== undefined && this.backend === "lima") {
+      const v = await this.#capture(limactlArgs.version());
+      limactlVersion = new TextDecoder().decode(v.stdout).match(/(\d+\.\d+\.\d+\S*)/)?.[1];
+      info = await this.instanceInfo({ fresh: true });
+    }
+    const workspace = this.workspaceParent();
+    return {
+      backend: this.backend,
+      instance: this.instance,
+      limaStatus: this.backend === "host" ? "" : info?.status ?? "Missing",
+      limactl: this.limactl,
+      limactlVersion,
+      limaHome: this.config.limaHome,
+      mounts: info?.mounts ?? [],
+      workspaceParent: workspace.path,
+      workspaceParentSource: workspace.source,
+      guestWorkspace: this.config.guestWorkspace,
+      mode: this.config.workspaceMode,
+      cwd: this.#canonical(this.#cwd),
+      guestCwd: this.backend === "host" ? undefined : await this.guestPathOf(),
+    };
+  }
+}
+
+/**
+ * Run a command while gamma holds SIGINT/SIGTERM/SIGHUP: `forward` ones go to the child, `ignore`
+ * ones are swallowed, so gamma never dies before its child.
+ */
+async function runForwarding(
+  builder: CommandBuilder,
+  forward: Deno.Signal[],
+  ignore: Deno.Signal[] = [],
+): Promise<{ code: number; stdout: Uint8Array; stderr: Uint8Array }> {
+  const controller = new KillController();
+  let forwarded: Deno.Signal | undefined;
+  const listeners: [Deno.Signal, () => void][] = [
+    ...forward.map((sig): [Deno.Signal, () => void] => [sig, () => {
+      forwarded = sig;
+      controller.kill(sig as NonNullable<Parameters<KillController["kill"]>[0]>);
+    }]),
+    ...ignore.map((sig): [Deno.Signal, () => void] => [sig, () => {}]),
+  ];
+  for (const [sig, fn] of listeners) Deno.addSignalListener(sig, fn);
+  try {
+    const r = await builder.signal(controller.signal).noThrow();
+    let code = r.code;
+    // dax maps a child it killed with SIGHUP to exit code 1; report it the shell's way.
+    if (forwarded === "SIGHUP" && code === 1) code = 128 + SIGNAL_NUMBERS.SIGHUP!;
+    const piped = (get: () => Uint8Array): Uint8Array => {
+      try {
+        return get();
+      } catch {
+        return new Uint8Array();
+      }
+    };
+    return { code, stdout: piped(() => r.stdoutBytes), stderr: piped(() => r.stderrBytes) };
+  } finally {
+    for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
+  }
+}

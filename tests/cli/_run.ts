@@ -1,0 +1,108 @@
+/**
+ * Black-box runner for the `gamma` CLI: spawns `deno run -A cli.ts …` in a clean environment
+ * and returns stdout, stderr and the exit code together.
+ *
+ * @module
+ */
+
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+
+/** What one gamma run produced. */
+export interface GammaRun {
+  /** Exit code. */
+  code: number;
+  /** Signal that ended gamma itself, if any. */
+  signal: Deno.Signal | null;
+  /** stdout as text. */
+  stdout: string;
+  /** stdout bytes. */
+  stdoutBytes: Uint8Array;
+  /** stderr as text. */
+  stderr: string;
+}
+
+/** Options of {@linkcode runGamma}. */
+export interface RunOptions {
+  /** Variables added to the clean base environment (PATH without limactl, temp HOME). */
+  env?: Record<string, string>;
+  /** Working directory. */
+  cwd?: string;
+  /** Bytes or text for stdin; stdin is closed when omitted. */
+  stdin?: Uint8Array | string;
+  /** Send a signal to gamma once `when` resolves (or after a delay in ms). */
+  signal?: { sig: Deno.Signal; after: number | (() => Promise<void>) };
+}
+
+let home: string | undefined;
+
+/**
+ * What a child Deno needs from this process's environment: the module cache (the children get
+ * their own HOME) and the network settings that reach the npm registry.
+ */
+export function denoEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  const parent = Deno.env.toObject();
+  env["DENO_DIR"] = parent["DENO_DIR"] ?? `${parent["HOME"]}/.cache/deno`;
+  for (const [k, v] of Object.entries(parent)) {
+    if (
+      /^(SSL_CERT_(FILE|DIR)|DENO_CERT|DENO_TLS_CA_STORE|NPM_CONFIG_REGISTRY|(HTTPS?|NO|ALL)_PROXY)$/i
+        .test(k)
+    ) {
+      env[k] = v;
+    }
+  }
+  return env;
+}
+
+/** A temp HOME shared by the test process, so no test touches the real one. */
+export function testHome(): string {
+  home ??= Deno.makeTempDirSync({ prefix: "gamma-home-" });
+  return home;
+}
+
+/**
+ * Run gamma with `args`.
+ *
+ * @param args Arguments after `gamma`.
+ * @param options Environment, cwd, stdin, a signal to send.
+ * @returns What it printed and its exit code.
+ */
+export async function runGamma(args: string[], options: RunOptions = {}): Promise<GammaRun> {
+  const h = testHome();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", CLI, ...args],
+    cwd: options.cwd ?? h,
+    clearEnv: true,
+    env: {
+      PATH: "/usr/local/bin:/usr/bin:/bin",
+      HOME: h,
+      XDG_CACHE_HOME: `${h}/.cache`,
+      NO_COLOR: "1",
+      ...denoEnv(),
+      ...options.env,
+    },
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    const data = typeof options.stdin === "string"
+      ? new TextEncoder().encode(options.stdin)
+      : options.stdin;
+    writer.write(data).then(() => writer.close()).catch(() => {});
+  }
+  if (options.signal) {
+    const { sig, after } = options.signal;
+    const wait = typeof after === "number" ? new Promise((r) => setTimeout(r, after)) : after();
+    wait.then(() => child.kill(sig)).catch(() => {});
+  }
+  const out = await child.output();
+  return {
+    code: out.code,
+    signal: out.signal,
+    stdout: new TextDecoder().decode(out.stdout),
+    stdoutBytes: out.stdout,
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}

@@ -1,0 +1,354 @@
+import assert from "node:assert/strict";
+import { createLimaHome } from "../support/lima_home.ts";
+import { runGamma } from "./_run.ts";
+
+/** A LIMA_HOME with one instance `dev` mounting a project dir at another guest path. */
+async function setup(
+  opts: { running?: boolean; fault?: string; projectName?: string; extraMounts?: boolean } = {},
+) {
+  const lima = await createLimaHome();
+  const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "gamma-proj-" }));
+  const project = `${root}/${opts.projectName ?? "proj"}`;
+  await Deno.mkdir(`${project}/sub`, { recursive: true });
+  await lima.addInstance("dev", {
+    mounts: [{ location: project, mountPoint: "/work/p", writable: true }],
+    running: opts.running ?? true,
+    ...(opts.fault ? { fault: opts.fault } : {}),
+  });
+  const env = { ...lima.env, DEVSHELL_VM_LIMACTL: lima.limactl, DEVSHELL_VM_LIMA_INSTANCE: "dev" };
+  return {
+    lima,
+    project,
+    env,
+    async [Symbol.asyncDispose]() {
+      await lima[Symbol.asyncDispose]();
+      await Deno.remove(root, { recursive: true });
+    },
+  };
+}
+
+/** Spawns per limactl subcommand since the log was last read. */
+async function commands(lima: { argvLog(): Promise<string[][]> }): Promise<string[]> {
+  return (await lima.argvLog()).map((argv) => argv.find((a) => !a.startsWith("-")) ?? "");
+}
+
+Deno.test("gamma exec runs at the guest path of a remapped mount", async () => {
+  await using t = await setup();
+  const r = await runGamma(["exec", "--", "pwd"], { env: t.env, cwd: `${t.project}/sub` });
+  assert.deepEqual([r.code, r.stdout, r.stderr], [0, "/work/p/sub\n", ""]);
+});
+
+Deno.test("gamma exec passes the guest command's exit code through", async () => {
+  await using t = await setup();
+  const opts = { env: t.env, cwd: t.project };
+  assert.deepEqual(
+    await runGamma(["exec", "--", "sh", "-c", "echo out; echo err >&2; exit 3"], opts),
+    {
+      code: 3,
+      signal: null,
+      stdout: "out\n",
+      stdoutBytes: new TextEncoder().encode("out\n"),
+      stderr: "err\n",
+    },
+  );
+  const missing = await runGamma(["exec", "--", "no-such-tool-xyz"], opts);
+  assert.equal(missing.code, 127);
+  assert.equal(missing.stdout, "");
+  assert.match(missing.stderr, /no-such-tool-xyz: command not found\n$/);
+  assert.equal((await runGamma(["exec", "true"], opts)).code, 0); // no -- needed
+});
+
+Deno.test("gamma exec: a command ended by SIGTERM sent to gamma exits 143", async () => {
+  await using t = await setup();
+  const r = await runGamma(["exec", "--", "sleep", "30"], {
+    env: t.env,
+    cwd: t.project,
+    signal: { sig: "SIGTERM", after: 1500 },
+  });
+  assert.equal(r.signal, null); // gamma itself was not killed
+  assert.equal(r.code, 143);
+});
+
+Deno.test("gamma exec: a guest command killed by a signal ends like ssh: 255", async () => {
+  await using t = await setup();
+  const r = await runGamma(["exec", "--", "sh", "-c", "kill -KILL $$"], {
+    env: t.env,
+    cwd: t.project,
+  });
+  assert.equal(r.code, 255);
+  assert.equal(
+    r.stderr,
+    "gamma: cannot reach instance dev over ssh (limactl exited 255; Lima's message, if any, is above; a guest command that exits 255 or is killed by a signal ends the same way)\n",
+  );
+});
+
+Deno.test("gamma exec passes 1 MiB of binary stdin byte-exact, and -n closes it", async () => {
+  await using t = await setup();
+  const data = new Uint8Array(1 << 20);
+  for (let i = 0; i < data.length; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
+  const r = await runGamma(["exec", "--", "cat"], { env: t.env, cwd: t.project, stdin: data });
+  assert.equal(r.code, 0);
+  assert.equal(r.stdoutBytes.length, data.length);
+  assert.deepEqual(r.stdoutBytes, data);
+  const closed = await runGamma(["exec", "-n", "--", "wc", "-c"], {
+    env: t.env,
+    cwd: t.project,
+    stdin: "would be swallowed",
+  });
+  assert.deepEqual([closed.code, closed.stdout.trim()], [0, "0"]);
+});
+
+Deno.test("gamma exec -e passes values with spaces, quotes, $ and newlines exactly", async () => {
+  await using t = await setup();
+  const r = await runGamma([
+    "exec",
+    "-e",
+    "A=x  y",
+    "-e",
+    'B=it\'s "$HOME" `id`',
+    "-e",
+    "C=line1\nline2",
+    "-e",
+    "FROM_HOST",
+    "-e",
+    "UNSET_ON_HOST",
+    "--",
+    "sh",
+    "-c",
+    'printf "%s|%s|%s|%s|%s" "$A" "$B" "$C" "$FROM_HOST" "${UNSET_ON_HOST-unset}"',
+  ], { env: { ...t.env, FROM_HOST: "host value" }, cwd: t.project });
+  assert.deepEqual([r.code, r.stdout, r.stderr], [
+    0,
+    'x  y|it\'s "$HOME" `id`|line1\nline2|host value|unset',
+    "",
+  ]);
+});
+
+Deno.test("gamma exec starts a stopped instance on demand exactly once", async () => {
+  await using t = await setup({ running: false });
+  const first = await runGamma(["exec", "--", "echo", "hi"], { env: t.env, cwd: t.project });
+  assert.equal(first.code, 0);
+  assert.equal(first.stdout, "hi\n"); // Lima's start logs went to stderr, not stdout
+  assert.match(first.stderr, /READY/);
+  assert.deepEqual(await commands(t.lima), ["start", "list", "shell"]);
+  // Warm: exactly one limactl process (the shell), no start, no list.
+  const second = await runGamma(["exec", "--", "true"], { env: t.env, cwd: t.project });
+  assert.deepEqual([second.code, second.stderr], [0, ""]);
+  assert.deepEqual(await commands(t.lima), ["start", "list", "shell", "shell"]);
+});
+
+Deno.test("gamma exec: two gamma processes at once start the instance once", async () => {
+  await using t = await setup({ running: false, fault: "slow-start" });
+  const [a, b] = await Promise.all([
+    runGamma(["exec", "--", "echo", "a"], { env: t.env, cwd: t.project }),
+    runGamma(["exec", "--", "echo", "b"], { env: t.env, cwd: t.project }),
+  ]);
+  assert.deepEqual([a.code, a.stdout, b.code, b.stdout], [0, "a\n", 0, "b\n"]);
+  assert.equal((await commands(t.lima)).filter((c) => c === "start").length, 1);
+});
+
+Deno.test("gamma exec explains a KVM start failure and retries on the next run", async () => {
+  await using t = await setup({ running: false, fault: "kvm" });
+  const r = await runGamma(["exec", "--", "true"], { env: t.env, cwd: t.project });
+  assert.equal(r.code, 125);
+  assert.match(r.stderr, /\ngamma: limactl start dev failed \(exit code 1\)\n/);
+  assert.match(
+    r.stderr,
+    /\nhint: this user cannot use \/dev\/kvm: run `sudo usermod -aG kvm \$USER`, then log in again \(or `newgrp kvm`\)\n/,
+  );
+  assert.match(
+    r.stderr,
+    /\nlast lines of ha\.stderr\.log:\n( {2}.*\n)* {2}.*failed to initialize kvm: Permission denied\n/,
+  );
+  const again = await runGamma(["exec", "--", "true"], { env: t.env, cwd: t.project });
+  assert.equal(again.code, 125);
+  assert.deepEqual(await commands(t.lima), ["start", "start"]);
+  // With hints off, the error and the log remain but not the hint.
+  const quiet = await runGamma(["exec", "--", "true"], {
+    env: { ...t.env, DEVSHELL_VM_LIMA_HINTS: "off" },
+    cwd: t.project,
+  });
+  assert.equal(quiet.code, 125);
+  assert.doesNotMatch(quiet.stderr, /\nhint: /);
+});
+
+Deno.test("gamma exec: a degraded start warns and runs the command", async () => {
+  await using t = await setup({ running: false, fault: "degraded" });
+  const r = await runGamma(["exec", "--", "echo", "up"], { env: t.env, cwd: t.project });
+  assert.deepEqual([r.code, r.stdout], [0, "up\n"]);
+  assert.match(
+    r.stderr,
+    /gamma: warning: the VM is up but degraded: file sharing and port forwarding may not work/,
+  );
+});
+
+Deno.test("gamma exec: a missing instance without Lima's templates fails with the template hint", async () => {
+  await using t = await setup();
+  const r = await runGamma(["exec", "-i", "nope", "--", "true"], {
+    env: { ...t.env, LIMA_TEMPLATES_PATH: "/nonexistent" },
+    cwd: t.project,
+  });
+  assert.equal(r.code, 125);
+  assert.match(r.stderr, /gamma: limactl start nope failed \(exit code 1\)\n/);
+  assert.match(r.stderr, /hint: Lima's templates are missing/);
+});
+
+Deno.test("gamma exec refuses an unmapped directory with the mounts and the fixes", async () => {
+  await using t = await setup();
+  const outside = await Deno.realPath(await Deno.makeTempDir({ prefix: "gamma-outside-" }));
+  try {
+    const r = await runGamma(["exec", "--", "true"], {
+      env: { ...t.env, DEVSHELL_VM_WORKSPACE_PARENT: "/srv/ws" },
+      cwd: outside,
+    });
+    assert.equal(r.code, 125);
+    assert.equal(r.stdout, "");
+    assert.equal(
+      r.stderr,
+      [
+        `gamma: cannot run in instance dev: the current directory ${outside} is not under any of its mounts`,
+        "  mounts of dev:",
+        `    ${t.project} -> /work/p (writable)`,
+        "  workspace parent (override):",
+        "    /srv/ws -> /workspace (writable)",
+        "fix: run gamma from inside a mounted directory, or mount this one by adding to",
+        `  ${t.lima.dir}/dev/lima.yaml:`,
+        "    mounts:",
+        `    - location: ${JSON.stringify(outside)}`,
+        "      writable: true",
+        "  then restart the instance: limactl stop dev && limactl start dev",
+        "  or name a guest directory with -w GUEST_DIR",
+        "",
+      ].join("\n"),
+    );
+    // -w names a guest directory explicitly, so the cwd does not matter.
+    const w = await runGamma(["exec", "-w", "/work/p/sub", "--", "pwd"], {
+      env: t.env,
+      cwd: outside,
+    });
+    assert.deepEqual([w.code, w.stdout], [0, "/work/p/sub\n"]);
+  } finally {
+    await Deno.remove(outside, { recursive: true });
+  }
+});
+
+Deno.test("gamma exec maps paths with spaces, quotes and unicode", async () => {
+  await using t = await setup({ projectName: "my proj's ünï 🙂" });
+  const lima = t.lima;
+  await lima.addInstance("odd", {
+    mounts: [{ location: t.project, mountPoint: "/g/it's a ü", writable: true }],
+    running: true,
+  });
+  const r = await runGamma(["exec", "-i", "odd", "--", "pwd"], {
+    env: t.env,
+    cwd: `${t.project}/sub`,
+  });
+  assert.deepEqual([r.code, r.stdout, r.stderr], [0, "/g/it's a ü/sub\n", ""]);
+});
+
+Deno.test("gamma refuses invalid instance names before running limactl", async () => {
+  await using t = await setup();
+  const r = await runGamma(["exec", "--instance=-rf", "--", "true"], {
+    env: t.env,
+    cwd: t.project,
+  });
+  assert.equal(r.code, 125);
+  assert.equal(
+    r.stderr,
+    'gamma: Invalid instance name "-rf": it starts with "-", so limactl would read it as a flag; Lima instance names are letters and digits joined by single ".", "_" or "-", at most 76 characters\n',
+  );
+  const env = await runGamma(["exec", "--", "true"], {
+    env: { ...t.env, DEVSHELL_VM_LIMA_INSTANCE: "my vm" },
+    cwd: t.project,
+  });
+  assert.equal(env.code, 125);
+  assert.equal(
+    env.stderr,
+    'gamma: Invalid DEVSHELL_VM_LIMA_INSTANCE "my vm": it contains white space; Lima instance names are letters and digits joined by single ".", "_" or "-", at most 76 characters\n',
+  );
+  assert.deepEqual(await t.lima.argvLog(), []);
+});
+
+Deno.test("gamma exec falls back to the host without limactl, unless the backend is lima", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gamma-host-" }));
+  try {
+    const r = await runGamma(["exec", "--", "pwd"], { cwd: dir });
+    assert.deepEqual([r.code, r.stdout], [0, `${dir}\n`]);
+    assert.equal(
+      r.stderr,
+      "gamma: limactl not found in PATH; VM unavailable, running on the host (install Lima from https://lima-vm.io/, set DEVSHELL_VM_LIMACTL, or set DEVSHELL_VM_BACKEND=host to run on the host without this notice)\n",
+    );
+    const quiet = await runGamma(["exec", "--", "sh", "-c", "exit 4"], {
+      cwd: dir,
+      env: { DEVSHELL_VM_BACKEND: "host" },
+    });
+    assert.deepEqual([quiet.code, quiet.stderr], [4, ""]);
+    const off = await runGamma(["exec", "--", "true"], { cwd: dir, env: { DEVSHELL_VM: "off" } });
+    assert.deepEqual([off.code, off.stderr], [0, ""]);
+    const lima = await runGamma(["exec", "--", "true"], {
+      cwd: dir,
+      env: { DEVSHELL_VM_BACKEND: "lima" },
+    });
+    assert.deepEqual([lima.code, lima.stdout, lima.stderr], [
+      125,
+      "",
+      "gamma: limactl not found in PATH; install Lima (https://lima-vm.io/) or set DEVSHELL_VM_LIMACTL\n",
+    ]);
+    const bad = await runGamma(["exec", "--", "true"], {
+      cwd: dir,
+      env: { DEVSHELL_VM_LIMACTL: "/nonexistent/limactl" },
+    });
+    assert.deepEqual([bad.code, bad.stderr], [
+      125,
+      'gamma: DEVSHELL_VM_LIMACTL names "/nonexistent/limactl", which is not an executable file; install Lima (https://lima-vm.io/) or point DEVSHELL_VM_LIMACTL at limactl\n',
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gamma --debug prints every limactl argv", async () => {
+  await using t = await setup();
+  const r = await runGamma(["--debug", "exec", "-e", "K=v w", "--", "echo", "a b"], {
+    env: t.env,
+    cwd: t.project,
+  });
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, "a b\n");
+  const lines = r.stderr.split("\n").filter((l) => l.startsWith("gamma: debug: "));
+  assert.deepEqual(lines.map((l) => JSON.parse(l.slice("gamma: debug: ".length))), [
+    [t.lima.limactl, "list", "--json", "dev"],
+    [t.lima.limactl, "shell", "--workdir", "/work/p", "dev", "--", "K=v w", "echo", "a b"],
+  ]);
+});
+
+Deno.test("gamma exec with DEVSHELL_VM_STOP_ON_EXIT stops only a VM it started", async () => {
+  await using t = await setup({ running: false });
+  const env = { ...t.env, DEVSHELL_VM_STOP_ON_EXIT: "yes" };
+  const started = await runGamma(["exec", "--", "true"], { env, cwd: t.project });
+  assert.equal(started.code, 0);
+  assert.match(started.stderr, /gamma: stopped instance dev \(DEVSHELL_VM_STOP_ON_EXIT\)\n$/);
+  assert.deepEqual(await commands(t.lima), ["start", "list", "shell", "stop"]);
+  await t.lima.startInstance("dev");
+  const found = await runGamma(["exec", "--", "sh", "-c", "exit 6"], { env, cwd: t.project });
+  assert.deepEqual([found.code, found.stderr], [6, ""]);
+  assert.equal((await commands(t.lima)).filter((c) => c === "stop").length, 1);
+});
+
+Deno.test("gamma exec usage errors exit 2 with the usage on stderr", async () => {
+  const cases: [string[], string][] = [
+    [["exec"], "gamma exec: missing command"],
+    [
+      ["exec", "-w", "rel", "--", "true"],
+      'gamma exec: -w "rel": the guest directory must be an absolute path',
+    ],
+    [["exec", "-e", "=x", "--", "true"], 'gamma exec: -e "=x": missing name'],
+  ];
+  for (const [args, first] of cases) {
+    const r = await runGamma(args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.equal(r.stdout, "");
+    assert.ok(r.stderr.startsWith(`${first}\n\ngamma exec: run one command`), r.stderr);
+    assert.match(r.stderr, /\nUSAGE:\n {2}gamma exec /);
+  }
+});
