@@ -65,9 +65,10 @@ export class LimactlNotFoundError extends GammaError {
  * @example Usage
  * ```ts
  * import { StartError } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
  *
  * const e = new StartError("dev", 1, ["see /lima/dev/ha.stderr.log"], []);
- * console.log(e.message);
+ * assert.equal(e.message, "limactl start dev failed (exit code 1)\nhint: see /lima/dev/ha.stderr.log");
  * ```
  */
 export class StartError extends GammaError {
@@ -145,9 +146,10 @@ export class UnmappedPathError extends GammaError {
  * @example Usage
  * ```ts
  * import { LimactlError } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
  *
- * const e = new LimactlError(["stop", "dev"], 1, "expected status `Running`");
- * console.log(e.exitCode, e.args);
+ * const e = new LimactlError(["stop", "dev"], 1, "expected status `Running`\n");
+ * assert.equal(e.message, "limactl stop dev failed with exit code 1: expected status `Running`");
  * ```
  */
 export class LimactlError extends GammaError {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { createLimaHome, type LimaHome } from "../support/lima_home.ts";
+
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
 /** What one gamma run produced. */
@@ -105,4 +107,44 @@ export async function runGamma(args: string[], options: RunOptions = {}): Promis
     stdoutBytes: out.stdout,
     stderr: new TextDecoder().decode(out.stderr),
   };
+}
+
+/** A project mounted in a stand-in instance, and what to dispose. */
+export interface Fixture extends AsyncDisposable {
+  /** The stand-in's Lima home. */
+  lima: LimaHome;
+  /** The host project directory (canonical), mounted at /work/p in instance `dev`. */
+  project: string;
+  /** Environment for gamma: the Lima home, DEVSHELL_VM_LIMACTL, instance `dev`. */
+  env: Record<string, string>;
+}
+
+/** A LIMA_HOME with one instance `dev` mounting a project dir at another guest path. */
+export async function setup(
+  opts: { running?: boolean; fault?: string; projectName?: string; extraMounts?: boolean } = {},
+): Promise<Fixture> {
+  const lima = await createLimaHome();
+  const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "gamma-proj-" }));
+  const project = `${root}/${opts.projectName ?? "proj"}`;
+  await Deno.mkdir(`${project}/sub`, { recursive: true });
+  await lima.addInstance("dev", {
+    mounts: [{ location: project, mountPoint: "/work/p", writable: true }],
+    running: opts.running ?? true,
+    ...(opts.fault ? { fault: opts.fault } : {}),
+  });
+  const env = { ...lima.env, DEVSHELL_VM_LIMACTL: lima.limactl, DEVSHELL_VM_LIMA_INSTANCE: "dev" };
+  return {
+    lima,
+    project,
+    env,
+    async [Symbol.asyncDispose]() {
+      await lima[Symbol.asyncDispose]();
+      await Deno.remove(root, { recursive: true });
+    },
+  };
+}
+
+/** The limactl subcommand of every stand-in invocation so far. */
+export async function commands(lima: { argvLog(): Promise<string[][]> }): Promise<string[]> {
+  return (await lima.argvLog()).map((argv) => argv.find((a) => !a.startsWith("-")) ?? "");
 }

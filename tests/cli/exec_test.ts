@@ -1,36 +1,5 @@
 import assert from "node:assert/strict";
-import { createLimaHome } from "../support/lima_home.ts";
-import { runGamma } from "./_run.ts";
-
-/** A LIMA_HOME with one instance `dev` mounting a project dir at another guest path. */
-async function setup(
-  opts: { running?: boolean; fault?: string; projectName?: string; extraMounts?: boolean } = {},
-) {
-  const lima = await createLimaHome();
-  const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "gamma-proj-" }));
-  const project = `${root}/${opts.projectName ?? "proj"}`;
-  await Deno.mkdir(`${project}/sub`, { recursive: true });
-  await lima.addInstance("dev", {
-    mounts: [{ location: project, mountPoint: "/work/p", writable: true }],
-    running: opts.running ?? true,
-    ...(opts.fault ? { fault: opts.fault } : {}),
-  });
-  const env = { ...lima.env, DEVSHELL_VM_LIMACTL: lima.limactl, DEVSHELL_VM_LIMA_INSTANCE: "dev" };
-  return {
-    lima,
-    project,
-    env,
-    async [Symbol.asyncDispose]() {
-      await lima[Symbol.asyncDispose]();
-      await Deno.remove(root, { recursive: true });
-    },
-  };
-}
-
-/** Spawns per limactl subcommand since the log was last read. */
-async function commands(lima: { argvLog(): Promise<string[][]> }): Promise<string[]> {
-  return (await lima.argvLog()).map((argv) => argv.find((a) => !a.startsWith("-")) ?? "");
-}
+import { commands, runGamma, setup } from "./_run.ts";
 
 Deno.test("gamma exec runs at the guest path of a remapped mount", async () => {
   await using t = await setup();

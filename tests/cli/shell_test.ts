@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { runGamma, setup } from "./_run.ts";
+
+Deno.test("gamma shell opens a login bash at the mapped directory with ~/host_dir linked", async () => {
+  await using t = await setup();
+  await Deno.writeTextFile(`${t.project}/sub/.todo.json`, "[]");
+  const script = [
+    "pwd",
+    "shopt -q login_shell && echo login",
+    "readlink ~/host_dir",
+    "readlink ~/.todo.json",
+    "env | grep -cE '^(GUEST_PROJ|HD|rc)=' || true",
+    "exit 4",
+  ].join("\n") + "\n";
+  const r = await runGamma(["shell"], { env: t.env, cwd: `${t.project}/sub`, stdin: script });
+  assert.deepEqual([r.code, r.stdout, r.stderr], [
+    4,
+    "/work/p/sub\nlogin\n/work/p/sub\n/work/p/sub/.todo.json\n0\n",
+    "",
+  ]);
+});
+
+Deno.test("gamma shell with DEVSHELL_VM_GUEST_HOST_DIR=off creates no links", async () => {
+  await using t = await setup();
+  const r = await runGamma(["shell"], {
+    env: { ...t.env, DEVSHELL_VM_GUEST_HOST_DIR: "off" },
+    cwd: t.project,
+    stdin: "test -e ~/host_dir || echo no-link\n",
+  });
+  assert.deepEqual([r.code, r.stdout, r.stderr], [0, "no-link\n", ""]);
+});
+
+Deno.test("gamma shell outlives SIGINT and passes SIGTERM to the shell", async () => {
+  await using t = await setup();
+  const ignored = await runGamma(["shell"], {
+    env: t.env,
+    cwd: t.project,
+    stdin: "sleep 2; echo done; exit 5\n",
+    signal: { sig: "SIGINT", after: 1000 },
+  });
+  assert.deepEqual([ignored.signal, ignored.code, ignored.stdout], [null, 5, "done\n"]);
+  const terminated = await runGamma(["shell"], {
+    env: t.env,
+    cwd: t.project,
+    stdin: "sleep 20\n",
+    signal: { sig: "SIGTERM", after: 1000 },
+  });
+  assert.deepEqual([terminated.signal, terminated.code], [null, 143]);
+});
+
+Deno.test("gamma shell refuses arguments and unmapped directories", async () => {
+  await using t = await setup();
+  const extra = await runGamma(["shell", "ls"], { env: t.env, cwd: t.project });
+  assert.equal(extra.code, 2);
+  assert.ok(
+    extra.stderr.startsWith(
+      'gamma shell: unexpected argument "ls"; to run a command use gamma exec -- CMD\n',
+    ),
+  );
+  const outside = await runGamma(["shell"], { env: t.env, cwd: "/" });
+  assert.equal(outside.code, 125);
+  assert.match(
+    outside.stderr,
+    /^gamma: cannot run in instance dev: the current directory \/ is not under any of its mounts\n/,
+  );
+});

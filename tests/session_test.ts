@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { LimactlError, LimactlNotFoundError, UnmappedPathError } from "../lib/errors.ts";
+import { GammaSession } from "../lib/session.ts";
+import { commands, denoEnv, setup, testHome } from "./cli/_run.ts";
+
+type Fixture = Awaited<ReturnType<typeof setup>>;
+
+function sessionIn(t: Fixture, cwd = t.project, extra: Record<string, string> = {}): {
+  session: GammaSession;
+  argvs: (readonly string[])[];
+  notices: string[];
+} {
+  const argvs: (readonly string[])[] = [];
+  const notices: string[] = [];
+  const session = new GammaSession({
+    env: {
+      ...denoEnv(),
+      ...t.env,
+      PATH: "/usr/bin:/bin",
+      HOME: testHome(),
+      XDG_CACHE_HOME: `${testHome()}/.cache`,
+      ...extra,
+    },
+    cwd,
+    onLimactl: (argv) => argvs.push(argv),
+    notice: (line) => notices.push(line),
+  });
+  return { session, argvs, notices };
+}
+
+Deno.test("GammaSession construction does no VM work", async () => {
+  await using t = await setup({ running: false });
+  const { session, argvs } = sessionIn(t);
+  assert.equal(session.backend, "lima");
+  assert.equal(session.instance, "dev");
+  assert.equal(session.limactl, t.lima.limactl);
+  assert.equal(session.isRunning(), false);
+  assert.deepEqual(argvs, []);
+  assert.deepEqual(await t.lima.argvLog(), []);
+});
+
+Deno.test("GammaSession.exec() feeds stdin bytes, passes env and captures output", async () => {
+  await using t = await setup();
+  const { session, argvs } = sessionIn(t, `${t.project}/sub`);
+  const result = await session.exec(["sh", "-c", 'cat; printf "|%s" "$X"; echo oops >&2; exit 7'], {
+    stdin: new TextEncoder().encode("in\0put"),
+    stdout: "piped",
+    stderr: "piped",
+    env: { X: "a 'b' $c" },
+  });
+  assert.equal(result.code, 7);
+  assert.equal(result.workdir, "/work/p/sub");
+  assert.equal(new TextDecoder().decode(result.stdout), "in\0put|a 'b' $c");
+  assert.equal(new TextDecoder().decode(result.stderr), "oops\n");
+  assert.deepEqual(argvs.at(-1), [
+    "shell",
+    "--workdir",
+    "/work/p/sub",
+    "dev",
+    "--",
+    "X=a 'b' $c",
+    "sh",
+    "-c",
+    'cat; printf "|%s" "$X"; echo oops >&2; exit 7',
+  ]);
+  await assert.rejects(() => session.exec([]), {
+    name: "TypeError",
+    message: "Cannot run an empty command",
+  });
+});
+
+Deno.test("GammaSession.output() and writeFile() work through the guest", async () => {
+  await using t = await setup();
+  const { session } = sessionIn(t);
+  assert.deepEqual(await session.output("pwd; echo err >&2; exit 2"), {
+    code: 2,
+    stdout: "/\n",
+    stderr: "err\n",
+  });
+  const bytes = new Uint8Array(256).map((_, i) => i);
+  await session.writeFile("/work/p/sub/all-bytes.bin", bytes);
+  assert.deepEqual(await Deno.readFile(`${t.project}/sub/all-bytes.bin`), bytes);
+  await assert.rejects(() => session.writeFile("/proc/nope/x", bytes), LimactlError);
+});
+
+Deno.test("GammaSession maps paths both ways and names unmapped ones", async () => {
+  await using t = await setup();
+  const { session } = sessionIn(t, "/");
+  assert.equal(await session.guestPathOf(`${t.project}/x/../y`), "/work/p/y");
+  assert.equal(await session.hostPathOf("/work/p/z"), `${t.project}/z`);
+  assert.equal(await session.guestPathOf("/etc"), undefined);
+  await assert.rejects(() => session.exec(["true"]), (e: Error) => {
+    assert.ok(e instanceof UnmappedPathError);
+    assert.equal(e.path, "/");
+    assert.equal(e.instance, "dev");
+    return true;
+  });
+});
+
+Deno.test("GammaSession.close() stops only a VM this session started", async () => {
+  await using t = await setup({ running: false });
+  const first = sessionIn(t, t.project, { DEVSHELL_VM_STOP_ON_EXIT: "on" }).session;
+  await first.ensureRunning();
+  await first.ensureRunning(); // at most one start per session
+  assert.equal(first.isRunning(), true);
+  const second = sessionIn(t, t.project, { DEVSHELL_VM_STOP_ON_EXIT: "on" }).session;
+  await second.ensureRunning();
+  assert.equal(await second.close(), false); // found it running
+  assert.equal(await first.close(), true);
+  assert.equal(first.isRunning(), false);
+  assert.deepEqual(await commands(t.lima), ["start", "stop"]);
+});
+
+Deno.test("GammaSession needs limactl for the lima backend and falls back otherwise", () => {
+  const env = { PATH: "/nonexistent", HOME: testHome() };
+  assert.throws(() => new GammaSession({ env: { ...env, DEVSHELL_VM_BACKEND: "lima" } }), {
+    name: "LimactlNotFoundError",
+    message:
+      "limactl not found in PATH; install Lima (https://lima-vm.io/) or set DEVSHELL_VM_LIMACTL",
+  });
+  assert.throws(
+    () => new GammaSession({ env, limactl: "/etc/passwd" }),
+    (e: Error) =>
+      e instanceof LimactlNotFoundError &&
+      e.message.startsWith('--limactl names "/etc/passwd", which is not an executable file'),
+  );
+  assert.equal(new GammaSession({ env }).backend, "host");
+});
