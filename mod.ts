@@ -58,7 +58,7 @@ export {
   GammaSession,
   type GammaSessionOptions,
   type GammaStatus,
-} from "./lib/session.ts";
+} from "./lib/session/session.ts";
 export {
   type InteractiveShellInputs,
   type InteractiveShellPlan,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { GammaSession } from "../lib/session.ts";
+import { GammaSession } from "../lib/session/session.ts";
 import type { CliContext, Parsed } from "./_spec.ts";
 
 /**

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { LimactlError, LimactlNotFoundError, UnmappedPathError } from "../lib/errors.ts";
-import { GammaSession } from "../lib/session.ts";
-import { commands, denoEnv, setup, testHome } from "./cli/_run.ts";
+import { LimactlError, LimactlNotFoundError, UnmappedPathError } from "../../lib/errors.ts";
+import { GammaSession } from "../../lib/session/session.ts";
+import { commands, denoEnv, setup, testHome } from "../cli/_run.ts";
 
 type Fixture = Awaited<ReturnType<typeof setup>>;
 

@@ -9,22 +9,22 @@ import { CommandBuilder, KillController } from "dax";
 import { createHash } from "node:crypto";
 import { posix } from "node:path";
 import process from "node:process";
-import { findCargoWorkspaceRoot } from "./cargo_root.ts";
-import { type Env, type GammaConfig, resolveConfig } from "./config.ts";
+import { findCargoWorkspaceRoot } from "../cargo_root.ts";
+import { type Env, type GammaConfig, resolveConfig } from "../config.ts";
 import {
   GammaError,
   LimactlError,
   LimactlNotFoundError,
   StartError,
   UnmappedPathError,
-} from "./errors.ts";
-import { type Mount, normalizeAbsolutePath, toGuestPath, toHostPath } from "./guest_path.ts";
-import { sanitizeInstanceSegment, validateInstanceName } from "./instance_name.ts";
-import { type InstanceInfo, parseLimaList } from "./lima_list.ts";
-import { limactlArgs } from "./limactl_args.ts";
-import { interactiveShellPlan } from "./shell_plan.ts";
-import { diagnoseStart } from "./start_diagnosis.ts";
-import { defaultWorkspaceParent, type WorkspaceParent } from "./workspace_parent.ts";
+} from "../errors.ts";
+import { type Mount, normalizeAbsolutePath, toGuestPath, toHostPath } from "../guest_path.ts";
+import { sanitizeInstanceSegment, validateInstanceName } from "../instance_name.ts";
+import { type InstanceInfo, parseLimaList } from "../lima_list.ts";
+import { limactlArgs } from "../limactl_args.ts";
+import { interactiveShellPlan } from "../shell_plan.ts";
+import { diagnoseStart } from "../start_diagnosis.ts";
+import { defaultWorkspaceParent, type WorkspaceParent } from "../workspace_parent.ts";
 
 /**
  * Options of {@linkcode GammaSession}. Everything defaults to the real process.
@@ -645,6 +645,29 @@ export class GammaSession {
   }
 
   /**
+   * Run a command in the guest with output captured and no terminal (`--tty=false`): for probes
+   * and file operations. stdin is closed unless bytes are given.
+   *
+   * @param argv The command and its arguments.
+   * @param options `workdir` (default `/`) and `stdin` bytes.
+   * @returns Exit code, stdout bytes and stderr text.
+   * @throws {GammaError} On the host backend.
+   * @throws {StartError} When the VM cannot be started.
+   */
+  async capture(
+    argv: readonly string[],
+    options: { workdir?: string; stdin?: Uint8Array } = {},
+  ): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
+    await this.#requireLima("capture");
+    await this.ensureRunning();
+    const r = await this.#capture(
+      limactlArgs.shell(this.instance, argv, { workdir: options.workdir ?? "/", noTty: true }),
+      options.stdin ?? "null",
+    );
+    return { code: r.code, stdout: r.stdout, stderr: r.stderrText };
+  }
+
+  /**
    * Run a `/bin/sh -c` script in the guest with stdin closed and output captured (for probes).
    *
    * @param script The script.
@@ -655,15 +678,8 @@ export class GammaSession {
     script: string,
     options: { workdir?: string } = {},
   ): Promise<{ code: number; stdout: string; stderr: string }> {
-    await this.#requireLima("output");
-    await this.ensureRunning();
-    const r = await this.#capture(
-      limactlArgs.shell(this.instance, ["/bin/sh", "-c", script], {
-        workdir: options.workdir ?? "/",
-        noTty: true,
-      }),
-    );
-    return { code: r.code, stdout: new TextDecoder().decode(r.stdout), stderr: r.stderrText };
+    const r = await this.capture(["/bin/sh", "-c", script], options);
+    return { code: r.code, stdout: new TextDecoder().decode(r.stdout), stderr: r.stderr };
   }
 
   /**
@@ -674,16 +690,10 @@ export class GammaSession {
    * @throws {LimactlError} When the guest cannot write the file.
    */
   async writeFile(guestPath: string, data: Uint8Array): Promise<void> {
-    await this.#requireLima("writeFile");
     const path = normalizeAbsolutePath(guestPath, "Guest path");
-    await this.ensureRunning();
-    const argv = limactlArgs.shell(
-      this.instance,
-      ["/bin/sh", "-c", 'cat >"$1"', "sh", path],
-      { workdir: "/", noTty: true },
-    );
-    const r = await this.#capture(argv, data);
-    if (r.code !== 0) throw new LimactlError(argv, r.code, r.stderrText);
+    const argv = ["/bin/sh", "-c", 'cat >"$1"', "sh", path];
+    const r = await this.capture(argv, { stdin: data });
+    if (r.code !== 0) throw new LimactlError(["shell", this.instance, ...argv], r.code, r.stderr);
   }
 
   #requireLima(what: string): Promise<void> {
