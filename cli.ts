@@ -10,16 +10,35 @@
  * @module
  */
 
+import { styleText } from "node:util";
 import {
   commandHelp,
   type CommandSpec,
   GLOBAL_OPTIONS,
   optionRows,
   parseCommand,
+  suggest,
   UsageError,
 } from "./cli/_spec.ts";
 import { COMMANDS } from "./cli/_table.ts";
 import { VERSION } from "./lib/version.ts";
+
+/** Whether gamma's own stderr lines may be coloured: stderr is a terminal and NO_COLOR unset. */
+function colour(): boolean {
+  try {
+    return Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
+  } catch {
+    return false; // no env permission: no colour
+  }
+}
+
+/** Print one of gamma's own lines to stderr, its `gamma…:` prefix coloured when allowed. */
+function printError(text: string, style: "red" | "yellow" = "red"): void {
+  const styled = colour()
+    ? text.replace(/^(gamma[^:]*:)/, (prefix) => styleText(style, prefix))
+    : text;
+  console.error(styled);
+}
 
 function topHelp(): string {
   const width = Math.max(4, ...COMMANDS.map((c) => c.name.length)) + 2;
@@ -27,7 +46,7 @@ function topHelp(): string {
     `gamma ${VERSION}: your project inside a Lima VM as if it were local`,
     "",
     "USAGE:",
-    "  gamma [-i NAME] [--limactl PATH] [--debug] COMMAND [OPTIONS] [ARGS]",
+    "  gamma [-i NAME] [--limactl PATH] [--debug] [-q] COMMAND [OPTIONS] [ARGS]",
     "",
     "COMMANDS:",
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
@@ -45,6 +64,13 @@ function findCommand(name: string): CommandSpec | undefined {
   return COMMANDS.find((c) => c.name === name);
 }
 
+function unknownCommand(word: string, prefix: string): string {
+  const hint = suggest(word, [...COMMANDS.map((c) => c.name), "help"]);
+  return `${prefix}unknown command ${JSON.stringify(word)}${
+    hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""
+  }`;
+}
+
 /** Leading global options (before the subcommand word), kept to hand to the subcommand. */
 function splitGlobal(args: string[]): { global: string[]; rest: string[] } {
   const global: string[] = [];
@@ -53,6 +79,13 @@ function splitGlobal(args: string[]): { global: string[]; rest: string[] } {
     const arg = args[i]!;
     if (!arg.startsWith("-") || arg === "-" || arg === "--") break;
     if (["-h", "--help", "-V", "--version"].includes(arg)) break;
+    if (
+      !GLOBAL_OPTIONS.some((o) =>
+        arg === `--${o.name}` || arg === `-${o.short}` || arg.startsWith(`--${o.name}=`)
+      )
+    ) {
+      break;
+    }
     global.push(arg);
     const takesValue = ["-i", "--instance", "--limactl"].includes(arg);
     if (takesValue && i + 1 < args.length) global.push(args[++i]!);
@@ -71,7 +104,7 @@ export async function main(args: string[]): Promise<number> {
   const { global, rest } = splitGlobal(args);
   const [word, ...subArgs] = rest;
   if (word === undefined) {
-    console.error(`gamma: missing command\n\n${topHelp()}`);
+    printError(`gamma: missing command\n\n${topHelp()}`);
     return 2;
   }
   if (word === "-h" || word === "--help") {
@@ -90,43 +123,84 @@ export async function main(args: string[]): Promise<number> {
     }
     const spec = findCommand(topic);
     if (spec === undefined) {
-      console.error(`gamma help: unknown command ${JSON.stringify(topic)}\n\n${topHelp()}`);
+      printError(`${unknownCommand(topic, "gamma help: ")}\n\n${topHelp()}`);
       return 2;
     }
     console.log(commandHelp(spec));
     return 0;
   }
   if (word.startsWith("-")) {
-    console.error(`gamma: unknown option ${JSON.stringify(word)}\n\n${topHelp()}`);
+    const names = GLOBAL_OPTIONS.flatMap((
+      o,
+    ) => [`--${o.name}`, ...(o.short ? [`-${o.short}`] : [])]);
+    const hint = suggest(word, [...names, "--version", "-V"]);
+    printError(
+      `gamma: unknown option ${JSON.stringify(word)}${
+        hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""
+      }\n\n${topHelp()}`,
+    );
     return 2;
   }
   const spec = findCommand(word);
   if (spec === undefined) {
-    console.error(`gamma: unknown command ${JSON.stringify(word)}\n\n${topHelp()}`);
+    printError(`${unknownCommand(word, "gamma: ")}\n\n${topHelp()}`);
     return 2;
   }
   return await runCommand(spec, [...global, ...subArgs]);
 }
 
+/** Flags for the permissions a subcommand needs, or `[]` when all are granted. */
+function missingPermissions(spec: CommandSpec): string[] {
+  const missing: string[] = [];
+  for (const name of spec.permissions) {
+    const desc = { name } as Deno.PermissionDescriptor;
+    let state = Deno.permissions.querySync(desc).state;
+    if (state === "prompt") state = Deno.permissions.requestSync(desc).state;
+    if (state !== "granted") missing.push(`--allow-${name}`);
+  }
+  return missing;
+}
+
 async function runCommand(spec: CommandSpec, args: string[]): Promise<number> {
-  const notice = (line: string): void => console.error(line);
+  let quiet = false;
+  const notice = (line: string): void => {
+    if (!quiet) printError(line, "yellow");
+  };
   try {
     const parsed = parseCommand(spec, args);
     if (parsed.values["help"] === true) {
       console.log(commandHelp(spec));
       return 0;
     }
-    return await spec.run(parsed, { notice });
+    quiet = parsed.values["quiet"] === true;
+    const missing = missingPermissions(spec);
+    if (missing.length > 0) {
+      const all = spec.permissions.map((p) => `--allow-${p}`).join(" ");
+      printError(
+        [
+          `gamma: gamma ${spec.name} needs Deno permissions that were not granted: ${
+            missing.join(" ")
+          }`,
+          `  run it as: deno run ${all} jsr:@devshell/gamma ${spec.name} …`,
+          `  or:        deno run -A jsr:@devshell/gamma ${spec.name} …`,
+        ].join("\n"),
+      );
+      return 125;
+    }
+    return await spec.run(parsed, { notice, error: (line) => printError(line) });
   } catch (e) {
     if (e instanceof UsageError) {
-      console.error(`${e.message}\n\n${commandHelp(e.command ?? spec)}`);
+      printError(`${e.message}\n\n${commandHelp(e.command ?? spec)}`);
       return 2;
     }
-    if (
-      e instanceof Error && !(e instanceof ReferenceError) &&
-      !(e instanceof SyntaxError && e.stack?.includes("parse"))
-    ) {
-      notice(`gamma: ${e.message}`);
+    if (e instanceof Deno.errors.NotCapable) {
+      printError(
+        `gamma: ${e.message}\n  run it with the permission flags it names, or: deno run -A jsr:@devshell/gamma ${spec.name} …`,
+      );
+      return 125;
+    }
+    if (e instanceof Error && !(e instanceof ReferenceError)) {
+      printError(`gamma: ${e.message}`);
       return spec.failureCode ?? 1;
     }
     throw e;
@@ -139,7 +213,7 @@ export async function runMain(): Promise<never> {
   try {
     code = await main(Deno.args);
   } catch (e) {
-    console.error(`gamma: ${e instanceof Error ? e.message : String(e)}`);
+    printError(`gamma: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     code = 125;
   }
   Deno.exit(code);

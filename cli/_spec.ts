@@ -4,6 +4,7 @@
  * @module
  */
 
+import { closest, distance } from "fastest-levenshtein";
 import { parseArgs } from "node:util";
 
 /** One option of a subcommand (or a global one). */
@@ -52,14 +53,18 @@ export interface CommandSpec {
   commandTail?: boolean;
   /** Exit code when gamma itself fails (default 1; 125 where a guest command would run). */
   failureCode?: number;
+  /** Deno permissions the subcommand needs; checked before it runs. */
+  permissions: Deno.PermissionName[];
   /** Runs the command; resolves to the exit code. */
   run(parsed: Parsed, context: CliContext): Promise<number>;
 }
 
 /** What a subcommand receives besides its arguments. */
 export interface CliContext {
-  /** Print one line of gamma's own to stderr (notices, errors). */
+  /** Print a notice of gamma's own to stderr (silenced by `-q`). */
   notice(line: string): void;
+  /** Print an error of gamma's own to stderr (never silenced). */
+  error(line: string): void;
 }
 
 /** A usage error: exit 2 with the message and the command's usage on stderr. */
@@ -95,6 +100,7 @@ export const GLOBAL_OPTIONS: OptionSpec[] = [
     env: "DEVSHELL_VM_LIMACTL",
   },
   { name: "debug", help: "print every limactl command line to stderr" },
+  { name: "quiet", short: "q", help: "silence gamma's own notices (never the command's output)" },
   { name: "help", short: "h", help: "print this help" },
 ];
 
@@ -164,6 +170,39 @@ function commandStart(args: string[], options: OptionSpec[]): number {
 }
 
 /**
+ * The candidate closest to `word`, when it is close enough to be a likely typo.
+ *
+ * @param word What the user typed.
+ * @param candidates The valid words.
+ * @returns The suggestion, or `undefined`.
+ */
+export function suggest(word: string, candidates: string[]): string | undefined {
+  if (candidates.length === 0) return undefined;
+  const best = closest(word, candidates);
+  return distance(word, best) <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+/** Reject options the subcommand does not have, naming the closest one. */
+function checkUnknownOptions(spec: CommandSpec, all: OptionSpec[], head: string[]): void {
+  const { tokens } = parseArgs({ args: head, strict: false, allowPositionals: true, tokens: true });
+  for (const token of tokens) {
+    if (token.kind !== "option") continue;
+    const known = token.rawName.startsWith("--")
+      ? all.some((o) => o.name === token.name)
+      : all.some((o) => o.short === token.name);
+    if (known) continue;
+    const names = all.flatMap((o) => [`--${o.name}`, ...(o.short ? [`-${o.short}`] : [])]);
+    const hint = suggest(token.rawName, names);
+    throw new UsageError(
+      `gamma ${spec.name}: unknown option ${JSON.stringify(token.rawName)}${
+        hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""
+      }`,
+      spec,
+    );
+  }
+}
+
+/**
  * Parse a subcommand's arguments with `node:util` `parseArgs`.
  *
  * @param spec The subcommand.
@@ -185,6 +224,7 @@ export function parseCommand(spec: CommandSpec, args: string[]): Parsed {
     ...(o.short ? { short: o.short } : {}),
     ...(o.multiple ? { multiple: true } : {}),
   }]));
+  checkUnknownOptions(spec, all, head);
   try {
     const { values, positionals } = parseArgs({
       args: head,

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { completionsCommand } from "./completions.ts";
 import { execCommand } from "./exec.ts";
 import { pathCommand } from "./path.ts";
 import { shellCommand } from "./shell.ts";
@@ -19,4 +20,5 @@ export const COMMANDS: CommandSpec[] = [
   stopCommand,
   statusCommand,
   pathCommand,
+  completionsCommand,
 ];

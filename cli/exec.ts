@@ -22,6 +22,7 @@ export const execCommand: CommandSpec = {
   ],
   commandTail: true,
   failureCode: 125,
+  permissions: ["env", "read", "write", "run"],
   options: [
     {
       name: "env",

@@ -20,6 +20,7 @@ export const pathCommand: CommandSpec = {
     "defaults to the current directory; host paths are made absolute and symlinks resolved.",
     "Does not start the VM.",
   ],
+  permissions: ["env", "read", "write", "run"],
   options: [{ name: "reverse", short: "r", help: "map a guest path to its host path" }],
   examples: [
     "gamma path                 # where am I in the guest?",
@@ -41,7 +42,7 @@ export const pathCommand: CommandSpec = {
       }
       const host = await session.hostPathOf(path);
       if (host === undefined) {
-        context.notice(`gamma: ${path} is not under any mount of instance ${session.instance}`);
+        context.error(`gamma: ${path} is not under any mount of instance ${session.instance}`);
         return 1;
       }
       console.log(host);

@@ -21,6 +21,7 @@ export const shellCommand: CommandSpec = {
     "SIGTERM and SIGHUP on. A pseudo-terminal exists only when stdout is a terminal (Lima's rule).",
   ],
   failureCode: 125,
+  permissions: ["env", "read", "write", "run"],
   options: [],
   examples: [
     "gamma shell                 # a shell in the guest, in this project",

@@ -28,6 +28,7 @@ export const startCommand: CommandSpec = {
     "Runs limactl start --tty=false NAME unless the instance is already running. Lima's progress",
     "goes to stderr. A start that ends degraded (the VM is up, file sharing may not work) warns.",
   ],
+  permissions: ["env", "read", "write", "run"],
   options: [],
   examples: ["gamma start", "gamma start -i other-vm"],
   exitCodes: [
@@ -51,6 +52,7 @@ export const stopCommand: CommandSpec = {
   description: [
     "Runs limactl stop NAME. Stopping an instance that is not running is not an error.",
   ],
+  permissions: ["env", "read", "write", "run"],
   options: [],
   examples: ["gamma stop"],
   exitCodes: [

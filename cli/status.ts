@@ -20,6 +20,7 @@ export const statusCommand: CommandSpec = {
     "limactlVersion, limaHome, mounts, workspaceParent, workspaceParentSource, guestWorkspace,",
     "mode, cwd and guestCwd (null when unknown or unmapped).",
   ],
+  permissions: ["env", "read", "write", "run"],
   options: [{ name: "json", help: "print JSON" }],
   examples: ["gamma status", "gamma status --json | jq .guestCwd"],
   exitCodes: ["0     printed", "1     limactl failed", "2     usage error"],

@@ -31,6 +31,10 @@ export interface RunOptions {
   cwd?: string;
   /** Bytes or text for stdin; stdin is closed when omitted. */
   stdin?: Uint8Array | string;
+  /** Flags for `deno run` (default `-A`); `[]` runs with no permissions. */
+  denoFlags?: string[];
+  /** The script to run instead of cli.ts (e.g. the bundle). */
+  script?: string;
   /** Send a signal to gamma once `when` resolves (or after a delay in ms). */
   signal?: { sig: Deno.Signal; after: number | (() => Promise<void>) };
 }
@@ -72,7 +76,7 @@ export function testHome(): string {
 export async function runGamma(args: string[], options: RunOptions = {}): Promise<GammaRun> {
   const h = testHome();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", CLI, ...args],
+    args: ["run", ...(options.denoFlags ?? ["-A"]), "--quiet", options.script ?? CLI, ...args],
     cwd: options.cwd ?? h,
     clearEnv: true,
     env: {
