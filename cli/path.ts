@@ -14,14 +14,20 @@ export const pathCommand: CommandSpec = {
   name: "path",
   summary:
     "print the guest path of a host path (or, with --reverse, the host path of a guest path)",
-  usage: ["path [-i NAME] [--reverse] [PATH]"],
+  usage: ["path [-i NAME] [--reverse] [--json] [PATH]"],
   description: [
     "Maps through the instance's mounts, then the workspace parent -> guest workspace. PATH",
     "defaults to the current directory; host paths are made absolute and symlinks resolved.",
     "Does not start the VM.",
   ],
   permissions: ["env", "read", "write", "run"],
-  options: [{ name: "reverse", short: "r", help: "map a guest path to its host path" }],
+  options: [
+    { name: "reverse", short: "r", help: "map a guest path to its host path" },
+    {
+      name: "json",
+      help: 'print {"hostPath": …, "guestPath": …} (null when unmapped; exit code as without)',
+    },
+  ],
   examples: [
     "gamma path                 # where am I in the guest?",
     "gamma path --reverse /workspace/app",
@@ -35,33 +41,35 @@ export const pathCommand: CommandSpec = {
       );
     }
     const [path] = parsed.positionals;
-    const session = sessionFor(parsed, context);
-    if (parsed.values["reverse"] === true) {
-      if (path === undefined || !path.startsWith("/")) {
-        throw new UsageError("gamma path --reverse: give an absolute guest PATH", this);
-      }
-      const host = await session.hostPathOf(path);
-      if (host === undefined) {
-        context.error(`gamma: ${path} is not under any mount of instance ${session.instance}`);
-        return 1;
-      }
-      console.log(host);
-      return 0;
+    const reverse = parsed.values["reverse"] === true;
+    if (reverse && (path === undefined || !path.startsWith("/"))) {
+      throw new UsageError("gamma path --reverse: give an absolute guest PATH", this);
     }
-    if (session.backend === "host") {
-      context.notice(
+    const session = sessionFor(parsed, context);
+    if (!reverse && session.backend === "host") {
+      context.error(
         "gamma: the host backend has no guest paths (DEVSHELL_VM=off, DEVSHELL_VM_BACKEND=host, or no limactl)",
       );
       return 1;
     }
-    const guest = await session.guestPathOf(path);
-    if (guest === undefined) {
-      context.notice(
-        `gamma: ${path ?? session.cwd} is not under any mount of instance ${session.instance}`,
+    const hostPath = reverse
+      ? await session.hostPathOf(path!)
+      : session.canonicalHostPath(path ?? ".");
+    const guestPath = reverse ? path! : await session.guestPathOf(hostPath!);
+    const mapped = reverse ? hostPath : guestPath;
+    if (parsed.values["json"] === true) {
+      console.log(JSON.stringify({ hostPath: hostPath ?? null, guestPath: guestPath ?? null }));
+    } else if (mapped !== undefined) {
+      console.log(mapped);
+    }
+    if (mapped === undefined) {
+      context.error(
+        `gamma: ${
+          reverse ? path : hostPath
+        } is not under any mount of instance ${session.instance}`,
       );
       return 1;
     }
-    console.log(guest);
     return 0;
   },
 };

@@ -503,6 +503,17 @@ export class GammaSession {
     };
   }
 
+  /**
+   * A host path made absolute against the working directory, with symlinks resolved when it
+   * exists.
+   *
+   * @param path Absolute or relative host path.
+   * @returns The canonical path.
+   */
+  canonicalHostPath(path: string): string {
+    return this.#canonical(path);
+  }
+
   #canonical(path: string): string {
     const absolute = normalizeAbsolutePath(
       path.startsWith("/") ? path : posix.join(this.#cwd, path),

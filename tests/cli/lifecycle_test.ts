@@ -101,6 +101,19 @@ Deno.test("gamma path maps host to guest and back, and exits 1 when unmapped", a
       "",
       "gamma: /etc/passwd is not under any mount of instance dev\n",
     ],
+    [["path", "--json"], 0, `{"hostPath":"${t.project}/sub","guestPath":"/work/p/sub"}\n`, ""],
+    [
+      ["path", "--json", "/etc"],
+      1,
+      '{"hostPath":"/etc","guestPath":null}\n',
+      "gamma: /etc is not under any mount of instance dev\n",
+    ],
+    [
+      ["path", "-r", "--json", "/work/p"],
+      0,
+      `{"hostPath":"${t.project}","guestPath":"/work/p"}\n`,
+      "",
+    ],
   ];
   for (const [args, code, stdout, stderr] of cases) {
     const r = await runGamma(args, opts);
