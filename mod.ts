@@ -24,6 +24,7 @@
  */
 
 export { findCargoWorkspaceRoot } from "./lib/cargo_root.ts";
+export { findProjectRoot, PROJECT_MARKERS } from "./lib/project_root.ts";
 export {
   type Backend,
   ConfigError,

@@ -1,0 +1,53 @@
+/**
+ * Finding the project a directory belongs to.
+ *
+ * @module
+ */
+
+import { posix } from "node:path";
+import { normalizeAbsolutePath } from "./guest_path.ts";
+
+/**
+ * The names whose presence marks a project root.
+ *
+ * @example Usage
+ * ```ts
+ * import { PROJECT_MARKERS } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(PROJECT_MARKERS.includes(".git"));
+ * ```
+ */
+export const PROJECT_MARKERS: readonly string[] = [
+  ".git",
+  "Cargo.toml",
+  "deno.json",
+  "package.json",
+];
+
+/**
+ * The project root of a directory: its nearest ancestor (itself included) that holds `.git`,
+ * `Cargo.toml`, `deno.json` or `package.json`; the directory itself when none does. Existence is
+ * injected, so this is pure.
+ *
+ * @param start Absolute directory.
+ * @param exists Whether a path exists (file or directory).
+ * @returns The project root.
+ *
+ * @example Usage
+ * ```ts
+ * import { findProjectRoot } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const present = new Set(["/home/me/app/.git"]);
+ * assert.equal(findProjectRoot("/home/me/app/src/lib", (p) => present.has(p)), "/home/me/app");
+ * assert.equal(findProjectRoot("/tmp/scratch", (p) => present.has(p)), "/tmp/scratch");
+ * ```
+ */
+export function findProjectRoot(start: string, exists: (path: string) => boolean): string {
+  const first = normalizeAbsolutePath(start);
+  for (let dir = first;; dir = posix.dirname(dir)) {
+    if (PROJECT_MARKERS.some((m) => exists(posix.join(dir, m)))) return dir;
+    if (dir === "/") return first;
+  }
+}
