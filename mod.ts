@@ -43,6 +43,18 @@ export {
   StartError,
   UnmappedPathError,
 } from "./lib/errors.ts";
+export {
+  confineGuestPath,
+  type GuestEntry,
+  type GuestFileType,
+  guestFsArgs,
+  GuestFsError,
+  guestFsError,
+  type GuestFsErrorKind,
+  type GuestFsOp,
+  parseGuestEntries,
+  parseLsMode,
+} from "./lib/guest_fs.ts";
 export { type Mount, normalizeAbsolutePath, toGuestPath, toHostPath } from "./lib/guest_path.ts";
 export { sanitizeInstanceSegment, validateInstanceName } from "./lib/instance_name.ts";
 export { type InstanceInfo, parseLimaList } from "./lib/lima_list.ts";
@@ -53,6 +65,13 @@ export {
   type StartArgsOptions,
   type StopArgsOptions,
 } from "./lib/limactl_args.ts";
+export {
+  GuestFs,
+  type GuestFsOptions,
+  type GuestMkdirOptions,
+  type GuestRemoveOptions,
+  type GuestWriteOptions,
+} from "./lib/session/guest_fs.ts";
 export {
   type ExecOptions,
   type ExecResult,

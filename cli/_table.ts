@@ -6,6 +6,7 @@
 
 import { completionsCommand } from "./completions.ts";
 import { execCommand } from "./exec.ts";
+import { fsCommand } from "./fs.ts";
 import { pathCommand } from "./path.ts";
 import { shellCommand } from "./shell.ts";
 import type { CommandSpec } from "./_spec.ts";
@@ -20,5 +21,6 @@ export const COMMANDS: CommandSpec[] = [
   stopCommand,
   statusCommand,
   pathCommand,
+  fsCommand,
   completionsCommand,
 ];
