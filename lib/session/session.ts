@@ -487,19 +487,19 @@ export class GammaSession {
     }));
   }
 
-  /** The instance's mounts, plus workspace parent → guest workspace unless a real mount is there. */
-  #mappingMounts(info: InstanceInfo | undefined): { real: Mount[]; workspace: Mount | undefined } {
-    const real = info?.mounts ?? [];
+  /**
+   * The configured workspace parent → guest workspace pair, unless a real mount already sits at
+   * the guest workspace. Found lazily: only paths no real mount maps pay for it.
+   */
+  #workspaceMount(real: Mount[]): Mount | undefined {
     const taken = real.some((m) =>
       normalizeAbsolutePath(m.mountPoint) === this.config.guestWorkspace
     );
+    if (taken) return undefined;
     return {
-      real,
-      workspace: taken ? undefined : {
-        location: this.workspaceParent().path,
-        mountPoint: this.config.guestWorkspace,
-        writable: true,
-      },
+      location: this.workspaceParent().path,
+      mountPoint: this.config.guestWorkspace,
+      writable: true,
     };
   }
 
@@ -534,8 +534,11 @@ export class GammaSession {
    */
   async guestPathOf(hostPath?: string): Promise<string | undefined> {
     const path = this.#canonical(hostPath ?? this.#cwd);
-    const { real, workspace } = this.#mappingMounts(await this.instanceInfo());
-    return toGuestPath(path, real) ?? (workspace && toGuestPath(path, [workspace]));
+    const real = (await this.instanceInfo())?.mounts ?? [];
+    const mapped = toGuestPath(path, real);
+    if (mapped !== undefined) return mapped;
+    const workspace = this.#workspaceMount(real);
+    return workspace && toGuestPath(path, [workspace]);
   }
 
   /**
@@ -545,7 +548,8 @@ export class GammaSession {
    * @returns The host path, or `undefined` when no mount covers it.
    */
   async hostPathOf(guestPath: string): Promise<string | undefined> {
-    const { real, workspace } = this.#mappingMounts(await this.instanceInfo());
+    const real = (await this.instanceInfo())?.mounts ?? [];
+    const workspace = this.#workspaceMount(real);
     return toHostPath(guestPath, workspace ? [...real, workspace] : real);
   }
 
@@ -553,7 +557,8 @@ export class GammaSession {
     const guest = await this.guestPathOf();
     if (guest !== undefined) return guest;
     const path = this.#canonical(this.#cwd);
-    const { real, workspace } = this.#mappingMounts(await this.instanceInfo());
+    const real = (await this.instanceInfo())?.mounts ?? [];
+    const workspace = this.#workspaceMount(real);
     const describe = (m: Mount): string =>
       `    ${m.location} -> ${m.mountPoint} (${m.writable ? "writable" : "read-only"})`;
     const yaml = this.instanceDir ? `${this.instanceDir}/lima.yaml` : "lima.yaml";
