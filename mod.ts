@@ -24,6 +24,12 @@
  */
 
 export { findCargoWorkspaceRoot } from "./lib/cargo_root.ts";
+export {
+  type CheckStatus,
+  type DoctorCheck,
+  type DoctorReport,
+  formatDoctorReport,
+} from "./lib/doctor.ts";
 export { findProjectRoot, PROJECT_MARKERS } from "./lib/project_root.ts";
 export {
   type Backend,
@@ -59,12 +65,21 @@ export { type Mount, normalizeAbsolutePath, toGuestPath, toHostPath } from "./li
 export { sanitizeInstanceSegment, validateInstanceName } from "./lib/instance_name.ts";
 export { type InstanceInfo, parseLimaList } from "./lib/lima_list.ts";
 export {
+  type LimaMountEntry,
+  type LimaYamlEdit,
+  limaYamlFragment,
+  type LimaYamlMerge,
+  mergeLimaYaml,
+  parseMountSpec,
+} from "./lib/lima_yaml.ts";
+export {
   type CopyArgsOptions,
   limactlArgs,
   type ShellArgsOptions,
   type StartArgsOptions,
   type StopArgsOptions,
 } from "./lib/limactl_args.ts";
+export { type DoctorOptions, runDoctor, type RunDoctorOptions } from "./lib/session/doctor.ts";
 export {
   GuestFs,
   type GuestFsOptions,

@@ -5,8 +5,10 @@
  */
 
 import { completionsCommand } from "./completions.ts";
+import { doctorCommand } from "./doctor.ts";
 import { execCommand } from "./exec.ts";
 import { fsCommand } from "./fs.ts";
+import { mountsCommand } from "./mounts.ts";
 import { pathCommand } from "./path.ts";
 import { shellCommand } from "./shell.ts";
 import type { CommandSpec } from "./_spec.ts";
@@ -21,6 +23,8 @@ export const COMMANDS: CommandSpec[] = [
   stopCommand,
   statusCommand,
   pathCommand,
+  doctorCommand,
+  mountsCommand,
   fsCommand,
   completionsCommand,
 ];

@@ -6,6 +6,7 @@
 
 import type { CommandSpec } from "./_spec.ts";
 import { UsageError } from "./_spec.ts";
+import { failureHint } from "../lib/doctor.ts";
 import { finish, sessionFor } from "./_session.ts";
 
 /** `gamma exec`. */
@@ -83,6 +84,14 @@ export const execCommand: CommandSpec = {
       workdir,
       stdin: parsed.values["no-stdin"] === true ? "null" : "inherit",
     });
+    const hint = failureHint({
+      command: parsed.positionals[0]!,
+      code: result.code,
+      instance: session.instance,
+      backend: session.backend,
+      limaHints: session.config.limaHints,
+    });
+    if (hint !== undefined) context.notice(hint);
     return await finish(session, result.code, context);
   },
 };

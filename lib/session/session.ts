@@ -23,6 +23,8 @@ import { sanitizeInstanceSegment, validateInstanceName } from "../instance_name.
 import { type InstanceInfo, parseLimaList } from "../lima_list.ts";
 import { limactlArgs } from "../limactl_args.ts";
 import { interactiveShellPlan } from "../shell_plan.ts";
+import { firstRunProbe } from "./probe.ts";
+import { provisionGuest } from "./provision.ts";
 import { diagnoseStart } from "../start_diagnosis.ts";
 import { defaultWorkspaceParent, type WorkspaceParent } from "../workspace_parent.ts";
 
@@ -611,6 +613,7 @@ export class GammaSession {
     } else {
       await this.ensureRunning();
       workdir = options.workdir ?? await this.#mappedCwd();
+      await firstRunProbe(this, { env: this.#env, notice: this.#notice });
       builder = this.#command(
         limactlArgs.shell(this.instance, argv, { workdir, env: options.env }),
       );
@@ -648,10 +651,10 @@ export class GammaSession {
       builder = new CommandBuilder().command([shell, "-l"]).cwd(this.#cwd);
     } else {
       await this.ensureRunning();
-      const plan = interactiveShellPlan({
-        workdir: await this.#mappedCwd(),
-        hostDirLink: this.config.guestHostDir,
-      });
+      const workdir = await this.#mappedCwd();
+      await firstRunProbe(this, { env: this.#env, notice: this.#notice });
+      await provisionGuest(this, { notice: this.#notice });
+      const plan = interactiveShellPlan({ workdir, hostDirLink: this.config.guestHostDir });
       builder = this.#command(
         limactlArgs.shell(this.instance, ["/bin/sh", "-c", plan.script], { workdir: plan.workdir }),
       );

@@ -23,7 +23,10 @@ Deno.test("gamma exec passes the guest command's exit code through", async () =>
   const missing = await runGamma(["exec", "--", "no-such-tool-xyz"], opts);
   assert.equal(missing.code, 127);
   assert.equal(missing.stdout, "");
-  assert.match(missing.stderr, /no-such-tool-xyz: command not found\n$/);
+  assert.match(
+    missing.stderr,
+    /no-such-tool-xyz: command not found\ngamma: hint: no-such-tool-xyz is not on the PATH of instance dev \(exit 127\)/,
+  );
   assert.equal((await runGamma(["exec", "true"], opts)).code, 0); // no -- needed
 });
 
@@ -99,11 +102,12 @@ Deno.test("gamma exec starts a stopped instance on demand exactly once", async (
   assert.equal(first.code, 0);
   assert.equal(first.stdout, "hi\n"); // Lima's start logs went to stderr, not stdout
   assert.match(first.stderr, /READY/);
-  assert.deepEqual(await commands(t.lima), ["start", "list", "shell"]);
-  // Warm: exactly one limactl process (the shell), no start, no list.
+  // start; list (facts, then cached); the first-run mount probe; the command.
+  assert.deepEqual(await commands(t.lima), ["start", "list", "shell", "shell"]);
+  // Warm: exactly one limactl process (the command), no start, no list, no probe.
   const second = await runGamma(["exec", "--", "true"], { env: t.env, cwd: t.project });
   assert.deepEqual([second.code, second.stderr], [0, ""]);
-  assert.deepEqual(await commands(t.lima), ["start", "list", "shell", "shell"]);
+  assert.deepEqual(await commands(t.lima), ["start", "list", "shell", "shell", "shell"]);
 });
 
 Deno.test("gamma exec: two gamma processes at once start the instance once", async () => {
@@ -284,11 +288,41 @@ Deno.test("gamma --debug prints every limactl argv", async () => {
   });
   assert.equal(r.code, 0);
   assert.equal(r.stdout, "a b\n");
-  const lines = r.stderr.split("\n").filter((l) => l.startsWith("gamma: debug: "));
-  assert.deepEqual(lines.map((l) => JSON.parse(l.slice("gamma: debug: ".length))), [
-    [t.lima.limactl, "list", "--json", "dev"],
-    [t.lima.limactl, "shell", "--workdir", "/work/p", "dev", "--", "K=v w", "echo", "a b"],
+  const argvs = (stderr: string): string[][] =>
+    stderr.split("\n").filter((l) => l.startsWith("gamma: debug: "))
+      .map((l) => JSON.parse(l.slice("gamma: debug: ".length)));
+  const command = [
+    t.lima.limactl,
+    "shell",
+    "--workdir",
+    "/work/p",
+    "dev",
+    "--",
+    "K=v w",
+    "echo",
+    "a b",
+  ];
+  const cold = argvs(r.stderr);
+  assert.equal(cold.length, 3);
+  assert.deepEqual(cold[0], [t.lima.limactl, "list", "--json", "dev"]);
+  // The first-run mount probe: a captured /bin/sh script, no terminal.
+  assert.deepEqual(cold[1]!.slice(0, 9), [
+    t.lima.limactl,
+    "shell",
+    "--workdir",
+    "/",
+    "--tty=false",
+    "dev",
+    "--",
+    "/bin/sh",
+    "-c",
   ]);
+  assert.deepEqual(cold[2], command);
+  const warm = await runGamma(["--debug", "exec", "-e", "K=v w", "--", "echo", "a b"], {
+    env: t.env,
+    cwd: t.project,
+  });
+  assert.deepEqual(argvs(warm.stderr), [command]);
 });
 
 Deno.test("gamma exec with DEVSHELL_VM_STOP_ON_EXIT stops only a VM it started", async () => {
@@ -297,7 +331,7 @@ Deno.test("gamma exec with DEVSHELL_VM_STOP_ON_EXIT stops only a VM it started",
   const started = await runGamma(["exec", "--", "true"], { env, cwd: t.project });
   assert.equal(started.code, 0);
   assert.match(started.stderr, /gamma: stopped instance dev \(DEVSHELL_VM_STOP_ON_EXIT\)\n$/);
-  assert.deepEqual(await commands(t.lima), ["start", "list", "shell", "stop"]);
+  assert.deepEqual(await commands(t.lima), ["start", "list", "shell", "shell", "stop"]);
   await t.lima.startInstance("dev");
   const found = await runGamma(["exec", "--", "sh", "-c", "exit 6"], { env, cwd: t.project });
   assert.deepEqual([found.code, found.stderr], [6, ""]);
