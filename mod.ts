@@ -25,13 +25,6 @@
 
 export { findCargoWorkspaceRoot } from "./lib/cargo_root.ts";
 export {
-  type CheckStatus,
-  type DoctorCheck,
-  type DoctorReport,
-  formatDoctorReport,
-} from "./lib/doctor.ts";
-export { findProjectRoot, PROJECT_MARKERS } from "./lib/project_root.ts";
-export {
   type Backend,
   ConfigError,
   type ConfigIssue,
@@ -42,6 +35,12 @@ export {
   resolveConfig,
   type WorkspaceMode,
 } from "./lib/config.ts";
+export {
+  type CheckStatus,
+  type DoctorCheck,
+  type DoctorReport,
+  formatDoctorReport,
+} from "./lib/doctor.ts";
 export {
   GammaError,
   LimactlError,
@@ -79,6 +78,7 @@ export {
   type StartArgsOptions,
   type StopArgsOptions,
 } from "./lib/limactl_args.ts";
+export { findProjectRoot, PROJECT_MARKERS } from "./lib/project_root.ts";
 export { type DoctorOptions, runDoctor, type RunDoctorOptions } from "./lib/session/doctor.ts";
 export {
   GuestFs,
@@ -87,6 +87,7 @@ export {
   type GuestRemoveOptions,
   type GuestWriteOptions,
 } from "./lib/session/guest_fs.ts";
+export { HostTree, TEMP_PREFIX } from "./lib/session/host_tree.ts";
 export {
   type ExecOptions,
   type ExecResult,
@@ -94,6 +95,7 @@ export {
   type GammaSessionOptions,
   type GammaStatus,
 } from "./lib/session/session.ts";
+export { type SyncReport, syncTrees, type SyncTreesOptions } from "./lib/session/sync.ts";
 export {
   type InteractiveShellInputs,
   type InteractiveShellPlan,
@@ -101,6 +103,48 @@ export {
 } from "./lib/shell_plan.ts";
 export { bashSingleQuoted } from "./lib/shell_quote.ts";
 export { diagnoseStart, type StartDiagnosis, type StartEvidence } from "./lib/start_diagnosis.ts";
+export {
+  type ActionOutcome,
+  type ApplyOptions,
+  applyPlan,
+  type ApplyProgress,
+  type ApplyResult,
+} from "./lib/sync/apply.ts";
+export { compileIgnore, IGNORE_FILE } from "./lib/sync/ignore.ts";
+export { emptyManifest, parseManifest, stringifyManifest } from "./lib/sync/manifest.ts";
+export { MemoryTree, type MemoryTreeOptions, type SetFileOptions } from "./lib/sync/memory_tree.ts";
+export {
+  type Conflict,
+  conflictStamp,
+  type PlanOptions,
+  planSync,
+  type SyncAction,
+  type SyncDirection,
+  type SyncPlan,
+  type SyncSide,
+} from "./lib/sync/plan.ts";
+export {
+  type Expectation,
+  type ExpectOptions,
+  type FileData,
+  type IgnoreFilter,
+  type ScanOptions,
+  type Tree,
+  TreeError,
+  type TreeErrorKind,
+  type TreeScan,
+  type WriteFileOptions,
+} from "./lib/sync/tree.ts";
+export {
+  comparePaths,
+  type DirEntry,
+  type FileEntry,
+  type Manifest,
+  sameEntry,
+  type SymlinkEntry,
+  type SyncEntry,
+  validateRelativePath,
+} from "./lib/sync/types.ts";
 export { VERSION } from "./lib/version.ts";
 export {
   defaultWorkspaceParent,

@@ -1,0 +1,237 @@
+/**
+ * Mode S sync against `rsync -a --delete`, on a generated tree (default 10,000 files, about
+ * 200 MB, three levels of directories), in five scenarios: first sync, no-op, one file changed,
+ * 100 files changed, 100 files deleted (`sync(1)` flushes dirty pages before each one). Each gamma
+ * sync runs in a child Deno process, which
+ * reports the time of the `syncTrees` call and its peak memory (VmHWM); the parent also times the
+ * whole child process. rsync runs between the same source and its own destination, under GNU
+ * `time` for its peak memory when available. Medians of `--rounds` rounds are printed as a
+ * markdown table.
+ *
+ *     deno run -A bench/sync_bench.ts [--dir DIR] [--files N] [--rounds N]
+ *
+ * `--dir` chooses where the trees live (default: a new temporary directory); it is emptied.
+ *
+ * @module
+ */
+// deno-lint-ignore-file no-console
+
+import { parseArgs } from "node:util";
+import { HostTree } from "../lib/session/host_tree.ts";
+import { syncTrees } from "../lib/session/sync.ts";
+
+interface ChildResult {
+  ms: number;
+  hwmKiB: number;
+  copied: number;
+  removed: number;
+}
+
+async function child(src: string, dst: string, manifest: string): Promise<void> {
+  const start = performance.now();
+  const report = await syncTrees("push", new HostTree(src), new HostTree(dst), {
+    manifestPath: manifest,
+    progress: false,
+  });
+  const ms = performance.now() - start;
+  const status = await Deno.readTextFile("/proc/self/status");
+  const hwmKiB = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? "0");
+  if (!report.ok) throw new Error(JSON.stringify(report.notDone.slice(0, 3)));
+  const result: ChildResult = { ms, hwmKiB, copied: report.copied, removed: report.removed };
+  console.log(JSON.stringify(result));
+}
+
+const { values, positionals } = parseArgs({
+  args: Deno.args,
+  allowPositionals: true,
+  options: {
+    child: { type: "boolean" },
+    dir: { type: "string" },
+    files: { type: "string", default: "10000" },
+    rounds: { type: "string", default: "3" },
+  },
+});
+
+if (values.child) {
+  const [src, dst, manifest] = positionals as [string, string, string];
+  await child(src, dst, manifest);
+  Deno.exit(0);
+}
+
+const FILES = Number(values.files);
+const ROUNDS = Number(values.rounds);
+const root = values.dir ?? await Deno.makeTempDir({ prefix: "gamma-sync-bench-" });
+await Deno.mkdir(root, { recursive: true });
+for (const entry of Deno.readDirSync(root)) {
+  await Deno.remove(`${root}/${entry.name}`, { recursive: true });
+}
+const SRC = `${root}/src`;
+const GAMMA = `${root}/gamma`;
+const RSYNC = `${root}/rsync`;
+const MANIFEST = `${root}/state/manifest.json`;
+const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+const SELF = new URL(import.meta.url).pathname;
+const hasTime = (() => {
+  try {
+    return Deno.statSync("/usr/bin/time").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+// Three levels: 10 × 10 directories of FILES / 100 files, sizes spread over 0–40 kB.
+const pattern = new Uint8Array(40_000);
+for (let i = 0; i < pattern.length; i++) pattern[i] = (i * 2654435761) >>> 24;
+function filePath(i: number): string {
+  const perDir = Math.ceil(FILES / 100);
+  const d = Math.floor(i / perDir);
+  return `d${Math.floor(d / 10)}/e${d % 10}/f${i}.dat`;
+}
+function writeSource(i: number, salt = 0): void {
+  const size = (i * 7919 + salt * 104729) % 40_000;
+  const data = pattern.slice(0, size);
+  if (data.length > 0) data[0] = salt & 0xff;
+  Deno.writeFileSync(`${SRC}/${filePath(i)}`, data);
+}
+function generate(): void {
+  for (let i = 0; i < FILES; i++) {
+    const path = `${SRC}/${filePath(i)}`;
+    Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    writeSource(i);
+  }
+}
+
+async function runGamma(): Promise<{ wall: number; result: ChildResult }> {
+  const start = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", `--config=${CONFIG}`, SELF, "--child", SRC, GAMMA, MANIFEST],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const wall = performance.now() - start;
+  if (!out.success) throw new Error("gamma child failed");
+  return { wall, result: JSON.parse(new TextDecoder().decode(out.stdout)) };
+}
+
+async function runRsync(): Promise<{ wall: number; maxKiB: number | undefined }> {
+  const args = ["-a", "--delete", `${SRC}/`, `${RSYNC}/`];
+  const start = performance.now();
+  const out = await new Deno.Command(hasTime ? "/usr/bin/time" : "rsync", {
+    args: hasTime ? ["-f", "%M", "rsync", ...args] : args,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const wall = performance.now() - start;
+  if (!out.success) throw new Error(`rsync failed: ${new TextDecoder().decode(out.stderr)}`);
+  const maxKiB = hasTime
+    ? Number(new TextDecoder().decode(out.stderr).trim().split("\n").at(-1))
+    : undefined;
+  return { wall, maxKiB };
+}
+
+const SCENARIOS = ["first sync", "no-op", "1 file changed", "100 files changed", "100 deleted"];
+interface Sample {
+  gammaCall: number;
+  gammaProcess: number;
+  gammaKiB: number;
+  rsync: number;
+  rsyncKiB: number | undefined;
+  work: string;
+}
+const samples = new Map<string, Sample[]>(SCENARIOS.map((s) => [s, []]));
+
+console.error(`Generating ${FILES} files under ${SRC}…`);
+generate();
+
+for (let round = 0; round < ROUNDS; round++) {
+  await Deno.remove(GAMMA, { recursive: true }).catch(() => {});
+  await Deno.remove(RSYNC, { recursive: true }).catch(() => {});
+  await Deno.remove(`${root}/state`, { recursive: true }).catch(() => {});
+  await Deno.mkdir(GAMMA);
+  // Put back what the previous round deleted.
+  for (let i = 0; i < FILES; i++) {
+    try {
+      Deno.lstatSync(`${SRC}/${filePath(i)}`);
+    } catch {
+      writeSource(i);
+    }
+  }
+  const salt = round + 1;
+  const step = Math.floor(FILES / 100);
+  const prepare: Record<string, () => void> = {
+    "first sync": () => {},
+    "no-op": () => {},
+    "1 file changed": () => writeSource(7, salt),
+    "100 files changed": () => {
+      for (let k = 0; k < 100; k++) writeSource(k * step + 1, salt);
+    },
+    "100 deleted": () => {
+      for (let k = 0; k < 100; k++) Deno.removeSync(`${SRC}/${filePath(k * step + 2)}`);
+    },
+  };
+  for (const scenario of SCENARIOS) {
+    prepare[scenario]!();
+    // Flush dirty pages first, so neither tool pays for the writes before it.
+    await new Deno.Command("sync").output();
+    const gammaFirst = round % 2 === 0;
+    let g: Awaited<ReturnType<typeof runGamma>>;
+    let r: Awaited<ReturnType<typeof runRsync>>;
+    if (gammaFirst) {
+      g = await runGamma();
+      r = await runRsync();
+    } else {
+      r = await runRsync();
+      g = await runGamma();
+    }
+    samples.get(scenario)!.push({
+      gammaCall: g.result.ms,
+      gammaProcess: g.wall,
+      gammaKiB: g.result.hwmKiB,
+      rsync: r.wall,
+      rsyncKiB: r.maxKiB,
+      work: `${g.result.copied} copied, ${g.result.removed} removed`,
+    });
+    console.error(
+      `round ${round + 1} ${scenario}: gamma ${g.result.ms.toFixed(0)} ms (process ${
+        g.wall.toFixed(0)
+      } ms, ${(g.result.hwmKiB / 1024).toFixed(0)} MB), rsync ${r.wall.toFixed(0)} ms`,
+    );
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+let du = "";
+try {
+  const out = new Deno.Command("du", { args: ["-sh", SRC], stdout: "piped" }).outputSync();
+  du = new TextDecoder().decode(out.stdout).split("\t")[0] ?? "";
+} catch {
+  // no du
+}
+console.log(
+  `${FILES} files, ${du} (du), ${ROUNDS} rounds, medians; ${root}; ${Deno.build.os} ${Deno.version.deno}\n`,
+);
+console.log(
+  "| Scenario | gamma sync call | gamma process (incl. Deno start) | rsync -a --delete | call / rsync | gamma peak RSS | rsync peak RSS | gamma did |",
+);
+console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+for (const scenario of SCENARIOS) {
+  const s = samples.get(scenario)!;
+  const call = median(s.map((x) => x.gammaCall));
+  const proc = median(s.map((x) => x.gammaProcess));
+  const rsync = median(s.map((x) => x.rsync));
+  const kib = Math.max(...s.map((x) => x.gammaKiB));
+  const rkib = s[0]!.rsyncKiB === undefined
+    ? "n/a"
+    : `${(Math.max(...s.map((x) => x.rsyncKiB!)) / 1024).toFixed(0)} MB`;
+  console.log(
+    `| ${scenario} | ${call.toFixed(0)} ms | ${proc.toFixed(0)} ms | ${rsync.toFixed(0)} ms | ${
+      (call / rsync).toFixed(2)
+    } | ${(kib / 1024).toFixed(0)} MB | ${rkib} | ${s[0]!.work} |`,
+  );
+}
+if (values.dir === undefined) await Deno.remove(root, { recursive: true });

@@ -1,0 +1,591 @@
+/**
+ * {@linkcode HostTree}: a {@linkcode Tree} on a real directory. The only file I/O of the sync
+ * engine besides the manifest and lock in `sync.ts`.
+ *
+ * @module
+ */
+
+import { posix } from "node:path";
+import { normalizeAbsolutePath } from "../guest_path.ts";
+import { ancestors, isValidPath } from "../sync/_paths.ts";
+import { checkExpect, treeError } from "../sync/_tree_check.ts";
+import type {
+  ExpectOptions,
+  FileData,
+  ScanOptions,
+  Tree,
+  TreeScan,
+  WriteFileOptions,
+} from "../sync/tree.ts";
+import { TreeError } from "../sync/tree.ts";
+import { type SyncEntry, validateRelativePath } from "../sync/types.ts";
+
+/**
+ * The name prefix of the temporary files a {@linkcode HostTree} writes before renaming them into
+ * place. A scan reports leftovers of an interrupted sync as debris instead of entries.
+ *
+ * @example Usage
+ * ```ts
+ * import { TEMP_PREFIX } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(TEMP_PREFIX, ".gamma-tmp-");
+ * ```
+ */
+export const TEMP_PREFIX = ".gamma-tmp-";
+
+/** Yield to the event loop after this much synchronous scanning (keeps a progress bar alive). */
+const SCAN_SLICE_MS = 50;
+
+function entryOfStat(info: Deno.FileInfo, abs: string): SyncEntry | undefined {
+  const mode = (info.mode ?? 0) & 0o7777;
+  if (info.isSymlink) return { type: "symlink", target: Deno.readLinkSync(abs) };
+  if (info.isDirectory) return { type: "dir", mode };
+  if (info.isFile) {
+    return { type: "file", size: info.size, mtimeMs: info.mtime?.getTime() ?? 0, mode };
+  }
+  return undefined;
+}
+
+function lstatOrUndefined(abs: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.lstatSync(abs);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
+
+function randomName(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return TEMP_PREFIX + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function removeQuietly(abs: string): void {
+  try {
+    Deno.removeSync(abs);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * A directory on this machine as a {@linkcode Tree}: the host project, or the staging directory
+ * the VM sees.
+ *
+ * - Nothing is followed: a scan lists links as links, and every operation checks each parent on
+ *   the way with `lstat`, refusing a link or non-directory (`SymlinkParent`, `NotDirectory`), so
+ *   no write lands outside the root. Relative paths are checked by
+ *   {@linkcode validateRelativePath}.
+ * - Files and links are written to a temporary sibling (`.gamma-tmp-…`) with their mode and
+ *   modification time, then renamed into place: a file is complete at its name or absent.
+ * - Copies between two host trees use the kernel's copy (`Deno.copyFile`); other copies stream.
+ *   No file is ever held in memory whole.
+ *
+ * @example Usage
+ * ```ts
+ * import { HostTree } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const tree = new HostTree(dir);
+ * await tree.mkdir("src", { mode: 0o755 });
+ * await tree.writeFile("src/a.txt", new TextEncoder().encode("hi"), { mode: 0o640, mtimeMs: 1_000 });
+ * const scan = await tree.scan();
+ * assert.deepEqual([...scan.entries], [
+ *   ["src", { type: "dir", mode: 0o755 }],
+ *   ["src/a.txt", { type: "file", size: 2, mtimeMs: 1_000, mode: 0o640 }],
+ * ]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class HostTree implements Tree {
+  /** The absolute path of the root directory, as given (normalised). */
+  readonly root: string;
+  #real: string | undefined;
+
+  /**
+   * A tree rooted at `root` (which must exist when the tree is used).
+   *
+   * @param root Absolute path of the directory.
+   * @throws {TypeError} When `root` is not absolute.
+   */
+  constructor(root: string) {
+    this.root = normalizeAbsolutePath(root, "Tree root");
+  }
+
+  /** The root with links resolved (the root itself may be a link, such as /tmp on macOS). */
+  #realRoot(): string {
+    if (this.#real === undefined) this.#real = Deno.realPathSync(this.root);
+    return this.#real;
+  }
+
+  /** Absolute path of `path`, after checking that every parent is a real directory. */
+  #resolve(op: string, path: string): string {
+    if (!isValidPath(path)) validateRelativePath(path);
+    const root = this.#realRoot();
+    const slash = path.lastIndexOf("/");
+    if (slash === -1) return `${root}/${path}`;
+    // One realpath() checks every parent at C speed; the slow walk only explains a mismatch.
+    const parent = `${root}/${path.slice(0, slash)}`;
+    let real: string | undefined;
+    try {
+      real = Deno.realPathSync(`${parent}/.`); // "/." also requires a directory
+    } catch {
+      real = undefined;
+    }
+    if (real !== parent) {
+      for (const dir of ancestors(path)) {
+        const info = lstatOrUndefined(`${root}/${dir}`);
+        if (info === undefined) throw treeError("NotFound", op, path, dir);
+        if (info.isSymlink) throw treeError("SymlinkParent", op, path, dir);
+        if (!info.isDirectory) throw treeError("NotDirectory", op, path, dir);
+      }
+      throw treeError("Changed", op, path);
+    }
+    return `${root}/${path}`;
+  }
+
+  /**
+   * The absolute path of a relative path in this tree (no checks; for messages and tests).
+   *
+   * @param path Relative path.
+   * @returns `root/path`.
+   *
+   * @example Usage
+   * ```ts
+   * import { HostTree } from "@devshell/gamma";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new HostTree("/work/app/").absolute("src/a.rs"), "/work/app/src/a.rs");
+   * ```
+   */
+  absolute(path: string): string {
+    return posix.join(this.root, validateRelativePath(path));
+  }
+
+  /**
+   * List the tree with `lstat` (links are not followed; sockets, FIFOs and devices are left
+   * out); leftovers named {@linkcode TEMP_PREFIX}… are reported as debris.
+   *
+   * @param options What to leave out.
+   * @returns The entries in {@linkcode comparePaths} order.
+   * @throws {Deno.errors.NotFound} When the root does not exist; any other error reading a
+   *   directory (a partial listing would look like deletions).
+   *
+   * @example Usage
+   * ```ts
+   * import { HostTree } from "@devshell/gamma";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * await Deno.symlink("/etc", `${dir}/etc`);
+   * await Deno.writeTextFile(`${dir}/.gamma-tmp-0123`, "half");
+   * const scan = await new HostTree(dir).scan();
+   * assert.deepEqual([...scan.entries], [["etc", { type: "symlink", target: "/etc" }]]);
+   * assert.deepEqual(scan.debris, [".gamma-tmp-0123"]);
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  async scan(options: ScanOptions = {}): Promise<TreeScan> {
+    const ignore = options.ignore;
+    const entries = new Map<string, SyncEntry>();
+    const debris: string[] = [];
+    let slice = performance.now();
+    const walk = async (abs: string, rel: string): Promise<void> => {
+      const list: Deno.DirEntry[] = [];
+      for (const entry of Deno.readDirSync(abs)) list.push(entry);
+      list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const item of list) {
+        const path = rel === "" ? item.name : `${rel}/${item.name}`;
+        const full = `${abs}/${item.name}`;
+        if (item.name.startsWith(TEMP_PREFIX) && !item.isDirectory) {
+          debris.push(path);
+          continue;
+        }
+        if (ignore !== undefined && ignore(path, item.isDirectory)) continue;
+        const info = lstatOrUndefined(full);
+        if (info === undefined) continue; // removed meanwhile
+        const entry = entryOfStat(info, full);
+        if (entry === undefined) continue;
+        entries.set(path, entry);
+        if (entry.type === "dir") {
+          if (performance.now() - slice > SCAN_SLICE_MS) {
+            await new Promise((resolve) => setTimeout(resolve, 0));
+            slice = performance.now();
+          }
+          await walk(full, path);
+        }
+      }
+    };
+    await walk(this.#realRoot(), "");
+    return { entries, debris };
+  }
+
+  /**
+   * Describe one entry without following it (see {@linkcode Tree.stat}).
+   *
+   * @param path Relative path.
+   * @returns The entry, or `undefined` when nothing (or a socket, FIFO, device) is there.
+   * @throws {TreeError} When a parent is a link or not a directory.
+   *
+   * @example Usage
+   * ```ts
+   * import { HostTree } from "@devshell/gamma";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * assert.equal(await new HostTree(dir).stat("missing"), undefined);
+   * await Deno.remove(dir);
+   * ```
+   */
+  stat(path: string): Promise<SyncEntry | undefined> {
+    try {
+      return Promise.resolve(this.#current("stat", path).entry);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** The checked absolute path and what is there now; a missing parent means nothing is. */
+  #current(op: string, path: string): { abs: string; entry: SyncEntry | undefined } {
+    let abs: string;
+    try {
+      abs = this.#resolve(op, path);
+    } catch (e) {
+      if (e instanceof TreeError && e.kind === "NotFound") {
+        return { abs: this.absolute(path), entry: undefined };
+      }
+      throw e;
+    }
+    const info = lstatOrUndefined(abs);
+    return { abs, entry: info === undefined ? undefined : entryOfStat(info, abs) };
+  }
+
+  /**
+   * Open a regular file for reading as a stream (see {@linkcode Tree.readFile}). The file that was
+   * opened is checked to be the one at the path, so a link swapped in meanwhile is refused.
+   *
+   * @param path Relative path.
+   * @returns A stream of its bytes.
+   * @throws {TreeError} When it is missing, not a regular file, or replaced meanwhile.
+   *
+   * @example Usage
+   * ```ts
+   * import { HostTree } from "@devshell/gamma";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * await Deno.writeTextFile(`${dir}/a.txt`, "hello");
+   * const data = await new HostTree(dir).readFile("a.txt");
+   * assert.equal(await new Response(data as ReadableStream<Uint8Array>).text(), "hello");
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  async readFile(path: string): Promise<FileData> {
+    const abs = this.#resolve("read", path);
+    const before = lstatOrUndefined(abs);
+    if (before === undefined) throw treeError("NotFound", "read", path);
+    if (before.isDirectory) throw treeError("IsDirectory", "read", path);
+    if (!before.isFile) throw treeError("Changed", "read", path);
+    const file = await Deno.open(abs, { read: true });
+    try {
+      const opened = await file.stat();
+      const now = lstatOrUndefined(abs);
+      if (now === undefined || !now.isFile || now.ino !== opened.ino || now.dev !== opened.dev) {
+        throw treeError("Changed", "read", path);
+      }
+    } catch (e) {
+      file.close();
+      throw e;
+    }
+    return file.readable;
+  }
+
+  /**
+   * Rename `tmp` (in the checked parent of `abs`) into place once the precondition holds; always
+   * removes `tmp` on failure. The parent is not checked again: if it was swapped for a link
+   * meanwhile, `tmp` cannot be found through the link and the rename fails.
+   */
+  #commit(
+    op: string,
+    path: string,
+    abs: string,
+    tmp: string,
+    expect: WriteFileOptions["expect"],
+  ): void {
+    try {
+      const info = lstatOrUndefined(abs);
+      const entry = info === undefined ? undefined : entryOfStat(info, abs);
+      checkExpect(op, path, entry, expect);
+      if (entry?.type === "dir") throw treeError("IsDirectory", op, path);
+      Deno.renameSync(tmp, abs);
+    } catch (e) {
+      removeQuietly(tmp);
+      throw e;
+    }
+  }
+
+  #setMeta(tmp: string, options: WriteFileOptions, mode?: number): void {
+    if (mode !== (options.mode & 0o7777)) Deno.chmodSync(tmp, options.mode & 0o7777);
+    Deno.utimeSync(tmp, new Date(), new Date(options.mtimeMs));
+  }
+
+  /**
+   * Create or replace a file atomically (see {@linkcode Tree.writeFile}): the bytes go to a
+   * temporary sibling, which gets the mode and time and is then renamed into place.
+   *
+   * @param path Relative path.
+   * @param data Bytes or a stream.
+   * @param options Mode, modification time, precondition.
+   * @throws {TreeError} On a missing or linked parent, a directory at the path, or a failed
+   *   precondition.
+   *
+   * @example Usage
+   * ```ts
+   * import { HostTree } from "@devshell/gamma";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * await Deno.mkdir(`${dir}/real`);
+   * await Deno.symlink(`${dir}/real`, `${dir}/link`);
+   * await assert.rejects(
+   *   new HostTree(dir).writeFile("link/x", new Uint8Array(), { mode: 0o644, mtimeMs: 0 }),
+   *   { name: "TreeError", message: 'Cannot write "link/x": "link" is a symbolic link' },
+   * );
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  async writeFile(path: string, data: FileData, options: WriteFileOptions): Promise<void> {
+    let tmp: string;
+    let abs: string;
+    try {
+      abs = this.#resolve("write", path);
+      tmp = `${posix.dirname(abs)}/${randomName()}`;
+    } catch (e) {
+      if (!(data instanceof Uint8Array)) await data.cancel().catch(() => {});
+      throw e;
+    }
+    try {
+      if (data instanceof Uint8Array) {
+        await Deno.writeFile(tmp, data, { createNew: true, mode: 0o600 });
+      } else {
+        const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
+        await data.pipeTo(file.writable);
+      }
+      this.#setMeta(tmp, options);
+    } catch (e) {
+      removeQuietly(tmp);
+      if (!(data instanceof Uint8Array)) await data.cancel().catch(() => {});
+      throw e;
+    }
+    this.#commit("write", path, abs, tmp, options.expect);
+  }
+
+  /**
+   * Copy a file from another {@linkcode HostTree} with the kernel's copy, atomically as
+   * {@linkcode HostTree.writeFile} does (see {@linkcode Tree.copyFrom}).
+   *
+   * @param source The tree to copy from.
+   * @param sourcePath Relative path in `source`.
+   * @param path Relative path here.
+   * @param options Mode, modification time, precondition.
+   * @returns `false` when `source` is not a host tree.
+   * @throws {TreeError} When the source is not a regular file or was replaced meanwhile, or as
+   *   for {@linkcode HostTree.writeFile}.
+   *
+   * @example Usage
+   * ```ts
+   * import { HostTree } from "@devshell/gamma";
+   * import assert from "node:assert/strict";
+   *
+   * const a = await Deno.makeTempDir();
+   * const b = await Deno.makeTempDir();
+   * await Deno.writeTextFile(`${a}/f`, "data");
+   * const copied = await new HostTree(b).copyFrom(new HostTree(a), "f", "g", {
+   *   mode: 0o600,
+   *   mtimeMs: 5_000,
+   * });
+   * assert.equal(copied, true);
+   * assert.equal(await Deno.readTextFile(`${b}/g`), "data");
+   * assert.equal((await Deno.stat(`${b}/g`)).mtime?.getTime(), 5_000);
+   * await Deno.remove(a, { recursive: true });
+   * await Deno.remove(b, { recursive: true });
+   * ```
+   */
+  async copyFrom(
+    source: Tree,
+    sourcePath: string,
+    path: string,
+    options: WriteFileOptions,
+  ): Promise<boolean> {
+    if (!(source instanceof HostTree)) return false;
+    const from = source.#resolve("read", sourcePath);
+    const before = lstatOrUndefined(from);
+    if (before === undefined) throw treeError("NotFound", "read", sourcePath);
+    if (before.isDirectory) throw treeError("IsDirectory", "read", sourcePath);
+    if (!before.isFile) throw treeError("Changed", "read", sourcePath);
+    const abs = this.#resolve("write", path);
+    const tmp = `${posix.dirname(abs)}/${randomName()}`;
+    try {
+      await Deno.copyFile(from, tmp);
+      const after = lstatOrUndefined(from);
+      if (after === undefined || !after.isFile || after.ino !== before.ino) {
+        throw treeError("Changed", "read", sourcePath);
+      }
+      // The kernel copy already gave the temporary file the source's mode.
+      this.#setMeta(tmp, options, (before.mode ?? 0) & 0o7777);
+    } catch (e) {
+      removeQuietly(tmp);
+      throw e;
+    }
+    this.#commit("write", path, abs, tmp, options.expect);
+    return true;
+  }
+
+  /**
+   * Create a directory with exactly `mode` (see {@linkcode Tree.mkdir}).
+   *
+   * @param path Relative path.
+   * @param options The mode.
+   * @throws {TreeError} On a missing or linked parent, or a non-directory at the path.
+   *
+   * @example Usage
+   * ```ts
+   * import { HostTree } from "@devshell/gamma";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * await new HostTree(dir).mkdir("d", { mode: 0o750 });
+   * assert.equal((await Deno.stat(`${dir}/d`)).mode! & 0o7777, 0o750);
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  mkdir(path: string, options: { mode: number }): Promise<void> {
+    try {
+      const abs = this.#resolve("create directory", path);
+      try {
+        Deno.mkdirSync(abs, { mode: 0o700 });
+      } catch (e) {
+        if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+        if (!Deno.lstatSync(abs).isDirectory) throw treeError("Exists", "create directory", path);
+        return Promise.resolve();
+      }
+      Deno.chmodSync(abs, options.mode & 0o7777);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Create or replace a symbolic link atomically (see {@linkcode Tree.symlink}).
+   *
+   * @param path Relative path.
+   * @param target The link's text.
+   * @param options Precondition.
+   * @throws {TreeError} On a missing or linked parent, a directory at the path, or a failed
+   *   precondition.
+   *
+   * @example Usage
+   * ```ts
+   * import { HostTree } from "@devshell/gamma";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * await new HostTree(dir).symlink("l", "../outside");
+   * assert.equal(await Deno.readLink(`${dir}/l`), "../outside");
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  symlink(path: string, target: string, options: ExpectOptions = {}): Promise<void> {
+    try {
+      const abs = this.#resolve("create link", path);
+      const tmp = `${posix.dirname(abs)}/${randomName()}`;
+      Deno.symlinkSync(target, tmp);
+      this.#commit("create link", path, abs, tmp, options.expect);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Remove a file, link or empty directory (see {@linkcode Tree.remove}); a link is removed
+   * itself, never what it points to.
+   *
+   * @param path Relative path.
+   * @param options Precondition.
+   * @throws {TreeError} `NotFound`, `NotEmpty`, a linked parent, or a failed precondition.
+   *
+   * @example Usage
+   * ```ts
+   * import { HostTree } from "@devshell/gamma";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * await Deno.mkdir(`${dir}/d`);
+   * await Deno.writeTextFile(`${dir}/d/keep`, "");
+   * await assert.rejects(new HostTree(dir).remove("d"), {
+   *   name: "TreeError",
+   *   message: 'Cannot remove "d": the directory is not empty',
+   * });
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  remove(path: string, options: ExpectOptions = {}): Promise<void> {
+    try {
+      const { abs, entry } = this.#current("remove", path);
+      checkExpect("remove", path, entry, options.expect);
+      if (entry === undefined) throw treeError("NotFound", "remove", path);
+      try {
+        Deno.removeSync(abs);
+      } catch (e) {
+        if (entry.type === "dir" && isNotEmpty(e)) throw treeError("NotEmpty", "remove", path);
+        throw e;
+      }
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Change the mode of a file or directory (see {@linkcode Tree.chmod}); links have none.
+   *
+   * @param path Relative path.
+   * @param mode The new permission bits.
+   * @param options Precondition.
+   * @throws {TreeError} `NotFound`, `Exists` for a link, a linked parent, or a failed
+   *   precondition.
+   *
+   * @example Usage
+   * ```ts
+   * import { HostTree } from "@devshell/gamma";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * await Deno.writeTextFile(`${dir}/run`, "");
+   * await new HostTree(dir).chmod("run", 0o755);
+   * assert.equal((await Deno.stat(`${dir}/run`)).mode! & 0o7777, 0o755);
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  chmod(path: string, mode: number, options: ExpectOptions = {}): Promise<void> {
+    try {
+      const { abs, entry } = this.#current("change mode of", path);
+      checkExpect("change mode of", path, entry, options.expect);
+      if (entry === undefined) throw treeError("NotFound", "change mode of", path);
+      if (entry.type === "symlink") throw treeError("Exists", "change mode of", path);
+      Deno.chmodSync(abs, mode & 0o7777);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+}
+
+function isNotEmpty(e: unknown): boolean {
+  return e instanceof Error &&
+    ((e as { code?: string }).code === "ENOTEMPTY" || /not empty/i.test(e.message));
+}

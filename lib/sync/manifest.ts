@@ -1,0 +1,155 @@
+/**
+ * Reading and writing the sync {@linkcode Manifest} as JSON text (pure; the session stores it).
+ *
+ * The text is compact JSON on one line, entries in path order: a file is `[size, mtimeMs, mode]`,
+ * a directory `[mode]`, a symbolic link its target string:
+ *
+ * ```json
+ * {"version":1,"entries":{"latest":"src/main.rs","src":[493],"src/main.rs":[13,1700000000000,420]}}
+ * ```
+ *
+ * @module
+ */
+
+import { isValidPath, setOwn } from "./_paths.ts";
+import { comparePaths, type Manifest, type SyncEntry, validateRelativePath } from "./types.ts";
+
+/**
+ * A manifest with no entries: the base of a first sync.
+ *
+ * @returns `{ version: 1, entries: {} }`.
+ *
+ * @example Usage
+ * ```ts
+ * import { emptyManifest } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(emptyManifest(), { version: 1, entries: {} });
+ * ```
+ */
+export function emptyManifest(): Manifest {
+  return { version: 1, entries: {} };
+}
+
+function isMode(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0o7777;
+}
+
+function decode(value: unknown): SyncEntry | undefined {
+  if (typeof value === "string") return { type: "symlink", target: value };
+  if (!Array.isArray(value)) return undefined;
+  if (value.length === 1) return isMode(value[0]) ? { type: "dir", mode: value[0] } : undefined;
+  if (value.length !== 3) return undefined;
+  const [size, mtimeMs, mode] = value as unknown[];
+  return Number.isSafeInteger(size) && (size as number) >= 0 && typeof mtimeMs === "number" &&
+      Number.isFinite(mtimeMs) && isMode(mode)
+    ? { type: "file", size: size as number, mtimeMs, mode }
+    : undefined;
+}
+
+function encode(entry: SyncEntry): number[] | string {
+  switch (entry.type) {
+    case "file":
+      return [entry.size, entry.mtimeMs, entry.mode];
+    case "dir":
+      return [entry.mode];
+    case "symlink":
+      return entry.target;
+  }
+}
+
+/**
+ * Parse a manifest's JSON text, checking every entry.
+ *
+ * @param text The JSON text.
+ * @returns The manifest.
+ * @throws {SyntaxError} When the text is not JSON or not a valid version 1 manifest.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseManifest } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const manifest = parseManifest('{"version":1,"entries":{"d":[493],"d/f":[2,1000,420]}}');
+ * assert.deepEqual(manifest.entries, {
+ *   d: { type: "dir", mode: 0o755 },
+ *   "d/f": { type: "file", size: 2, mtimeMs: 1000, mode: 0o644 },
+ * });
+ * assert.throws(
+ *   () => parseManifest('{"version":2,"entries":{}}'),
+ *   new SyntaxError("Cannot read the sync manifest: it is not version 1"),
+ * );
+ * ```
+ */
+export function parseManifest(text: string): Manifest {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new SyntaxError(`Cannot read the sync manifest: ${(e as Error).message}`);
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new SyntaxError("Cannot read the sync manifest: it is not a JSON object");
+  }
+  const { version, entries } = data as Record<string, unknown>;
+  if (version !== 1) throw new SyntaxError("Cannot read the sync manifest: it is not version 1");
+  if (typeof entries !== "object" || entries === null || Array.isArray(entries)) {
+    throw new SyntaxError('Cannot read the sync manifest: "entries" is not an object');
+  }
+  const raw = entries as Record<string, unknown>;
+  const out: Record<string, SyncEntry> = {};
+  for (const path in raw) {
+    if (!isValidPath(path)) {
+      try {
+        validateRelativePath(path);
+      } catch (e) {
+        throw new SyntaxError(`Cannot read the sync manifest: ${(e as Error).message}`);
+      }
+    }
+    const entry = decode(raw[path]);
+    if (entry === undefined) {
+      throw new SyntaxError(
+        `Cannot read the sync manifest: the entry of ${JSON.stringify(path)} is malformed`,
+      );
+    }
+    setOwn(out, path, entry);
+  }
+  return { version: 1, entries: out };
+}
+
+/**
+ * The JSON text of a manifest (see the module documentation for the format), on one line, entries
+ * in {@linkcode comparePaths} order (names that are array indices, such as `10`, come first, as
+ * JSON objects keep them).
+ *
+ * @param manifest The manifest.
+ * @returns JSON text ending with a newline.
+ *
+ * @example Usage
+ * ```ts
+ * import { stringifyManifest } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   stringifyManifest({
+ *     version: 1,
+ *     entries: {
+ *       "d/l": { type: "symlink", target: "../x" },
+ *       d: { type: "dir", mode: 0o755 },
+ *     },
+ *   }),
+ *   '{"version":1,"entries":{"d":[493],"d/l":"../x"}}\n',
+ * );
+ * ```
+ */
+export function stringifyManifest(manifest: Manifest): string {
+  const keys = Object.keys(manifest.entries);
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) {
+    if (comparePaths(keys[i - 1]!, keys[i]!) >= 0) sorted = false;
+  }
+  if (!sorted) keys.sort(comparePaths);
+  const out: Record<string, number[] | string> = {};
+  for (const path of keys) setOwn(out, path, encode(manifest.entries[path]!));
+  return `${JSON.stringify({ version: 1, entries: out })}\n`;
+}

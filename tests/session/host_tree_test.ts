@@ -1,0 +1,250 @@
+import assert from "node:assert/strict";
+import { HostTree, TEMP_PREFIX } from "../../lib/session/host_tree.ts";
+import { MemoryTree } from "../../lib/sync/memory_tree.ts";
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+async function withTree(fn: (dir: string, tree: HostTree) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "gamma-host-tree-" });
+  try {
+    await Deno.mkdir(`${dir}/root`);
+    await Deno.mkdir(`${dir}/outside`);
+    await Deno.writeTextFile(`${dir}/outside/secret`, "secret");
+    await fn(dir, new HostTree(`${dir}/root`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function listing(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (abs: string, rel: string): void => {
+    for (const e of [...Deno.readDirSync(abs)].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = rel === "" ? e.name : `${rel}/${e.name}`;
+      out.push(path);
+      if (e.isDirectory) walk(`${abs}/${e.name}`, path);
+    }
+  };
+  walk(dir, "");
+  return out;
+}
+
+Deno.test("HostTree refuses every write through a linked or non-directory parent", async () => {
+  await withTree(async (dir, tree) => {
+    await Deno.symlink(`${dir}/outside`, `${dir}/root/abs`);
+    await Deno.symlink("../outside", `${dir}/root/rel`);
+    await Deno.mkdir(`${dir}/root/real`);
+    await Deno.symlink("../../outside", `${dir}/root/real/deep`);
+    await Deno.writeTextFile(`${dir}/root/file`, "");
+    const f = { mode: 0o644, mtimeMs: 1000 };
+    const cases: [() => Promise<unknown>, string, string][] = [
+      [
+        () => tree.writeFile("abs/secret", bytes("pwned"), f),
+        "SymlinkParent",
+        'Cannot write "abs/secret": "abs" is a symbolic link',
+      ],
+      [
+        () => tree.writeFile("rel/new", bytes("x"), f),
+        "SymlinkParent",
+        'Cannot write "rel/new": "rel" is a symbolic link',
+      ],
+      [
+        () => tree.writeFile("real/deep/secret", bytes("x"), f),
+        "SymlinkParent",
+        'Cannot write "real/deep/secret": "real/deep" is a symbolic link',
+      ],
+      [
+        () => tree.mkdir("abs/d", { mode: 0o755 }),
+        "SymlinkParent",
+        'Cannot create directory "abs/d": "abs" is a symbolic link',
+      ],
+      [
+        () => tree.symlink("rel/l", "x"),
+        "SymlinkParent",
+        'Cannot create link "rel/l": "rel" is a symbolic link',
+      ],
+      [
+        () => tree.remove("abs/secret"),
+        "SymlinkParent",
+        'Cannot remove "abs/secret": "abs" is a symbolic link',
+      ],
+      [
+        () => tree.chmod("abs/secret", 0o777),
+        "SymlinkParent",
+        'Cannot change mode of "abs/secret": "abs" is a symbolic link',
+      ],
+      [
+        () => tree.readFile("abs/secret"),
+        "SymlinkParent",
+        'Cannot read "abs/secret": "abs" is a symbolic link',
+      ],
+      [
+        () => tree.writeFile("file/x", bytes("x"), f),
+        "NotDirectory",
+        'Cannot write "file/x": "file" is not a directory',
+      ],
+      [
+        () => tree.writeFile("missing/x", bytes("x"), f),
+        "NotFound",
+        'Cannot write "missing/x": "missing" does not exist',
+      ],
+      [
+        () => tree.copyFrom(tree, "abs/secret", "copied", f),
+        "SymlinkParent",
+        'Cannot read "abs/secret": "abs" is a symbolic link',
+      ],
+      // a link itself is never read as a file
+      [
+        () => tree.copyFrom(tree, "rel", "copied", f),
+        "Changed",
+        'Cannot read "rel": it changed during the sync',
+      ],
+    ];
+    for (const [fn, kind, message] of cases) {
+      await assert.rejects(fn(), { name: "TreeError", kind, message });
+    }
+    const names: [string, string][] = [
+      ["../outside/secret", 'it has a ".." component'],
+      [`${dir}/outside/secret`, "it is absolute"],
+    ];
+    for (const [path, reason] of names) {
+      await assert.rejects(
+        tree.writeFile(path, bytes("x"), f),
+        new RangeError(`Cannot use path ${JSON.stringify(path)}: ${reason}`),
+      );
+    }
+    assert.deepEqual(listing(`${dir}/outside`), ["secret"]);
+    assert.equal(await Deno.readTextFile(`${dir}/outside/secret`), "secret");
+    assert.deepEqual(listing(`${dir}/root`), ["abs", "file", "real", "real/deep", "rel"]);
+  });
+});
+
+Deno.test("HostTree.remove() and writeFile() replace a link, never its target", async () => {
+  await withTree(async (dir, tree) => {
+    await Deno.symlink(`${dir}/outside/secret`, `${dir}/root/l`);
+    await tree.writeFile("l", bytes("mine"), {
+      mode: 0o600,
+      mtimeMs: 2000,
+      expect: { type: "symlink", target: `${dir}/outside/secret` },
+    });
+    assert.equal(await Deno.readTextFile(`${dir}/root/l`), "mine");
+    assert.equal((await Deno.lstat(`${dir}/root/l`)).isFile, true);
+    await Deno.remove(`${dir}/root/l`);
+    await Deno.symlink(`${dir}/outside`, `${dir}/root/d`);
+    await tree.remove("d");
+    assert.deepEqual(listing(`${dir}/outside`), ["secret"]);
+    assert.equal(await Deno.readTextFile(`${dir}/outside/secret`), "secret");
+  });
+});
+
+Deno.test("HostTree.writeFile() is atomic: a failed stream leaves nothing behind", async () => {
+  await withTree(async (dir, tree) => {
+    await Deno.writeTextFile(`${dir}/root/a`, "old");
+    const failing = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes("half of the new "));
+        controller.error(new Error("connection lost"));
+      },
+    });
+    await assert.rejects(tree.writeFile("a", failing, { mode: 0o644, mtimeMs: 1 }), {
+      message: "connection lost",
+    });
+    assert.equal(await Deno.readTextFile(`${dir}/root/a`), "old");
+    assert.deepEqual(listing(`${dir}/root`), ["a"]);
+  });
+});
+
+Deno.test("HostTree.writeFile() keeps a file changed meanwhile and leaves no temporary file", async () => {
+  await withTree(async (dir, tree) => {
+    await Deno.writeTextFile(`${dir}/root/a`, "edited in the guest");
+    await assert.rejects(
+      tree.writeFile("a", bytes("from the host"), { mode: 0o644, mtimeMs: 1, expect: null }),
+      {
+        name: "TreeError",
+        kind: "Changed",
+        message: 'Cannot write "a": it changed during the sync',
+      },
+    );
+    await Deno.mkdir(`${dir}/root/d`);
+    await assert.rejects(tree.writeFile("d", bytes("x"), { mode: 0o644, mtimeMs: 1 }), {
+      name: "TreeError",
+      kind: "IsDirectory",
+      message: 'Cannot write "d": it is a directory',
+    });
+    assert.equal(await Deno.readTextFile(`${dir}/root/a`), "edited in the guest");
+    assert.deepEqual(listing(`${dir}/root`), ["a", "d"]);
+  });
+});
+
+Deno.test("HostTree writes exact modes and times, from bytes, streams and other trees", async () => {
+  await withTree(async (dir, tree) => {
+    const memory = new MemoryTree();
+    memory.setFile("m", "from memory", { mode: 0o755, mtimeMs: 3000 });
+    await Deno.writeTextFile(`${dir}/outside/src`, "from a host tree");
+    await Deno.chmod(`${dir}/outside/src`, 0o640);
+    const other = new HostTree(`${dir}/outside`);
+    await tree.writeFile("bytes", bytes("b"), { mode: 0o4755, mtimeMs: 1_000 });
+    await tree.writeFile("stream", ReadableStream.from([bytes("s1"), bytes("s2")]), {
+      mode: 0o600,
+      mtimeMs: 1_700_000_000_123,
+    });
+    assert.equal(await tree.copyFrom(memory, "m", "nope", { mode: 0o644, mtimeMs: 1 }), false);
+    assert.equal(
+      await tree.copyFrom(other, "src", "copied", { mode: 0o644, mtimeMs: 5_000 }),
+      true,
+    );
+    await tree.mkdir("d", { mode: 0o2750 });
+    await tree.symlink("l", "bytes");
+    const scan = await tree.scan();
+    assert.deepEqual([...scan.entries], [
+      ["bytes", { type: "file", size: 1, mtimeMs: 1_000, mode: 0o4755 }],
+      ["copied", { type: "file", size: 16, mtimeMs: 5_000, mode: 0o644 }],
+      ["d", { type: "dir", mode: 0o2750 }],
+      ["l", { type: "symlink", target: "bytes" }],
+      ["stream", { type: "file", size: 4, mtimeMs: 1_700_000_000_123, mode: 0o600 }],
+    ]);
+    assert.equal(await Deno.readTextFile(`${dir}/root/stream`), "s1s2");
+    assert.equal(await Deno.readTextFile(`${dir}/root/copied`), "from a host tree");
+  });
+});
+
+Deno.test("HostTree.scan() lists without following links, skips special files, reports debris", async () => {
+  await withTree(async (dir, tree) => {
+    await Deno.mkdir(`${dir}/root/a/b`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/root/a/b/c`, "x");
+    await Deno.writeTextFile(`${dir}/root/a.txt`, "y");
+    await Deno.symlink(`${dir}/outside`, `${dir}/root/a/out`);
+    await Deno.writeTextFile(`${dir}/root/a/${TEMP_PREFIX}0f0f`, "half");
+    const fifo = new Deno.Command("mkfifo", { args: [`${dir}/root/pipe`] }).outputSync();
+    assert.equal(fifo.success, true);
+    const scan = await tree.scan({ ignore: (path) => path === "a/b/c" });
+    assert.deepEqual([...scan.entries.keys()], ["a", "a/b", "a/out", "a.txt"]);
+    assert.deepEqual(scan.entries.get("a/out"), { type: "symlink", target: `${dir}/outside` });
+    assert.deepEqual(scan.debris, [`a/${TEMP_PREFIX}0f0f`]);
+    assert.equal(await tree.stat("pipe"), undefined);
+    await assert.rejects(new HostTree(`${dir}/missing`).scan(), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("HostTree.readFile() refuses what is not a regular file", async () => {
+  await withTree(async (dir, tree) => {
+    await Deno.mkdir(`${dir}/root/d`);
+    await Deno.symlink(`${dir}/outside/secret`, `${dir}/root/l`);
+    const cases: [string, string, string][] = [
+      ["d", "IsDirectory", 'Cannot read "d": it is a directory'],
+      ["l", "Changed", 'Cannot read "l": it changed during the sync'],
+      ["none", "NotFound", 'Cannot read "none": it does not exist'],
+    ];
+    for (const [path, kind, message] of cases) {
+      await assert.rejects(tree.readFile(path), { name: "TreeError", kind, message });
+    }
+  });
+});
+
+Deno.test("HostTree wants an absolute root", () => {
+  assert.throws(
+    () => new HostTree("relative/dir"),
+    new TypeError('Tree root must be an absolute POSIX path: received "relative/dir"'),
+  );
+  assert.equal(new HostTree("/a/b/").root, "/a/b");
+});

@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { emptyManifest, parseManifest, stringifyManifest } from "../../lib/sync/manifest.ts";
+import type { SyncEntry } from "../../lib/sync/types.ts";
+
+const entryArb: fc.Arbitrary<SyncEntry> = fc.oneof(
+  fc.record({
+    type: fc.constant("file" as const),
+    size: fc.nat(),
+    mtimeMs: fc.integer({ min: -1e13, max: 1e13 }),
+    mode: fc.integer({ min: 0, max: 0o7777 }),
+  }, { noNullPrototype: true }),
+  fc.record({ type: fc.constant("dir" as const), mode: fc.integer({ min: 0, max: 0o7777 }) }, {
+    noNullPrototype: true,
+  }),
+  fc.record({ type: fc.constant("symlink" as const), target: fc.string() }, {
+    noNullPrototype: true,
+  }),
+);
+const pathArb = fc.array(
+  fc.string({ minLength: 1, maxLength: 4 }).filter((s) =>
+    !s.includes("/") && !s.includes("\0") && s !== "." && s !== ".."
+  ),
+  { minLength: 1, maxLength: 3 },
+).map((parts) => parts.join("/"));
+
+Deno.test("stringifyManifest() and parseManifest() round-trip any manifest", () => {
+  fc.assert(
+    fc.property(fc.dictionary(pathArb, entryArb, { noNullPrototype: true }), (entries) => {
+      const manifest = { version: 1 as const, entries };
+      assert.deepEqual(parseManifest(stringifyManifest(manifest)), manifest);
+    }),
+  );
+});
+
+Deno.test("stringifyManifest() and parseManifest() keep a file named __proto__", () => {
+  const entries: Record<string, { type: "dir"; mode: number }> = {};
+  Object.defineProperty(entries, "__proto__", {
+    value: { type: "dir", mode: 0o755 },
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+  const text = stringifyManifest({ version: 1, entries });
+  assert.equal(text, '{"version":1,"entries":{"__proto__":[493]}}\n');
+  const parsed = parseManifest(text);
+  assert.deepEqual(Object.keys(parsed.entries), ["__proto__"]);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(parsed.entries, "__proto__")?.value, {
+    type: "dir",
+    mode: 0o755,
+  });
+  assert.equal(Object.getPrototypeOf(parsed.entries), Object.prototype);
+});
+
+Deno.test("stringifyManifest() writes compact JSON in path order", () => {
+  assert.equal(stringifyManifest(emptyManifest()), '{"version":1,"entries":{}}\n');
+  assert.equal(
+    stringifyManifest({
+      version: 1,
+      entries: {
+        "a.txt": { type: "file", size: 1, mtimeMs: 2, mode: 0o644 },
+        "10": { type: "dir", mode: 0o700 }, // a name JSON objects would put first anyway
+        a: { type: "dir", mode: 0o755 },
+        "a/l": { type: "symlink", target: 'say "hi"' },
+      },
+    }),
+    '{"version":1,"entries":{"10":[448],"a":[493],"a/l":"say \\"hi\\"","a.txt":[1,2,420]}}\n',
+  );
+});
+
+Deno.test("parseManifest() refuses what is not a version 1 manifest", () => {
+  const cases: [string, string][] = [
+    ["", "Cannot read the sync manifest: Unexpected end of JSON input"],
+    ["[]", "Cannot read the sync manifest: it is not a JSON object"],
+    ['{"entries":{}}', "Cannot read the sync manifest: it is not version 1"],
+    ['{"version":1}', 'Cannot read the sync manifest: "entries" is not an object'],
+    [
+      '{"version":1,"entries":{"/a":[493]}}',
+      'Cannot read the sync manifest: Cannot use path "/a": it is absolute',
+    ],
+    [
+      '{"version":1,"entries":{"a":[1,2]}}',
+      'Cannot read the sync manifest: the entry of "a" is malformed',
+    ],
+    [
+      '{"version":1,"entries":{"a":[8192]}}',
+      'Cannot read the sync manifest: the entry of "a" is malformed',
+    ], // mode above 0o7777
+    [
+      '{"version":1,"entries":{"a":[-1,0,420]}}',
+      'Cannot read the sync manifest: the entry of "a" is malformed',
+    ],
+    [
+      '{"version":1,"entries":{"a":null}}',
+      'Cannot read the sync manifest: the entry of "a" is malformed',
+    ],
+  ];
+  for (const [text, message] of cases) {
+    assert.throws(() => parseManifest(text), new SyntaxError(message), text);
+  }
+});
