@@ -94,6 +94,7 @@ export {
   GammaSession,
   type GammaSessionOptions,
   type GammaStatus,
+  type SyncTarget,
 } from "./lib/session/session.ts";
 export { type SyncReport, syncTrees, type SyncTreesOptions } from "./lib/session/sync.ts";
 export {

@@ -14,6 +14,7 @@ import { shellCommand } from "./shell.ts";
 import type { CommandSpec } from "./_spec.ts";
 import { startCommand, stopCommand } from "./start.ts";
 import { statusCommand } from "./status.ts";
+import { syncCommand } from "./sync.ts";
 
 /** Every subcommand, in the order help lists them. */
 export const COMMANDS: CommandSpec[] = [
@@ -25,6 +26,7 @@ export const COMMANDS: CommandSpec[] = [
   pathCommand,
   doctorCommand,
   mountsCommand,
+  syncCommand,
   fsCommand,
   completionsCommand,
 ];

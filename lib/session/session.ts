@@ -22,10 +22,14 @@ import { type Mount, normalizeAbsolutePath, toGuestPath, toHostPath } from "../g
 import { sanitizeInstanceSegment, validateInstanceName } from "../instance_name.ts";
 import { type InstanceInfo, parseLimaList } from "../lima_list.ts";
 import { limactlArgs } from "../limactl_args.ts";
+import { findProjectRoot } from "../project_root.ts";
 import { interactiveShellPlan } from "../shell_plan.ts";
+import { HostTree } from "./host_tree.ts";
+import { type SyncReport, syncTrees } from "./sync.ts";
 import { firstRunProbe } from "./probe.ts";
 import { provisionGuest } from "./provision.ts";
 import { diagnoseStart } from "../start_diagnosis.ts";
+import type { SyncDirection } from "../sync/plan.ts";
 import { defaultWorkspaceParent, type WorkspaceParent } from "../workspace_parent.ts";
 
 /**
@@ -139,6 +143,33 @@ export interface GammaStatus {
   cwd: string;
   /** Its guest path, `undefined` when unmapped. */
   guestCwd: string | undefined;
+}
+
+/**
+ * Where Mode S copies a project that no mount shows: the staging directory under the workspace
+ * parent, its guest path, and the manifest of the last sync beside it.
+ *
+ * @example Usage
+ * ```ts
+ * import type { SyncTarget } from "@devshell/gamma";
+ *
+ * const target: SyncTarget = {
+ *   project: "/home/me/app",
+ *   staging: "/home/me/.cache/cargo-devshell-exports/vm-workspace/dev/app",
+ *   guestStaging: "/workspace/app",
+ *   manifestPath: "/home/me/.cache/cargo-devshell-exports/vm-workspace/dev/app.gamma-sync.json",
+ * };
+ * ```
+ */
+export interface SyncTarget {
+  /** The host project (nearest ancestor of the cwd with .git, Cargo.toml, deno.json, package.json). */
+  project: string;
+  /** `<workspace parent>/<project leaf>`: the copy the guest sees. */
+  staging: string;
+  /** The guest path of `staging`. */
+  guestStaging: string;
+  /** The manifest of the last sync, beside `staging` (outside the project). */
+  manifestPath: string;
 }
 
 interface Captured {
@@ -603,6 +634,7 @@ export class GammaSession {
     if (argv.length === 0) throw new TypeError("Cannot run an empty command");
     let builder: CommandBuilder;
     let workdir: string;
+    let synced: SyncTarget | undefined;
     if (this.backend === "host") {
       this.#hostNoticeOnce();
       workdir = options.workdir ?? this.#cwd;
@@ -612,7 +644,11 @@ export class GammaSession {
       }
     } else {
       await this.ensureRunning();
-      workdir = options.workdir ?? await this.#mappedCwd();
+      const place = options.workdir === undefined
+        ? await this.#placeCwd()
+        : { workdir: options.workdir, synced: undefined };
+      workdir = place.workdir;
+      synced = place.synced;
       await firstRunProbe(this, { env: this.#env, notice: this.#notice });
       builder = this.#command(
         limactlArgs.shell(this.instance, argv, { workdir, env: options.env }),
@@ -622,10 +658,155 @@ export class GammaSession {
     builder = builder.stdin(stdin).stdout(options.stdout ?? "inherit")
       .stderr(options.stderr ?? "inherit");
     const { code, stdout, stderr } = await runForwarding(builder, ["SIGINT", "SIGTERM", "SIGHUP"]);
+    if (synced) await this.#pullAfterRun();
     const result: ExecResult = { code, workdir };
     if (options.stdout === "piped") result.stdout = stdout;
     if (options.stderr === "piped") result.stderr = stderr;
     return result;
+  }
+
+  /**
+   * Where a command runs when no `workdir` is given: the guest path of the working directory;
+   * or, in sync mode when no mount shows it, its place in the freshly pushed staging copy.
+   */
+  async #placeCwd(): Promise<{ workdir: string; synced: SyncTarget | undefined }> {
+    const mapped = await this.guestPathOf();
+    if (mapped !== undefined) return { workdir: mapped, synced: undefined };
+    if (this.config.workspaceMode !== "sync") {
+      return { workdir: await this.#mappedCwd(), synced: undefined };
+    }
+    const target = await this.syncTarget();
+    const report = await this.syncProject("push");
+    this.#reportSync(report, "push");
+    if (!report.ok) {
+      throw new GammaError(
+        `cannot run in instance ${this.instance}: pushing ${target.project} to ${target.staging} failed:\n${
+          report.notDone.filter((n) => n.failed).map((n) => `  ${n.action.path}: ${n.reason}`)
+            .join("\n")
+        }`,
+      );
+    }
+    const rest = posix.relative(target.project, this.#canonical(this.#cwd));
+    return {
+      workdir: rest ? posix.join(target.guestStaging, rest) : target.guestStaging,
+      synced: target,
+    };
+  }
+
+  /** Pull the guest's changes back after a command; problems are notices, never the exit code. */
+  async #pullAfterRun(): Promise<void> {
+    try {
+      const report = await this.syncProject("pull");
+      this.#reportSync(report, "pull");
+    } catch (e) {
+      this.#notice(`gamma: sync: pulling the guest's changes back failed: ${(e as Error).message}`);
+    }
+  }
+
+  #reportSync(report: SyncReport, what: string): void {
+    for (const c of report.conflicts) {
+      this.#notice(
+        `gamma: sync: conflict at ${c.path}: both sides changed it; the host version stays, the guest's is kept as ${c.conflictPath}`,
+      );
+    }
+    for (const n of report.notDone) {
+      this.#notice(
+        `gamma: sync: ${what} ${n.failed ? "failed" : "skipped"} ${n.action.path}: ${n.reason}`,
+      );
+    }
+  }
+
+  /**
+   * Where Mode S keeps the working directory's project: `<workspace parent>/<project leaf>`,
+   * which must be visible in the guest, and the manifest beside it.
+   *
+   * @returns The target.
+   * @throws {GammaError} When the staging copy would be inside the project, the workspace
+   * parent is not in the guest, or the staging directory belongs to another project.
+   */
+  async syncTarget(): Promise<SyncTarget> {
+    const cwd = this.#canonical(this.#cwd);
+    const project = findProjectRoot(cwd, (path) => {
+      try {
+        Deno.lstatSync(path);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    const parent = this.workspaceParent();
+    const staging = posix.join(parent.path, posix.basename(project));
+    const under = (a: string, b: string): boolean =>
+      a === b || a.startsWith(b === "/" ? "/" : `${b}/`);
+    if (project === "/") {
+      throw new UnmappedPathError(
+        cwd,
+        this.instance,
+        `cannot run in instance ${this.instance}: the current directory ${cwd} is not under any of its mounts, and sync mode does not copy the whole file system; run gamma inside a project, mount the directory (gamma mounts --writable --write --restart), or name a guest directory with -w GUEST_DIR`,
+      );
+    }
+    if (under(staging, project) || under(project, staging)) {
+      throw new GammaError(
+        `cannot sync ${project} into instance ${this.instance}: its staging copy ${staging} would overlap it; set DEVSHELL_VM_WORKSPACE_PARENT to a directory outside the project, or mount the project (gamma mounts --writable --write --restart)`,
+      );
+    }
+    // Only a real mount will do: the copy must really be in the guest.
+    const guestStaging = toGuestPath(staging, (await this.instanceInfo())?.mounts ?? []);
+    if (guestStaging === undefined) {
+      const yaml = this.instanceDir ? `${this.instanceDir}/lima.yaml` : "lima.yaml";
+      throw new UnmappedPathError(
+        cwd,
+        this.instance,
+        [
+          `cannot run in instance ${this.instance}: ${cwd} is not under any of its mounts, and sync mode's copy ${staging} is not either`,
+          `fix: mount the workspace parent (${parent.source}) by adding to ${yaml}:`,
+          "    mounts:",
+          `    - location: ${JSON.stringify(parent.path)}`,
+          `      mountPoint: ${JSON.stringify(this.config.guestWorkspace)}`,
+          "      writable: true",
+          `  then restart the instance: limactl stop ${this.instance} && limactl start ${this.instance}`,
+          "  or mount the project itself: gamma mounts --writable --write --restart",
+          "  or name a guest directory with -w GUEST_DIR",
+        ].join("\n"),
+      );
+    }
+    const marker = `${staging}.gamma-source`;
+    let owner: string | undefined;
+    try {
+      owner = Deno.readTextFileSync(marker).trim();
+    } catch {
+      owner = undefined;
+    }
+    if (owner !== undefined && owner !== project) {
+      throw new GammaError(
+        `cannot sync ${project} into instance ${this.instance}: ${staging} holds the copy of another project, ${owner}; rename one of them, or set DEVSHELL_VM_WORKSPACE_PARENT for one`,
+      );
+    }
+    return { project, staging, guestStaging, manifestPath: `${staging}.gamma-sync.json` };
+  }
+
+  /**
+   * Sync the working directory's project with its staging copy (Mode S): `push` carries host
+   * changes to the guest's copy, `pull` the guest's changes back, `both` does both (with
+   * `dryRun`: what `gamma sync status` shows). Deletions propagate, conflicts keep both versions.
+   *
+   * @param direction `push`, `pull` or `both`.
+   * @param options `dryRun`: plan only.
+   * @returns The report.
+   */
+  async syncProject(
+    direction: SyncDirection,
+    options: { dryRun?: boolean } = {},
+  ): Promise<SyncReport> {
+    const target = await this.syncTarget();
+    if (!options.dryRun) {
+      await Deno.mkdir(target.staging, { recursive: true });
+      await Deno.writeTextFile(`${target.staging}.gamma-source`, `${target.project}\n`);
+    }
+    return await syncTrees(direction, new HostTree(target.project), new HostTree(target.staging), {
+      manifestPath: target.manifestPath,
+      dryRun: options.dryRun ?? false,
+    });
   }
 
   #hostNoticeOnce(): void {
@@ -645,22 +826,29 @@ export class GammaSession {
    */
   async shell(): Promise<number> {
     let builder: CommandBuilder;
+    let synced: SyncTarget | undefined;
     if (this.backend === "host") {
       this.#hostNoticeOnce();
       const shell = this.#env["SHELL"]?.startsWith("/") ? this.#env["SHELL"] : "/bin/sh";
       builder = new CommandBuilder().command([shell, "-l"]).cwd(this.#cwd);
     } else {
       await this.ensureRunning();
-      const workdir = await this.#mappedCwd();
+      const place = await this.#placeCwd();
+      synced = place.synced;
       await firstRunProbe(this, { env: this.#env, notice: this.#notice });
       await provisionGuest(this, { notice: this.#notice });
-      const plan = interactiveShellPlan({ workdir, hostDirLink: this.config.guestHostDir });
+      const plan = interactiveShellPlan({
+        workdir: place.workdir,
+        hostDirLink: this.config.guestHostDir,
+      });
       builder = this.#command(
         limactlArgs.shell(this.instance, ["/bin/sh", "-c", plan.script], { workdir: plan.workdir }),
       );
     }
     builder = builder.stdin("inherit").stdout("inherit").stderr("inherit");
-    return (await runForwarding(builder, ["SIGTERM", "SIGHUP"], ["SIGINT"])).code;
+    const { code } = await runForwarding(builder, ["SIGTERM", "SIGHUP"], ["SIGINT"]);
+    if (synced) await this.#pullAfterRun();
+    return code;
   }
 
   /**

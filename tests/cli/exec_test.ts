@@ -171,7 +171,12 @@ Deno.test("gamma exec refuses an unmapped directory with the mounts and the fixe
   const outside = await Deno.realPath(await Deno.makeTempDir({ prefix: "gamma-outside-" }));
   try {
     const r = await runGamma(["exec", "--", "true"], {
-      env: { ...t.env, DEVSHELL_VM_WORKSPACE_PARENT: "/srv/ws" },
+      // Guest mode: no sync copy to fall back on (sync mode has its own test in sync_test.ts).
+      env: {
+        ...t.env,
+        DEVSHELL_VM_WORKSPACE_PARENT: "/srv/ws",
+        DEVSHELL_VM_WORKSPACE_MODE: "guest",
+      },
       cwd: outside,
     });
     assert.equal(r.code, 125);

@@ -1,0 +1,134 @@
+// deno-lint-ignore-file no-console
+/**
+ * `gamma sync push|pull|status`: Mode S by hand.
+ *
+ * @module
+ */
+
+import type { SyncReport } from "../lib/session/sync.ts";
+import type { SyncAction } from "../lib/sync/plan.ts";
+import { type CommandSpec, suggest, UsageError } from "./_spec.ts";
+import { sessionFor } from "./_session.ts";
+
+const ACTIONS = ["push", "pull", "status"] as const;
+
+function describe(action: SyncAction): string {
+  const where = action.side === "guest" ? "guest copy" : "host";
+  const verb = action.op === "copy"
+    ? "update"
+    : action.op === "remove"
+    ? "remove"
+    : action.op === "mkdir"
+    ? "create directory"
+    : action.op === "symlink"
+    ? "link"
+    : "change mode of";
+  return `  ${verb} ${action.path} (${where})`;
+}
+
+function summary(report: SyncReport, dry: boolean): string {
+  const files = `${report.copied} file${report.copied === 1 ? "" : "s"}`;
+  const verb = dry ? "would copy" : "copied";
+  return `${verb} ${files} (${report.bytesCopied} bytes), ${
+    dry ? "would remove" : "removed"
+  } ${report.removed}`;
+}
+
+/** `gamma sync`. */
+export const syncCommand: CommandSpec = {
+  name: "sync",
+  summary: "copy a project that no mount shows to the guest and back (sync mode, by hand)",
+  usage: ["sync push|pull|status [-i NAME] [--dry-run] [--json]"],
+  description: [
+    "The project is the nearest ancestor of the current directory holding .git, Cargo.toml,",
+    "deno.json or package.json. Its copy lives at <workspace parent>/<project name>, which a",
+    "mount must show in the guest; gamma exec and gamma shell push before and pull after on",
+    "their own (DEVSHELL_VM_WORKSPACE_MODE=sync, the default). push carries host changes to the",
+    "copy, pull the guest's changes back, status shows both without changing anything.",
+    "Deletions propagate both ways; unchanged files are not read; when both sides changed a",
+    "file, the host version stays and the guest's is kept beside it as",
+    "NAME.gamma-conflict-guest-<time>. A .gammaignore (gitignore syntax) at the project root",
+    "names what not to sync. --json prints the project, staging and guestStaging paths and the",
+    "report: direction, dryRun, actions, conflicts, deferred, notDone, copied, removed,",
+    "bytesCopied, debrisRemoved, ok.",
+  ],
+  permissions: ["env", "read", "write", "run"],
+  options: [
+    { name: "dry-run", short: "n", help: "show what would change, change nothing" },
+    { name: "json", help: "print the report as JSON" },
+  ],
+  examples: [
+    "gamma sync status          # what push and pull would do",
+    "gamma sync push --dry-run",
+    "gamma sync pull --json | jq .conflicts",
+  ],
+  exitCodes: [
+    "0     synced (or nothing to do)",
+    "1     conflicts were found (listed), or a file could not be synced",
+    "2     usage error",
+  ],
+  async run(parsed, context) {
+    const [action, ...extra] = parsed.positionals;
+    if (action === undefined || !(ACTIONS as readonly string[]).includes(action)) {
+      const hint = action === undefined ? undefined : suggest(action, [...ACTIONS]);
+      throw new UsageError(
+        `gamma sync: expected push, pull or status${
+          action === undefined ? "" : `, got ${JSON.stringify(action)}`
+        }${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""}`,
+        this,
+      );
+    }
+    if (extra.length > 0) {
+      throw new UsageError(`gamma sync: unexpected argument ${JSON.stringify(extra[0])}`, this);
+    }
+    const session = sessionFor(parsed, context);
+    if (session.backend === "host") {
+      context.error("gamma: sync needs the Lima backend, but gamma runs on the host");
+      return 1;
+    }
+    const status = action === "status";
+    const dry = status || parsed.values["dry-run"] === true;
+    const target = await session.syncTarget();
+    const report = await session.syncProject(status ? "both" : action as "push" | "pull", {
+      dryRun: dry,
+    });
+    if (parsed.values["json"] === true) {
+      console.log(JSON.stringify(
+        {
+          project: target.project,
+          staging: target.staging,
+          guestStaging: target.guestStaging,
+          ...report,
+        },
+        null,
+        2,
+      ));
+    } else {
+      console.log(`${target.project} <-> ${target.staging} (guest ${target.guestStaging})`);
+      if (status) {
+        const toGuest = report.actions.filter((a) => a.side === "guest");
+        const toHost = report.actions.filter((a) => a.side === "host");
+        console.log(`to push: ${toGuest.length} change${toGuest.length === 1 ? "" : "s"}`);
+        for (const a of toGuest) console.log(describe(a));
+        console.log(`to pull: ${toHost.length} change${toHost.length === 1 ? "" : "s"}`);
+        for (const a of toHost) console.log(describe(a));
+      } else {
+        console.log(`${action}: ${summary(report, dry)}`);
+        if (dry) { for (const a of report.actions) console.log(describe(a)); }
+      }
+    }
+    for (const c of report.conflicts) {
+      context.error(
+        `gamma: sync: conflict at ${c.path}: both sides changed it; the host version stays, the guest's ${
+          dry ? "would be" : "is"
+        } kept as ${c.conflictPath}`,
+      );
+    }
+    for (const n of report.notDone) {
+      context.error(
+        `gamma: sync: ${n.failed ? "failed" : "skipped"} ${n.action.path}: ${n.reason}`,
+      );
+    }
+    return report.conflicts.length > 0 || !report.ok ? 1 : 0;
+  },
+};
