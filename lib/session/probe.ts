@@ -6,12 +6,10 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { posix } from "node:path";
-import type { Env } from "../config.ts";
 import { type DoctorFacts, mountCheck, mountLiveCheck, probeHint } from "../doctor.ts";
-import { sanitizeInstanceSegment } from "../instance_name.ts";
 import { normalizeAbsolutePath } from "../guest_path.ts";
+import { fileStamp } from "./_files.ts";
 import { probeGuest } from "./doctor.ts";
 import { projectTarget } from "./provision.ts";
 import type { GammaSession } from "./session.ts";
@@ -27,8 +25,6 @@ import type { GammaSession } from "./session.ts";
  * ```
  */
 export interface FirstRunProbeOptions {
-  /** The environment (`XDG_CACHE_HOME`, `HOME`, `TMPDIR` for the cache); default `Deno.env`. */
-  env?: Env | undefined;
   /** Where the hint goes; default stderr. */
   notice?: ((line: string) => void) | undefined;
 }
@@ -49,30 +45,11 @@ export interface FirstRunProbeOptions {
  */
 export type FirstRunProbeResult = "off" | "cached" | "ok" | "hinted" | "skipped";
 
-function stamp(path: string): string {
-  try {
-    const info = Deno.statSync(path);
-    return `${info.mtime?.getTime() ?? 0}:${info.size}:${info.ino ?? 0}`;
-  } catch {
-    return "none";
-  }
-}
-
-function cacheDir(env: Env): string {
-  const xdg = env["XDG_CACHE_HOME"]?.trim();
-  if (xdg?.startsWith("/")) return posix.join(xdg, "gamma");
-  const home = env["HOME"]?.trim();
-  if (home?.startsWith("/")) return posix.join(home, ".cache", "gamma");
-  const tmp = env["TMPDIR"]?.trim();
-  return posix.join(tmp?.startsWith("/") ? tmp : "/tmp", `gamma-${Deno.uid() ?? "user"}`);
-}
-
 /**
  * The file where the first-run probe remembers an instance: `<cache>/probes/<instance>-<hash of
  * LIMA_HOME>.json` under `$XDG_CACHE_HOME/gamma` or `~/.cache/gamma`.
  *
  * @param session The session.
- * @param env The environment.
  * @returns The path.
  *
  * @example Usage
@@ -81,16 +58,11 @@ function cacheDir(env: Env): string {
  * import { probeCacheFile } from "./probe.ts";
  *
  * const env = { DEVSHELL_VM: "off", XDG_CACHE_HOME: "/home/me/.cache" };
- * probeCacheFile(new GammaSession({ env }), env); // "/home/me/.cache/gamma/probes/devshell-rust-….json"
+ * probeCacheFile(new GammaSession({ env })); // "/home/me/.cache/gamma/probes/devshell-rust-….json"
  * ```
  */
-export function probeCacheFile(session: GammaSession, env: Env): string {
-  const key = createHash("sha256").update(session.config.limaHome ?? "").digest("hex").slice(0, 12);
-  return posix.join(
-    cacheDir(env),
-    "probes",
-    `${sanitizeInstanceSegment(session.instance)}-${key}.json`,
-  );
+export function probeCacheFile(session: GammaSession): string {
+  return session.cacheFile("probes", "json");
 }
 
 /**
@@ -122,11 +94,10 @@ export async function firstRunProbe(
   options: FirstRunProbeOptions = {},
 ): Promise<FirstRunProbeResult> {
   if (session.backend !== "lima" || !session.config.limaHints) return "off";
-  const env = options.env ?? Deno.env.toObject();
   const dir = session.instanceDir;
   if (dir === undefined) return "off";
-  const file = probeCacheFile(session, env);
-  const key = stamp(`${dir}/lima.yaml`);
+  const file = probeCacheFile(session);
+  const key = fileStamp(`${dir}/lima.yaml`);
   try {
     if (JSON.parse(await Deno.readTextFile(file))?.key === key) return "cached";
   } catch {

@@ -24,6 +24,7 @@ import { type InstanceInfo, parseLimaList } from "../lima_list.ts";
 import { limactlArgs } from "../limactl_args.ts";
 import { findProjectRoot } from "../project_root.ts";
 import { interactiveShellPlan } from "../shell_plan.ts";
+import { fileStamp } from "./_files.ts";
 import { HostTree } from "./host_tree.ts";
 import { type SyncReport, syncTrees } from "./sync.ts";
 import { firstRunProbe } from "./probe.ts";
@@ -190,15 +191,6 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
-function stamp(path: string): string {
-  try {
-    const info = Deno.statSync(path);
-    return `${info.mtime?.getTime() ?? 0}:${info.size}:${info.ino ?? 0}`;
-  } catch {
-    return "none";
-  }
-}
-
 function shortHash(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 12);
 }
@@ -316,7 +308,15 @@ export class GammaSession {
     return posix.join(tmp?.startsWith("/") ? tmp : "/tmp", `gamma-${Deno.uid() ?? "user"}`);
   }
 
-  #cacheFile(kind: string, ext: string): string {
+  /**
+   * A file in gamma's cache directory (`$XDG_CACHE_HOME/gamma`, else `~/.cache/gamma`) for this
+   * instance and `LIMA_HOME`: `<cache>/<kind>/<instance>-<hash of LIMA_HOME>.<ext>`.
+   *
+   * @param kind The sub-directory, e.g. `locks`.
+   * @param ext The file extension.
+   * @returns The path (not created).
+   */
+  cacheFile(kind: string, ext: string): string {
     const key = `${sanitizeInstanceSegment(this.instance)}-${
       shortHash(this.config.limaHome ?? "")
     }`;
@@ -372,7 +372,7 @@ export class GammaSession {
       this.#running = true;
       return;
     }
-    const lockPath = this.#cacheFile("locks", "lock");
+    const lockPath = this.cacheFile("locks", "lock");
     await Deno.mkdir(posix.dirname(lockPath), { recursive: true });
     const lock = await Deno.open(lockPath, { create: true, write: true });
     try {
@@ -390,10 +390,10 @@ export class GammaSession {
 
   async #start(): Promise<void> {
     const dir = this.instanceDir;
-    const existed = dir !== undefined && stamp(`${dir}/lima.yaml`) !== "none";
+    const existed = dir !== undefined && fileStamp(`${dir}/lima.yaml`) !== "none";
     const before = dir === undefined
       ? []
-      : [stamp(`${dir}/ha.stderr.log`), stamp(`${dir}/ha.stdout.log`)];
+      : [fileStamp(`${dir}/ha.stderr.log`), fileStamp(`${dir}/ha.stdout.log`)];
     const argv = limactlArgs.start(this.instance);
     // Lima's progress goes to our stderr; stdout stays the guest command's.
     const result = await this.#command(argv).stdin("null").stdout(Deno.stderr)
@@ -405,7 +405,7 @@ export class GammaSession {
     }
     const fresh = (name: string, i: number): string | undefined => {
       if (dir === undefined) return undefined;
-      const now = stamp(`${dir}/${name}`);
+      const now = fileStamp(`${dir}/${name}`);
       if (now === "none" || now === before[i]) return undefined;
       try {
         return Deno.readTextFileSync(`${dir}/${name}`);
@@ -447,7 +447,7 @@ export class GammaSession {
   async instanceInfo(options: { fresh?: boolean } = {}): Promise<InstanceInfo | undefined> {
     if (this.backend === "host") return undefined;
     if (!options.fresh && this.#info !== undefined) return this.#info ?? undefined;
-    const cacheFile = this.#cacheFile("instances", "json");
+    const cacheFile = this.cacheFile("instances", "json");
     const key = this.#factsKey();
     if (!options.fresh) {
       try {
@@ -484,10 +484,10 @@ export class GammaSession {
     const home = this.config.limaHome ?? "";
     return [
       this.limactl ?? "",
-      stamp(this.limactl ?? ""),
-      stamp(`${home}/${this.instance}/lima.yaml`),
-      stamp(`${home}/_config/default.yaml`),
-      stamp(`${home}/_config/override.yaml`),
+      fileStamp(this.limactl ?? ""),
+      fileStamp(`${home}/${this.instance}/lima.yaml`),
+      fileStamp(`${home}/_config/default.yaml`),
+      fileStamp(`${home}/_config/override.yaml`),
     ].join("|");
   }
 
@@ -649,7 +649,7 @@ export class GammaSession {
         : { workdir: options.workdir, synced: undefined };
       workdir = place.workdir;
       synced = place.synced;
-      await firstRunProbe(this, { env: this.#env, notice: this.#notice });
+      await firstRunProbe(this, { notice: this.#notice });
       builder = this.#command(
         limactlArgs.shell(this.instance, argv, { workdir, env: options.env }),
       );
@@ -835,7 +835,7 @@ export class GammaSession {
       await this.ensureRunning();
       const place = await this.#placeCwd();
       synced = place.synced;
-      await firstRunProbe(this, { env: this.#env, notice: this.#notice });
+      await firstRunProbe(this, { notice: this.#notice });
       await provisionGuest(this, { notice: this.#notice });
       const plan = interactiveShellPlan({
         workdir: place.workdir,

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { GammaSession } from "../../lib/session/session.ts";
 import { createLimaHome, type LimaHome } from "../support/lima_home.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
@@ -151,4 +152,44 @@ export async function setup(
 /** The limactl subcommand of every stand-in invocation so far. */
 export async function commands(lima: { argvLog(): Promise<string[][]> }): Promise<string[]> {
   return (await lima.argvLog()).map((argv) => argv.find((a) => !a.startsWith("-")) ?? "");
+}
+
+/** The environment a library-level session in a fixture gets: its own cache per Lima home. */
+export function sessionEnv(
+  t: { env: Record<string, string> },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    ...denoEnv(),
+    ...t.env,
+    PATH: "/usr/bin:/bin",
+    HOME: testHome(),
+    XDG_CACHE_HOME: `${t.env["LIMA_HOME"]}/_test-cache`,
+    ...extra,
+  };
+}
+
+/** A session in a fixture that records every limactl argv and every notice. */
+export function testSession(
+  t: Fixture,
+  cwd: string = t.project,
+  extra: Record<string, string> = {},
+  options: { instance?: string } = {},
+): {
+  session: GammaSession;
+  env: Record<string, string>;
+  argvs: (readonly string[])[];
+  notices: string[];
+} {
+  const argvs: (readonly string[])[] = [];
+  const notices: string[] = [];
+  const env = sessionEnv(t, extra);
+  const session = new GammaSession({
+    env,
+    cwd,
+    onLimactl: (argv) => argvs.push(argv),
+    notice: (line) => notices.push(line),
+    ...(options.instance ? { instance: options.instance } : {}),
+  });
+  return { session, env, argvs, notices };
 }

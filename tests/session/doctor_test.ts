@@ -3,40 +3,11 @@ import { GammaSession } from "../../lib/session/session.ts";
 import { gatherDoctorFacts, probeGuest, runDoctor } from "../../lib/session/doctor.ts";
 import { firstRunProbe, probeCacheFile } from "../../lib/session/probe.ts";
 import { planMounts, provisionGuest, writeMounts } from "../../lib/session/provision.ts";
-import { commands, denoEnv, setup, testHome } from "../cli/_run.ts";
+import { commands, type Fixture, sessionEnv, setup, testSession } from "../cli/_run.ts";
 import { createLimaHome } from "../support/lima_home.ts";
 
-type Fixture = Awaited<ReturnType<typeof setup>>;
-
-/** The environment a session in a fixture gets (a cache of its own per test). */
-function envFor(t: { env: Record<string, string> }, extra: Record<string, string> = {}) {
-  return {
-    ...denoEnv(),
-    ...t.env,
-    PATH: "/usr/bin:/bin",
-    HOME: testHome(),
-    XDG_CACHE_HOME: `${t.env["LIMA_HOME"]}/_test-cache`,
-    ...extra,
-  };
-}
-
-function sessionIn(t: Fixture, cwd = t.project, extra: Record<string, string> = {}): {
-  session: GammaSession;
-  env: Record<string, string>;
-  argvs: (readonly string[])[];
-  notices: string[];
-} {
-  const argvs: (readonly string[])[] = [];
-  const notices: string[] = [];
-  const env = envFor(t, extra);
-  const session = new GammaSession({
-    env,
-    cwd,
-    onLimactl: (argv) => argvs.push(argv),
-    notice: (line) => notices.push(line),
-  });
-  return { session, env, argvs, notices };
-}
+const envFor = sessionEnv;
+const sessionIn = testSession;
 
 function gammaFiles(dir: string): string[] {
   return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith(".gamma"));
@@ -235,26 +206,26 @@ Deno.test("probeGuest reports a read-only mount and a guest that cannot be reach
 Deno.test("firstRunProbe runs once per instance and lima.yaml version, then costs no process", async () => {
   await using t = await setup();
   const first = sessionIn(t);
-  assert.equal(await firstRunProbe(first.session, { env: first.env }), "ok");
+  assert.equal(await firstRunProbe(first.session), "ok");
   assert.deepEqual(first.argvs.map((a) => a[0]), ["list", "shell"]);
   assert.deepEqual(first.notices, []);
   assert.deepEqual(gammaFiles(t.project), []);
-  const cache = probeCacheFile(first.session, first.env);
+  const cache = probeCacheFile(first.session);
   assert.equal(JSON.parse(await Deno.readTextFile(cache)).result, "ok");
 
   // a later run (a new gamma process) reads the cache and runs nothing
   const warm = sessionIn(t);
-  assert.equal(await firstRunProbe(warm.session, { env: warm.env }), "cached");
+  assert.equal(await firstRunProbe(warm.session), "cached");
   assert.deepEqual(warm.argvs, []);
 
   // a new lima.yaml version probes again, once
   const yaml = `${t.lima.dir}/dev/lima.yaml`;
   await Deno.writeTextFile(yaml, (await Deno.readTextFile(yaml)) + "# edited\n");
   const edited = sessionIn(t);
-  assert.equal(await firstRunProbe(edited.session, { env: edited.env }), "ok");
+  assert.equal(await firstRunProbe(edited.session), "ok");
   assert.deepEqual(edited.argvs.map((a) => a[0]), ["list", "shell"]);
   const again = sessionIn(t);
-  assert.equal(await firstRunProbe(again.session, { env: again.env }), "cached");
+  assert.equal(await firstRunProbe(again.session), "cached");
   assert.deepEqual(again.argvs, []);
 });
 
@@ -270,14 +241,14 @@ Deno.test("firstRunProbe prints one hint for a read-only mount, then stays quiet
     const notices: string[] = [];
     const session = new GammaSession({ env, cwd: root, instance: "dev" });
     assert.equal(
-      await firstRunProbe(session, { env, notice: (l) => notices.push(l) }),
+      await firstRunProbe(session, { notice: (l) => notices.push(l) }),
       "hinted",
     );
     assert.deepEqual(notices, [
       `gamma: hint: the project ${root} is at /ro in instance dev, but its mount ${root} -> /ro is read-only; run \`gamma doctor -i dev\` for the fix`,
     ]);
     const later = new GammaSession({ env, cwd: root, instance: "dev" });
-    assert.equal(await firstRunProbe(later, { env, notice: (l) => notices.push(l) }), "cached");
+    assert.equal(await firstRunProbe(later, { notice: (l) => notices.push(l) }), "cached");
     assert.equal(notices.length, 1);
   } finally {
     await Deno.remove(root, { recursive: true });
@@ -289,9 +260,9 @@ Deno.test("firstRunProbe hints when the guest does not show the directory where 
   // gamma assumes the workspace parent at /workspace; this instance has no mount there
   const ws = await Deno.realPath(await Deno.makeTempDir());
   try {
-    const { session, env, notices } = sessionIn(t, ws, { DEVSHELL_VM_WORKSPACE_PARENT: ws });
+    const { session, notices } = sessionIn(t, ws, { DEVSHELL_VM_WORKSPACE_PARENT: ws });
     assert.equal(await session.guestPathOf(), "/workspace");
-    assert.equal(await firstRunProbe(session, { env, notice: (l) => notices.push(l) }), "hinted");
+    assert.equal(await firstRunProbe(session, { notice: (l) => notices.push(l) }), "hinted");
     assert.deepEqual(notices, [
       `gamma: hint: the project ${ws} is not under any mount of instance dev (its mounts: ${t.project} -> /work/p); gamma assumes the workspace parent ${ws} at /workspace, but no mount puts it there; run \`gamma doctor -i dev\` for the fix`,
     ]);
@@ -303,27 +274,27 @@ Deno.test("firstRunProbe hints when the guest does not show the directory where 
 Deno.test("firstRunProbe is off without hints or Lima, and skips (uncached) what it cannot probe", async () => {
   await using t = await setup();
   const off = sessionIn(t, t.project, { DEVSHELL_VM_LIMA_HINTS: "off" });
-  assert.equal(await firstRunProbe(off.session, { env: off.env }), "off");
+  assert.equal(await firstRunProbe(off.session), "off");
   const host = sessionIn(t, t.project, { DEVSHELL_VM: "off" });
-  assert.equal(await firstRunProbe(host.session, { env: host.env }), "off");
+  assert.equal(await firstRunProbe(host.session), "off");
   assert.deepEqual([...off.argvs, ...host.argvs], []);
   // outside every mount: nothing to probe, nothing remembered
   const outside = sessionIn(t, "/");
-  assert.equal(await firstRunProbe(outside.session, { env: outside.env }), "skipped");
-  assert.equal(await firstRunProbe(sessionIn(t, "/").session, { env: outside.env }), "skipped");
+  assert.equal(await firstRunProbe(outside.session), "skipped");
+  assert.equal(await firstRunProbe(sessionIn(t, "/").session), "skipped"); // still not cached
   // no marker file can be created in the working directory (procfs refuses, even to root):
   // skipped without running anything in the guest
   const proc = sessionIn(t, "/proc/1", { DEVSHELL_VM_WORKSPACE_PARENT: "/proc/1" });
   assert.equal(await proc.session.guestPathOf(), "/workspace");
-  assert.equal(await firstRunProbe(proc.session, { env: proc.env }), "skipped");
+  assert.equal(await firstRunProbe(proc.session), "skipped");
   assert.deepEqual(proc.argvs, []); // (the instance facts come from the cache)
   // the guest does not answer: tried again next time
   await Deno.writeTextFile(`${t.lima.dir}/dev/standin-fault`, "ssh");
   const ssh = sessionIn(t);
-  assert.equal(await firstRunProbe(ssh.session, { env: ssh.env }), "skipped");
+  assert.equal(await firstRunProbe(ssh.session), "skipped");
   await Deno.remove(`${t.lima.dir}/dev/standin-fault`);
   const next = sessionIn(t);
-  assert.equal(await firstRunProbe(next.session, { env: next.env }), "ok");
+  assert.equal(await firstRunProbe(next.session), "ok");
 });
 
 // ---------------------------------------------------------------- guest provisioning

@@ -2,10 +2,7 @@ import assert from "node:assert/strict";
 import { GammaError } from "../../lib/errors.ts";
 import { type GuestEntry, GuestFsError, type GuestFsErrorKind } from "../../lib/guest_fs.ts";
 import { GuestFs } from "../../lib/session/guest_fs.ts";
-import { GammaSession } from "../../lib/session/session.ts";
-import { denoEnv, setup, testHome } from "../cli/_run.ts";
-
-type Fixture = Awaited<ReturnType<typeof setup>>;
+import { type Fixture, setup, testSession } from "../cli/_run.ts";
 
 const encode = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -13,20 +10,7 @@ function guestFs(t: Fixture, options: { instance?: string; root?: string } = {})
   fs: GuestFs;
   argvs: (readonly string[])[];
 } {
-  const argvs: (readonly string[])[] = [];
-  const session = new GammaSession({
-    env: {
-      ...denoEnv(),
-      ...t.env,
-      PATH: "/usr/bin:/bin",
-      HOME: testHome(),
-      XDG_CACHE_HOME: `${testHome()}/.cache`,
-    },
-    cwd: t.project,
-    onLimactl: (argv) => argvs.push(argv),
-    notice: () => {},
-    ...(options.instance ? { instance: options.instance } : {}),
-  });
+  const { session, argvs } = testSession(t, t.project, {}, options);
   return { fs: new GuestFs(session, { root: options.root ?? "/work/p" }), argvs };
 }
 

@@ -1,32 +1,9 @@
 import assert from "node:assert/strict";
 import { LimactlError, LimactlNotFoundError, UnmappedPathError } from "../../lib/errors.ts";
 import { GammaSession } from "../../lib/session/session.ts";
-import { commands, denoEnv, setup, testHome } from "../cli/_run.ts";
+import { commands, setup, testHome, testSession } from "../cli/_run.ts";
 
-type Fixture = Awaited<ReturnType<typeof setup>>;
-
-function sessionIn(t: Fixture, cwd = t.project, extra: Record<string, string> = {}): {
-  session: GammaSession;
-  argvs: (readonly string[])[];
-  notices: string[];
-} {
-  const argvs: (readonly string[])[] = [];
-  const notices: string[] = [];
-  const session = new GammaSession({
-    env: {
-      ...denoEnv(),
-      ...t.env,
-      PATH: "/usr/bin:/bin",
-      HOME: testHome(),
-      XDG_CACHE_HOME: `${testHome()}/.cache`,
-      ...extra,
-    },
-    cwd,
-    onLimactl: (argv) => argvs.push(argv),
-    notice: (line) => notices.push(line),
-  });
-  return { session, argvs, notices };
-}
+const sessionIn = testSession;
 
 Deno.test("GammaSession construction does no VM work", async () => {
   await using t = await setup({ running: false });
