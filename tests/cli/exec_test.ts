@@ -360,3 +360,19 @@ Deno.test("gamma exec usage errors exit 2 with the usage on stderr", async () =>
     assert.match(r.stderr, /\nUSAGE:\n {2}gamma exec /);
   }
 });
+
+Deno.test("gamma exec runs through the workspace parent mounted at the guest workspace", async () => {
+  await using t = await setup();
+  const ws = `${t.project}/../ws`;
+  await Deno.mkdir(`${ws}/app`, { recursive: true });
+  const wsReal = await Deno.realPath(ws);
+  await t.lima.addInstance("wsvm", {
+    mounts: [{ location: wsReal, mountPoint: "/workspace", writable: true }],
+    running: true,
+  });
+  const r = await runGamma(["exec", "-i", "wsvm", "--", "pwd"], {
+    env: { ...t.env, DEVSHELL_VM_WORKSPACE_PARENT: wsReal },
+    cwd: `${wsReal}/app`,
+  });
+  assert.deepEqual([r.code, r.stdout, r.stderr], [0, "/workspace/app\n", ""]);
+});
