@@ -198,7 +198,7 @@ function shortHash(text: string): string {
 /**
  * A gamma session: one Lima instance (or the host), the configuration, and the host working
  * directory. Construction reads the configuration and finds `limactl`, and does no VM work; the
- * VM starts on demand, at most once per session.
+ * VM starts on demand whenever it is not running (a cheap `ha.pid` check before each guest call).
  *
  * @example Usage
  * ```ts
@@ -228,7 +228,6 @@ export class GammaSession {
   #onLimactl: ((argv: readonly string[]) => void) | undefined;
   #hostNotice: string | undefined;
   #info: InstanceInfo | null | undefined;
-  #running = false;
   #startedHere = false;
   #workspace: WorkspaceParent | undefined;
 
@@ -305,7 +304,13 @@ export class GammaSession {
     const home = this.#env["HOME"]?.trim();
     if (home?.startsWith("/")) return posix.join(home, ".cache", "gamma");
     const tmp = this.#env["TMPDIR"]?.trim();
-    return posix.join(tmp?.startsWith("/") ? tmp : "/tmp", `gamma-${Deno.uid() ?? "user"}`);
+    let user = "user";
+    try {
+      user = String(Deno.uid() ?? user);
+    } catch {
+      // Deno.uid() needs --allow-sys, which gamma does not ask for: share the generic name.
+    }
+    return posix.join(tmp?.startsWith("/") ? tmp : "/tmp", `gamma-${user}`);
   }
 
   /**
@@ -367,21 +372,15 @@ export class GammaSession {
    * @throws {StartError} When the start fails.
    */
   async ensureRunning(): Promise<void> {
-    if (this.backend === "host" || this.#running) return;
-    if (this.isRunning()) {
-      this.#running = true;
-      return;
-    }
+    // Checked every time (it is one file read): a VM stopped meanwhile is started again.
+    if (this.backend === "host" || this.isRunning()) return;
     const lockPath = this.cacheFile("locks", "lock");
     await Deno.mkdir(posix.dirname(lockPath), { recursive: true });
     const lock = await Deno.open(lockPath, { create: true, write: true });
     try {
       await lock.lock(true);
       // Another gamma may have started it while this one waited for the lock.
-      if (this.isRunning()) {
-        this.#running = true;
-        return;
-      }
+      if (this.isRunning()) return;
       await this.#start();
     } finally {
       lock.close();
@@ -400,7 +399,7 @@ export class GammaSession {
       .stderr("inheritPiped").noThrow();
     this.#info = undefined;
     if (result.code === 0) {
-      this.#running = this.#startedHere = true;
+      this.#startedHere = true;
       return;
     }
     const fresh = (name: string, i: number): string | undefined => {
@@ -424,7 +423,7 @@ export class GammaSession {
     });
     if (diagnosis.degraded && this.isRunning()) {
       this.#notice(`gamma: warning: ${diagnosis.hints[0]}`);
-      this.#running = this.#startedHere = true;
+      this.#startedHere = true;
       return;
     }
     throw new StartError(
@@ -932,7 +931,6 @@ export class GammaSession {
     const argv = limactlArgs.stop(this.instance);
     const r = await this.#command(argv).stdin("null").stdout(Deno.stderr).stderr("inheritPiped")
       .noThrow();
-    this.#running = false;
     if (r.code !== 0) throw new LimactlError(argv, r.code, r.stderr);
   }
 

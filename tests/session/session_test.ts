@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { LimactlError, LimactlNotFoundError, UnmappedPathError } from "../../lib/errors.ts";
 import { GammaSession } from "../../lib/session/session.ts";
-import { commands, setup, testHome, testSession } from "../cli/_run.ts";
+import { commands, denoEnv, setup, testHome, testSession } from "../cli/_run.ts";
 
 const sessionIn = testSession;
 
@@ -102,4 +102,21 @@ Deno.test("GammaSession needs limactl for the lima backend and falls back otherw
       e.message.startsWith('--limactl names "/etc/passwd", which is not an executable file'),
   );
   assert.equal(new GammaSession({ env }).backend, "host");
+});
+
+Deno.test("GammaSession notices a VM stopped behind its back and starts it again", async () => {
+  await using t = await setup({ running: false });
+  const { session } = sessionIn(t);
+  await session.ensureRunning();
+  await new Deno.Command(t.lima.limactl, {
+    args: ["stop", "dev"],
+    env: { ...denoEnv(), ...t.env, LIMACTL_STANDIN_NO_LOG: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  assert.equal(session.isRunning(), false);
+  const result = await session.exec(["echo", "again"], { stdout: "piped" });
+  assert.equal(new TextDecoder().decode(result.stdout), "again\n");
+  assert.deepEqual((await commands(t.lima)).filter((c) => c === "start").length, 2);
 });
