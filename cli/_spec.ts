@@ -82,6 +82,9 @@ export class UsageError extends Error {
   }
 }
 
+/** The Deno permissions of every subcommand that talks to limactl or the host's files. */
+export const LIMA_PERMISSIONS: Deno.PermissionName[] = ["env", "read", "write", "run"];
+
 /** Options every subcommand accepts. */
 export const GLOBAL_OPTIONS: OptionSpec[] = [
   {

@@ -7,8 +7,7 @@
 
 import { formatDoctorReport } from "../lib/doctor.ts";
 import { runDoctor } from "../lib/session/doctor.ts";
-import type { CommandSpec } from "./_spec.ts";
-import { UsageError } from "./_spec.ts";
+import { type CommandSpec, LIMA_PERMISSIONS, UsageError } from "./_spec.ts";
 
 /** A tool name `--tool` accepts: what `command -v` can look up, not an option. */
 const TOOL = /^[\w.+/][\w.+/-]*$/;
@@ -31,7 +30,7 @@ export const doctorCommand: CommandSpec = {
     "'not checked' and carries the fix that unblocks it. DEVSHELL_VM=off is ignored here.",
     '--json prints {"ok": BOOL, "checks": [{"id", "status", "message", "fix"?, "details"?}]}.',
   ],
-  permissions: ["env", "read", "write", "run"],
+  permissions: LIMA_PERMISSIONS,
   options: [
     { name: "json", help: "print the report as JSON" },
     {

@@ -4,8 +4,7 @@
  * @module
  */
 
-import type { CommandSpec } from "./_spec.ts";
-import { UsageError } from "./_spec.ts";
+import { type CommandSpec, LIMA_PERMISSIONS, UsageError } from "./_spec.ts";
 import { failureHint } from "../lib/doctor.ts";
 import { finish, sessionFor } from "./_session.ts";
 
@@ -23,7 +22,7 @@ export const execCommand: CommandSpec = {
   ],
   commandTail: true,
   failureCode: 125,
-  permissions: ["env", "read", "write", "run"],
+  permissions: LIMA_PERMISSIONS,
   options: [
     {
       name: "env",

@@ -7,8 +7,7 @@
 
 import { GuestFsError } from "../lib/guest_fs.ts";
 import { GuestFs } from "../lib/session/guest_fs.ts";
-import type { CommandSpec, Parsed } from "./_spec.ts";
-import { suggest, UsageError } from "./_spec.ts";
+import { type CommandSpec, LIMA_PERMISSIONS, type Parsed, suggest, UsageError } from "./_spec.ts";
 import { finish, sessionFor } from "./_session.ts";
 
 const VERBS = ["ls", "cat", "put", "rm"] as const;
@@ -96,7 +95,7 @@ export const fsCommand: CommandSpec = {
     "replaces the file with stdin atomically (a temporary file renamed over it); rm removes a",
     "file or link, or with -r a directory tree. Starts the VM if needed.",
   ],
-  permissions: ["env", "read", "write", "run"],
+  permissions: LIMA_PERMISSIONS,
   options: [
     { name: "null", short: "0", help: "ls: end each name with NUL instead of a newline" },
     { name: "json", help: "ls: print the entries as JSON" },

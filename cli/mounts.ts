@@ -7,8 +7,7 @@
 
 import { planMounts, writeMounts } from "../lib/session/provision.ts";
 import type { MountsPlan } from "../lib/session/provision.ts";
-import type { CommandSpec } from "./_spec.ts";
-import { UsageError } from "./_spec.ts";
+import { type CommandSpec, LIMA_PERMISSIONS, UsageError } from "./_spec.ts";
 import { sessionFor } from "./_session.ts";
 
 /** `gamma mounts`. */
@@ -33,7 +32,7 @@ export const mountsCommand: CommandSpec = {
     "everything is there. Lima reads lima.yaml only at start: --write refuses while the instance",
     "runs, unless --restart, which then stops and starts it.",
   ],
-  permissions: ["env", "read", "write", "run"],
+  permissions: LIMA_PERMISSIONS,
   options: [
     { name: "writable", help: "make the project's mount writable" },
     {

@@ -5,8 +5,7 @@
  * @module
  */
 
-import type { CommandSpec } from "./_spec.ts";
-import { UsageError } from "./_spec.ts";
+import { type CommandSpec, LIMA_PERMISSIONS, UsageError } from "./_spec.ts";
 import { sessionFor } from "./_session.ts";
 
 /** `gamma path`. */
@@ -20,7 +19,7 @@ export const pathCommand: CommandSpec = {
     "defaults to the current directory; host paths are made absolute and symlinks resolved.",
     "Does not start the VM.",
   ],
-  permissions: ["env", "read", "write", "run"],
+  permissions: LIMA_PERMISSIONS,
   options: [
     { name: "reverse", short: "r", help: "map a guest path to its host path" },
     {

@@ -4,8 +4,7 @@
  * @module
  */
 
-import type { CommandSpec } from "./_spec.ts";
-import { UsageError } from "./_spec.ts";
+import { type CommandSpec, LIMA_PERMISSIONS, UsageError } from "./_spec.ts";
 import { finish, sessionFor } from "./_session.ts";
 
 /** `gamma shell`. */
@@ -21,7 +20,7 @@ export const shellCommand: CommandSpec = {
     "SIGTERM and SIGHUP on. A pseudo-terminal exists only when stdout is a terminal (Lima's rule).",
   ],
   failureCode: 125,
-  permissions: ["env", "read", "write", "run"],
+  permissions: LIMA_PERMISSIONS,
   options: [],
   examples: [
     "gamma shell                 # a shell in the guest, in this project",

@@ -4,8 +4,7 @@
  * @module
  */
 
-import type { CommandSpec, Parsed } from "./_spec.ts";
-import { UsageError } from "./_spec.ts";
+import { type CommandSpec, LIMA_PERMISSIONS, type Parsed, UsageError } from "./_spec.ts";
 import { sessionFor } from "./_session.ts";
 
 function noPositionals(parsed: Parsed, spec: CommandSpec): void {
@@ -28,7 +27,7 @@ export const startCommand: CommandSpec = {
     "Runs limactl start --tty=false NAME unless the instance is already running. Lima's progress",
     "goes to stderr. A start that ends degraded (the VM is up, file sharing may not work) warns.",
   ],
-  permissions: ["env", "read", "write", "run"],
+  permissions: LIMA_PERMISSIONS,
   options: [],
   examples: ["gamma start", "gamma start -i other-vm"],
   exitCodes: [
@@ -52,7 +51,7 @@ export const stopCommand: CommandSpec = {
   description: [
     "Runs limactl stop NAME. Stopping an instance that is not running is not an error.",
   ],
-  permissions: ["env", "read", "write", "run"],
+  permissions: LIMA_PERMISSIONS,
   options: [],
   examples: ["gamma stop"],
   exitCodes: [

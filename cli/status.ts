@@ -5,8 +5,7 @@
  * @module
  */
 
-import type { CommandSpec } from "./_spec.ts";
-import { UsageError } from "./_spec.ts";
+import { type CommandSpec, LIMA_PERMISSIONS, UsageError } from "./_spec.ts";
 import { sessionFor } from "./_session.ts";
 
 /** `gamma status`. */
@@ -20,7 +19,7 @@ export const statusCommand: CommandSpec = {
     "limactlVersion, limaHome, mounts, workspaceParent, workspaceParentSource, guestWorkspace,",
     "mode, cwd and guestCwd (null when unknown or unmapped).",
   ],
-  permissions: ["env", "read", "write", "run"],
+  permissions: LIMA_PERMISSIONS,
   options: [{ name: "json", help: "print JSON" }],
   examples: ["gamma status", "gamma status --json | jq .guestCwd"],
   exitCodes: ["0     printed", "1     limactl failed", "2     usage error"],

@@ -7,7 +7,7 @@
 
 import type { SyncReport } from "../lib/session/sync.ts";
 import type { SyncAction } from "../lib/sync/plan.ts";
-import { type CommandSpec, suggest, UsageError } from "./_spec.ts";
+import { type CommandSpec, LIMA_PERMISSIONS, suggest, UsageError } from "./_spec.ts";
 import { sessionFor } from "./_session.ts";
 
 const ACTIONS = ["push", "pull", "status"] as const;
@@ -52,7 +52,7 @@ export const syncCommand: CommandSpec = {
     "report: direction, dryRun, actions, conflicts, deferred, notDone, copied, removed,",
     "bytesCopied, debrisRemoved, ok.",
   ],
-  permissions: ["env", "read", "write", "run"],
+  permissions: LIMA_PERMISSIONS,
   options: [
     { name: "dry-run", short: "n", help: "show what would change, change nothing" },
     { name: "json", help: "print the report as JSON" },
