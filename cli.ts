@@ -77,18 +77,13 @@ function splitGlobal(args: string[]): { global: string[]; rest: string[] } {
   let i = 0;
   for (; i < args.length; i++) {
     const arg = args[i]!;
-    if (!arg.startsWith("-") || arg === "-" || arg === "--") break;
-    if (["-h", "--help", "-V", "--version"].includes(arg)) break;
-    if (
-      !GLOBAL_OPTIONS.some((o) =>
-        arg === `--${o.name}` || arg === `-${o.short}` || arg.startsWith(`--${o.name}=`)
-      )
-    ) {
-      break;
-    }
+    const option = GLOBAL_OPTIONS.find((o) =>
+      arg === `--${o.name}` || arg === `-${o.short}` || arg.startsWith(`--${o.name}=`)
+    );
+    // -h and unknown words end the global part: main() handles them.
+    if (option === undefined || option.name === "help") break;
     global.push(arg);
-    const takesValue = ["-i", "--instance", "--limactl"].includes(arg);
-    if (takesValue && i + 1 < args.length) global.push(args[++i]!);
+    if (option.value && !arg.includes("=") && i + 1 < args.length) global.push(args[++i]!);
   }
   return { global, rest: args.slice(i) };
 }

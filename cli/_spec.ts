@@ -173,6 +173,24 @@ function commandStart(args: string[], options: OptionSpec[]): number {
 }
 
 /**
+ * Refuse positional arguments for a subcommand that takes none.
+ *
+ * @param spec The subcommand.
+ * @param parsed Its parsed arguments.
+ * @param hint What to do instead, appended after a semicolon.
+ * @throws {UsageError} When there is a positional argument.
+ */
+export function rejectPositionals(spec: CommandSpec, parsed: Parsed, hint?: string): void {
+  if (parsed.positionals.length === 0) return;
+  throw new UsageError(
+    `gamma ${spec.name}: unexpected argument ${JSON.stringify(parsed.positionals[0])}${
+      hint ? `; ${hint}` : ""
+    }`,
+    spec,
+  );
+}
+
+/**
  * The candidate closest to `word`, when it is close enough to be a likely typo.
  *
  * @param word What the user typed.

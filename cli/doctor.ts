@@ -7,7 +7,7 @@
 
 import { formatDoctorReport } from "../lib/doctor.ts";
 import { runDoctor } from "../lib/session/doctor.ts";
-import { type CommandSpec, LIMA_PERMISSIONS, UsageError } from "./_spec.ts";
+import { type CommandSpec, LIMA_PERMISSIONS, rejectPositionals, UsageError } from "./_spec.ts";
 
 /** A tool name `--tool` accepts: what `command -v` can look up, not an option. */
 const TOOL = /^[\w.+/][\w.+/-]*$/;
@@ -54,12 +54,7 @@ export const doctorCommand: CommandSpec = {
   ],
   exitCodes: ["0     no check failed", "1     a check failed", "2     usage error"],
   async run(parsed, context) {
-    if (parsed.positionals.length > 0) {
-      throw new UsageError(
-        `gamma doctor: unexpected argument ${JSON.stringify(parsed.positionals[0])}`,
-        this,
-      );
-    }
+    rejectPositionals(this, parsed);
     const tools = parsed.values["tool"] as string[] | undefined;
     for (const tool of tools ?? []) {
       if (!TOOL.test(tool)) {

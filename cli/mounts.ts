@@ -7,7 +7,7 @@
 
 import { planMounts, writeMounts } from "../lib/session/provision.ts";
 import type { MountsPlan } from "../lib/session/provision.ts";
-import { type CommandSpec, LIMA_PERMISSIONS, UsageError } from "./_spec.ts";
+import { type CommandSpec, LIMA_PERMISSIONS, rejectPositionals, UsageError } from "./_spec.ts";
 import { sessionFor } from "./_session.ts";
 
 /** `gamma mounts`. */
@@ -67,12 +67,7 @@ export const mountsCommand: CommandSpec = {
     "2     usage error",
   ],
   async run(parsed, context) {
-    if (parsed.positionals.length > 0) {
-      throw new UsageError(
-        `gamma mounts: unexpected argument ${JSON.stringify(parsed.positionals[0])}`,
-        this,
-      );
-    }
+    rejectPositionals(this, parsed);
     const write = parsed.values["write"] === true;
     const restart = parsed.values["restart"] === true;
     if (restart && !write) {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type CommandSpec, LIMA_PERMISSIONS, UsageError } from "./_spec.ts";
+import { type CommandSpec, LIMA_PERMISSIONS, rejectPositionals } from "./_spec.ts";
 import { finish, sessionFor } from "./_session.ts";
 
 /** `gamma shell`. */
@@ -33,14 +33,7 @@ export const shellCommand: CommandSpec = {
     "2     usage error",
   ],
   async run(parsed, context) {
-    if (parsed.positionals.length > 0) {
-      throw new UsageError(
-        `gamma shell: unexpected argument ${
-          JSON.stringify(parsed.positionals[0])
-        }; to run a command use gamma exec -- CMD`,
-        this,
-      );
-    }
+    rejectPositionals(this, parsed, "to run a command use gamma exec -- CMD");
     const session = sessionFor(parsed, context);
     return await finish(session, await session.shell(), context);
   },

@@ -4,19 +4,8 @@
  * @module
  */
 
-import { type CommandSpec, LIMA_PERMISSIONS, type Parsed, UsageError } from "./_spec.ts";
+import { type CommandSpec, LIMA_PERMISSIONS, rejectPositionals } from "./_spec.ts";
 import { sessionFor } from "./_session.ts";
-
-function noPositionals(parsed: Parsed, spec: CommandSpec): void {
-  if (parsed.positionals.length > 0) {
-    throw new UsageError(
-      `gamma ${spec.name}: unexpected argument ${
-        JSON.stringify(parsed.positionals[0])
-      }; name the instance with -i NAME`,
-      spec,
-    );
-  }
-}
 
 /** `gamma start`. */
 export const startCommand: CommandSpec = {
@@ -36,7 +25,7 @@ export const startCommand: CommandSpec = {
     "2     usage error",
   ],
   async run(parsed, context) {
-    noPositionals(parsed, this);
+    rejectPositionals(this, parsed, "name the instance with -i NAME");
     const session = sessionFor(parsed, context);
     await session.start();
     return 0;
@@ -60,7 +49,7 @@ export const stopCommand: CommandSpec = {
     "2     usage error",
   ],
   async run(parsed, context) {
-    noPositionals(parsed, this);
+    rejectPositionals(this, parsed, "name the instance with -i NAME");
     const session = sessionFor(parsed, context);
     if (session.backend === "lima" && !session.isRunning()) {
       context.notice(`gamma: instance ${session.instance} is not running`);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type CommandSpec, LIMA_PERMISSIONS, UsageError } from "./_spec.ts";
+import { type CommandSpec, LIMA_PERMISSIONS, rejectPositionals } from "./_spec.ts";
 import { sessionFor } from "./_session.ts";
 
 /** `gamma status`. */
@@ -24,12 +24,7 @@ export const statusCommand: CommandSpec = {
   examples: ["gamma status", "gamma status --json | jq .guestCwd"],
   exitCodes: ["0     printed", "1     limactl failed", "2     usage error"],
   async run(parsed, context) {
-    if (parsed.positionals.length > 0) {
-      throw new UsageError(
-        `gamma status: unexpected argument ${JSON.stringify(parsed.positionals[0])}`,
-        this,
-      );
-    }
+    rejectPositionals(this, parsed);
     const s = await sessionFor(parsed, context).status();
     if (parsed.values["json"] === true) {
       console.log(JSON.stringify(s, (_k, v) => v === undefined ? null : v, 2));
