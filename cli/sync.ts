@@ -91,6 +91,7 @@ export const syncCommand: CommandSpec = {
     const target = await session.syncTarget();
     const report = await session.syncProject(status ? "both" : action as "push" | "pull", {
       dryRun: dry,
+      target,
     });
     if (parsed.values["json"] === true) {
       console.log(JSON.stringify(

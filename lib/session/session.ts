@@ -585,9 +585,8 @@ export class GammaSession {
     return toHostPath(guestPath, workspace ? [...real, workspace] : real);
   }
 
-  async #mappedCwd(): Promise<string> {
-    const guest = await this.guestPathOf();
-    if (guest !== undefined) return guest;
+  /** Why the working directory has no guest path: its mounts and the fixes. */
+  async #unmappedError(): Promise<UnmappedPathError> {
     const path = this.#canonical(this.#cwd);
     const real = (await this.instanceInfo())?.mounts ?? [];
     const workspace = this.#workspaceMount(real);
@@ -614,7 +613,7 @@ export class GammaSession {
       `  then restart the instance: limactl stop ${this.instance} && limactl start ${this.instance}`,
       "  or name a guest directory with -w GUEST_DIR",
     );
-    throw new UnmappedPathError(path, this.instance, lines.join("\n"));
+    return new UnmappedPathError(path, this.instance, lines.join("\n"));
   }
 
   /**
@@ -657,7 +656,7 @@ export class GammaSession {
     builder = builder.stdin(stdin).stdout(options.stdout ?? "inherit")
       .stderr(options.stderr ?? "inherit");
     const { code, stdout, stderr } = await runForwarding(builder, ["SIGINT", "SIGTERM", "SIGHUP"]);
-    if (synced) await this.#pullAfterRun();
+    if (synced) await this.#pullAfterRun(synced);
     const result: ExecResult = { code, workdir };
     if (options.stdout === "piped") result.stdout = stdout;
     if (options.stderr === "piped") result.stderr = stderr;
@@ -672,10 +671,10 @@ export class GammaSession {
     const mapped = await this.guestPathOf();
     if (mapped !== undefined) return { workdir: mapped, synced: undefined };
     if (this.config.workspaceMode !== "sync") {
-      return { workdir: await this.#mappedCwd(), synced: undefined };
+      throw await this.#unmappedError();
     }
     const target = await this.syncTarget();
-    const report = await this.syncProject("push");
+    const report = await this.syncProject("push", { target });
     this.#reportSync(report, "push");
     if (!report.ok) {
       throw new GammaError(
@@ -693,9 +692,9 @@ export class GammaSession {
   }
 
   /** Pull the guest's changes back after a command; problems are notices, never the exit code. */
-  async #pullAfterRun(): Promise<void> {
+  async #pullAfterRun(target: SyncTarget): Promise<void> {
     try {
-      const report = await this.syncProject("pull");
+      const report = await this.syncProject("pull", { target });
       this.#reportSync(report, "pull");
     } catch (e) {
       this.#notice(`gamma: sync: pulling the guest's changes back failed: ${(e as Error).message}`);
@@ -790,14 +789,14 @@ export class GammaSession {
    * `dryRun`: what `gamma sync status` shows). Deletions propagate, conflicts keep both versions.
    *
    * @param direction `push`, `pull` or `both`.
-   * @param options `dryRun`: plan only.
+   * @param options `dryRun`: plan only; `target`: one {@linkcode syncTarget} already found.
    * @returns The report.
    */
   async syncProject(
     direction: SyncDirection,
-    options: { dryRun?: boolean } = {},
+    options: { dryRun?: boolean; target?: SyncTarget } = {},
   ): Promise<SyncReport> {
-    const target = await this.syncTarget();
+    const target = options.target ?? await this.syncTarget();
     if (!options.dryRun) {
       await Deno.mkdir(target.staging, { recursive: true });
       await Deno.writeTextFile(`${target.staging}.gamma-source`, `${target.project}\n`);
@@ -846,7 +845,7 @@ export class GammaSession {
     }
     builder = builder.stdin("inherit").stdout("inherit").stderr("inherit");
     const { code } = await runForwarding(builder, ["SIGTERM", "SIGHUP"], ["SIGINT"]);
-    if (synced) await this.#pullAfterRun();
+    if (synced) await this.#pullAfterRun(synced);
     return code;
   }
 
