@@ -8,8 +8,10 @@
  * @module
  */
 
-import { posix } from "node:path";
-import { type Mount, normalizeAbsolutePath, toGuestPath } from "./guest_path.ts";
+import { coveringMount, type Mount, relativeUnder } from "./guest_path.ts";
+
+// The mount choice belongs to the path mapping; doctor's callers and tests find it here too.
+export { coveringMount };
 import { bashSingleQuoted } from "./shell_quote.ts";
 
 /**
@@ -692,45 +694,6 @@ function lastStartCheck(f: DoctorFacts): DoctorCheck {
 /** A word for a command line shown to the user: as it is when safe, else single-quoted. */
 function shellWord(word: string): string {
   return /^[\w./+:@%=-]+$/.test(word) ? word : bashSingleQuoted(word);
-}
-
-function relativeUnder(path: string, root: string): string | undefined {
-  if (path === root) return "";
-  const prefix = root === "/" ? "/" : `${root}/`;
-  return path.startsWith(prefix) ? path.slice(prefix.length) : undefined;
-}
-
-/**
- * The mount through which the guest shows `hostPath`, and the guest path: the same choice as
- * {@linkcode toGuestPath} (longest location; a deeper mount point hides what is below it).
- *
- * @param hostPath Absolute host path.
- * @param mounts The instance's mounts.
- * @returns The mount and guest path, or `undefined` when no mount shows it.
- *
- * @example Usage
- * ```ts
- * import { coveringMount } from "./doctor.ts";
- * import assert from "node:assert/strict";
- *
- * const home = { location: "/home/me", mountPoint: "/home/me", writable: false };
- * assert.deepEqual(coveringMount("/home/me/app", [home]), { mount: home, guestPath: "/home/me/app" });
- * ```
- */
-export function coveringMount(
-  hostPath: string,
-  mounts: readonly Mount[],
-): { mount: Mount; guestPath: string } | undefined {
-  const guestPath = toGuestPath(hostPath, mounts);
-  if (guestPath === undefined) return undefined;
-  const path = normalizeAbsolutePath(hostPath);
-  for (const m of mounts) {
-    const rest = relativeUnder(path, normalizeAbsolutePath(m.location));
-    if (rest === undefined) continue;
-    const mp = normalizeAbsolutePath(m.mountPoint);
-    if ((rest ? posix.join(mp, rest) : mp) === guestPath) return { mount: m, guestPath };
-  }
-  return undefined;
 }
 
 function describeMount(m: Mount): string {

@@ -55,8 +55,24 @@ export function normalizeAbsolutePath(path: string, what = "Path"): string {
   return normal.length > 1 && normal.endsWith("/") ? normal.slice(0, -1) : normal;
 }
 
-/** `path` relative to `root` when `path` is `root` or below it (component-wise), else undefined. */
-function relativeUnder(path: string, root: string): string | undefined {
+/**
+ * `path` relative to `root` when `path` is `root` or below it, by whole components (`/a/bc` is
+ * not under `/a/b`); both normalised absolute paths.
+ *
+ * @param path The path.
+ * @param root The directory.
+ * @returns The relative rest (`""` for `root` itself), or `undefined` when not under it.
+ *
+ * @example Usage
+ * ```ts
+ * import { relativeUnder } from "./guest_path.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(relativeUnder("/a/b/c", "/a/b"), "c");
+ * assert.equal(relativeUnder("/a/bc", "/a/b"), undefined);
+ * ```
+ */
+export function relativeUnder(path: string, root: string): string | undefined {
   if (path === root) return "";
   const prefix = root === "/" ? "/" : `${root}/`;
   return path.startsWith(prefix) ? path.slice(prefix.length) : undefined;
@@ -113,6 +129,32 @@ function longestCover(
  * ```
  */
 export function toGuestPath(hostPath: string, mounts: readonly Mount[]): string | undefined {
+  return coveringMount(hostPath, mounts)?.guestPath;
+}
+
+/**
+ * The mount through which the guest shows a host path, and the guest path: the choice
+ * {@linkcode toGuestPath} makes (the longest matching location; a guest path that a deeper mount
+ * point hides is skipped).
+ *
+ * @param hostPath Absolute host path; normalised lexically.
+ * @param mounts The instance's mounts.
+ * @returns The mount (as given) and the guest path, or `undefined` when no mount shows it.
+ * @throws {TypeError} If `hostPath` or a mount path is not absolute.
+ *
+ * @example Usage
+ * ```ts
+ * import { coveringMount } from "./guest_path.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const home = { location: "/home/me", mountPoint: "/home/me", writable: false };
+ * assert.deepEqual(coveringMount("/home/me/app", [home]), { mount: home, guestPath: "/home/me/app" });
+ * ```
+ */
+export function coveringMount(
+  hostPath: string,
+  mounts: readonly Mount[],
+): { mount: Mount; guestPath: string } | undefined {
   const path = normalizeAbsolutePath(hostPath, "Host path");
   const normal = normalMounts(mounts);
   const candidates = normal
@@ -120,9 +162,11 @@ export function toGuestPath(hostPath: string, mounts: readonly Mount[]): string 
     .filter((c) => c.rest !== undefined)
     .sort((a, b) => b.m.location.length - a.m.location.length || a.i - b.i);
   for (const { m, i, rest } of candidates) {
-    const guest = rest ? posix.join(m.mountPoint, rest) : m.mountPoint;
-    // The guest sees, at `guest`, whatever the deepest mount point above it shows.
-    if (longestCover(guest, normal, "mountPoint") === i) return guest;
+    const guestPath = rest ? posix.join(m.mountPoint, rest) : m.mountPoint;
+    // The guest sees, at `guestPath`, whatever the deepest mount point above it shows.
+    if (longestCover(guestPath, normal, "mountPoint") === i) {
+      return { mount: mounts[i]!, guestPath };
+    }
   }
   return undefined;
 }

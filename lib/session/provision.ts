@@ -9,6 +9,7 @@
  */
 
 import { posix } from "node:path";
+import { normalizeAbsolutePath } from "../guest_path.ts";
 import { findCargoWorkspaceRoot } from "../cargo_root.ts";
 import type { Env } from "../config.ts";
 import { GammaError } from "../errors.ts";
@@ -200,7 +201,7 @@ export async function planMounts(
   }
   const entries: LimaMountEntry[] = [{
     location: target.path,
-    mountPoint: posix.normalize(guestPath ?? target.mountPoint).replace(/(.)\/$/, "$1"),
+    mountPoint: normalizeAbsolutePath(guestPath ?? target.mountPoint, "Guest path"),
     writable: request.writable === true,
   }];
   for (const spec of request.add ?? []) {
@@ -218,7 +219,7 @@ export async function planMounts(
         }: it must be an absolute guest directory without ":"`,
       );
     }
-    return posix.normalize(p).replace(/(.)\/$/, "$1");
+    return normalizeAbsolutePath(p, "PATH entry");
   });
   const info = session.backend === "lima" ? await session.instanceInfo() : undefined;
   const cover = info ? coveringMount(target.path, info.mounts) : undefined;
