@@ -51,6 +51,8 @@ export interface CommandSpec {
   exitCodes: string[];
   /** Options end at the first positional argument, which starts a command (`exec`). */
   commandTail?: boolean;
+  /** The words the first positional argument must be (`sync push`, `fs ls`); shells complete them. */
+  actions?: readonly string[];
   /** Exit code when gamma itself fails (default 1; 125 where a guest command would run). */
   failureCode?: number;
   /** Deno permissions the subcommand needs; checked before it runs. */

@@ -22,9 +22,22 @@ function flags(options: OptionSpec[]): string[] {
   return options.flatMap((o) => [`--${o.name}`, ...(o.short ? [`-${o.short}`] : [])]);
 }
 
-/** Options that take a value: the word after them is not a subcommand. */
+/** Global options that take a value: the word after them is not a subcommand. */
 function valueFlags(): string[] {
   return flags(GLOBAL_OPTIONS.filter((o) => o.value));
+}
+
+/** Every option that takes a value: the word after it is not an action. */
+function allValueFlags(): string[] {
+  const all = [...GLOBAL_OPTIONS, ...COMMANDS.flatMap((c) => c.options)].filter((o) => o.value);
+  return [...new Set(flags(all))];
+}
+
+/** The subcommands whose first argument is an action word (`sync push`, `fs ls`). */
+function withActions(): (CommandSpec & { actions: readonly string[] })[] {
+  return COMMANDS.filter((c): c is CommandSpec & { actions: readonly string[] } =>
+    (c.actions?.length ?? 0) > 0
+  );
 }
 
 function commandNames(): string[] {
@@ -42,7 +55,7 @@ function bashScript(): string {
   );
   return `# bash completion for gamma; load with: source <(gamma completions bash)
 _gamma() {
-  local cur prev sub="" opts i
+  local cur prev sub="" opts actions="" i si=0 npos=0
   cur="\${COMP_WORDS[COMP_CWORD]}"
   prev="\${COMP_WORDS[COMP_CWORD-1]}"
   case "$prev" in
@@ -53,7 +66,7 @@ _gamma() {
     case "\${COMP_WORDS[i]}" in
       ${valueFlags().join("|")}) ((i++)) ;;
       -*) ;;
-      *) sub="\${COMP_WORDS[i]}"; break ;;
+      *) sub="\${COMP_WORDS[i]}"; si=$i; break ;;
     esac
   done
   if [ -z "$sub" ]; then
@@ -64,13 +77,25 @@ _gamma() {
     fi
     return
   fi
+  for ((i = si + 1; i < COMP_CWORD; i++)); do
+    case "\${COMP_WORDS[i]}" in
+      ${allValueFlags().join("|")}) ((i++)) ;;
+      -*) ;;
+      *) ((npos++)) ;;
+    esac
+  done
   case "$sub" in
 ${cases.join("\n")}
     help) COMPREPLY=($(compgen -W ${words(COMMANDS.map((c) => c.name))} -- "$cur")); return ;;
     *) opts="" ;;
   esac
+  case "$sub" in
+${withActions().map((c) => `    ${c.name}) actions=${words([...c.actions])} ;;`).join("\n")}
+  esac
   if [[ "$cur" == -* ]]; then
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+  elif [ -n "$actions" ] && [ "$npos" -eq 0 ]; then
+    COMPREPLY=($(compgen -W "$actions" -- "$cur"))
   fi
 }
 complete -o bashdefault -o default -F _gamma gamma
@@ -85,8 +110,8 @@ function zshScript(): string {
   return `#compdef gamma
 # zsh completion for gamma; load with: source <(gamma completions zsh)
 _gamma() {
-  local -a cmds opts
-  local sub="" i
+  local -a cmds opts actions
+  local sub="" i si=0 npos=0
   cmds=(
 ${described.join("\n")}
     "help:print help for gamma or one command"
@@ -99,7 +124,7 @@ ${described.join("\n")}
     case "\${words[i]}" in
       ${valueFlags().join("|")}) ((i++)) ;;
       -*) ;;
-      *) sub="\${words[i]}"; break ;;
+      *) sub="\${words[i]}"; si=$i; break ;;
     esac
   done
   if [[ -z "$sub" ]]; then
@@ -115,8 +140,20 @@ ${cases.join("\n")}
     help) compadd -- ${COMMANDS.map((c) => c.name).join(" ")}; return ;;
     *) opts=() ;;
   esac
+  for ((i = si + 1; i < CURRENT; i++)); do
+    case "\${words[i]}" in
+      ${allValueFlags().join("|")}) ((i++)) ;;
+      -*) ;;
+      *) ((npos++)) ;;
+    esac
+  done
+  case "$sub" in
+${withActions().map((c) => `    ${c.name}) actions=(${c.actions.join(" ")}) ;;`).join("\n")}
+  esac
   if [[ "$PREFIX" == -* ]]; then
     compadd -- $opts
+  elif (( \${#actions} > 0 && npos == 0 )); then
+    compadd -- $actions
   else
     _files
   fi
@@ -166,6 +203,16 @@ function fishScript(): string {
     ...COMMANDS.flatMap((c) =>
       c.options.map((o) => fishOption(o, `__fish_seen_subcommand_from ${c.name}`))
     ),
+    // The action word right after a subcommand that has them.
+    ...withActions().map((c) =>
+      `complete -c gamma -n ${
+        fishQuote(
+          `__fish_seen_subcommand_from ${c.name}; and not __fish_seen_subcommand_from ${
+            c.actions.join(" ")
+          }`,
+        )
+      } -a ${fishQuote(c.actions.join(" "))}`
+    ),
     // After `gamma exec … --`, complete files and commands.
     `complete -c gamma -n ${fishQuote("__fish_seen_subcommand_from exec")} -F`,
   ];
@@ -187,9 +234,11 @@ export const completionsCommand: CommandSpec = {
   name: "completions",
   summary: "print a completion script for bash, zsh or fish",
   usage: ["completions bash|zsh|fish"],
+  actions: SHELLS,
   description: [
-    "Completes subcommands, their options and, after -i/--instance, the names of Lima instances",
-    "(from `limactl list -q`, run when you press Tab).",
+    "Completes subcommands, their options, the actions of sync, fs and completions (from the",
+    "command table) and, after -i/--instance, the names of Lima instances (from",
+    "`limactl list -q`, run when you press Tab).",
   ],
   permissions: [],
   options: [],

@@ -80,6 +80,7 @@ function modeOf(spec: CommandSpec, parsed: Parsed): number | undefined {
 export const fsCommand: CommandSpec = {
   name: "fs",
   summary: "list, read, write and remove guest files under the guest workspace",
+  actions: VERBS,
   usage: [
     "fs ls [-0 | --json] [--root GUEST_DIR] [GUEST_PATH]",
     "fs cat [--root GUEST_DIR] GUEST_PATH",

@@ -39,6 +39,7 @@ export const syncCommand: CommandSpec = {
   name: "sync",
   summary: "copy a project that no mount shows to the guest and back (sync mode, by hand)",
   usage: ["sync push|pull|status [-i NAME] [--dry-run] [--json]"],
+  actions: ACTIONS,
   description: [
     "The project is the nearest ancestor of the current directory holding .git, Cargo.toml,",
     "deno.json or package.json. Its copy lives at <workspace parent>/<project name>, which a",
