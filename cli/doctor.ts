@@ -8,6 +8,7 @@
 import { formatDoctorReport } from "../lib/doctor.ts";
 import { runDoctor } from "../lib/session/doctor.ts";
 import { type CommandSpec, LIMA_PERMISSIONS, rejectPositionals, UsageError } from "./_spec.ts";
+import { printJson } from "./_json.ts";
 
 /** A tool name `--tool` accepts: what `command -v` can look up, not an option. */
 const TOOL = /^[\w.+/][\w.+/-]*$/;
@@ -28,7 +29,8 @@ export const doctorCommand: CommandSpec = {
     "PATH; by default cc and cargo, which only warn when missing). The last three need a running",
     "instance; doctor never starts the VM. A check that cannot run because of an earlier one warns",
     "'not checked' and carries the fix that unblocks it. DEVSHELL_VM=off is ignored here.",
-    '--json prints {"ok": BOOL, "checks": [{"id", "status", "message", "fix"?, "details"?}]}.',
+    '--json prints {"schema": 1, "ok": BOOL, "checks": [{"id", "status", "message", "fix"?,',
+    '"details"?}]}.',
   ],
   permissions: LIMA_PERMISSIONS,
   options: [
@@ -80,7 +82,7 @@ export const doctorCommand: CommandSpec = {
       tools,
       kvmDevice,
     });
-    if (parsed.values["json"] === true) console.log(JSON.stringify(report, null, 2));
+    if (parsed.values["json"] === true) printJson({ ...report });
     else console.log(formatDoctorReport(report).replace(/\n$/, ""));
     return report.ok ? 0 : 1;
   },

@@ -1,4 +1,3 @@
-// deno-lint-ignore-file no-console
 /**
  * `gamma fs`: list, read, write and remove guest files without a shell.
  *
@@ -8,6 +7,7 @@
 import { GuestFsError } from "../lib/guest_fs.ts";
 import { GuestFs } from "../lib/session/guest_fs.ts";
 import { type CommandSpec, LIMA_PERMISSIONS, type Parsed, suggest, UsageError } from "./_spec.ts";
+import { printJson } from "./_json.ts";
 import { finish, sessionFor } from "./_session.ts";
 
 const VERBS = ["ls", "cat", "put", "rm"] as const;
@@ -92,7 +92,7 @@ export const fsCommand: CommandSpec = {
     "GUEST_PATH is absolute or relative to the root (DEVSHELL_VM_GUEST_WORKSPACE unless --root)",
     "and must stay under it: .. that leaves the root and symbolic links whose target is outside",
     "it are refused. ls prints names one per line (-0: NUL-terminated, exact for any name;",
-    "--json: name, type, size and mode of each entry); cat writes the file's bytes to stdout; put",
+    '--json: {"schema": 1, "entries": [{name, type, size, mode}]}); cat writes the file\'s bytes to stdout; put',
     "replaces the file with stdin atomically (a temporary file renamed over it); rm removes a",
     "file or link, or with -r a directory tree. Starts the VM if needed.",
   ],
@@ -151,7 +151,7 @@ export const fsCommand: CommandSpec = {
       if (verb === "ls") {
         const entries = await fs.list(path ?? "");
         if (parsed.values["json"] === true) {
-          console.log(JSON.stringify(entries, null, 2));
+          printJson({ entries });
         } else {
           const end = parsed.values["null"] === true ? "\0" : "\n";
           await writeAll(new TextEncoder().encode(entries.map((e) => e.name + end).join("")));

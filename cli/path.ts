@@ -6,6 +6,7 @@
  */
 
 import { type CommandSpec, LIMA_PERMISSIONS, UsageError } from "./_spec.ts";
+import { printJson } from "./_json.ts";
 import { sessionFor } from "./_session.ts";
 
 /** `gamma path`. */
@@ -24,7 +25,8 @@ export const pathCommand: CommandSpec = {
     { name: "reverse", short: "r", help: "map a guest path to its host path" },
     {
       name: "json",
-      help: 'print {"hostPath": …, "guestPath": …} (null when unmapped; exit code as without)',
+      help:
+        'print {"schema": 1, "hostPath": …, "guestPath": …} (null when unmapped; exit code as without)',
     },
   ],
   examples: [
@@ -57,7 +59,7 @@ export const pathCommand: CommandSpec = {
     const guestPath = reverse ? path! : await session.guestPathOf(hostPath!);
     const mapped = reverse ? hostPath : guestPath;
     if (parsed.values["json"] === true) {
-      console.log(JSON.stringify({ hostPath: hostPath ?? null, guestPath: guestPath ?? null }));
+      printJson({ hostPath, guestPath });
     } else if (mapped !== undefined) {
       console.log(mapped);
     }

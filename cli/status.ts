@@ -6,6 +6,7 @@
  */
 
 import { type CommandSpec, LIMA_PERMISSIONS, rejectPositionals } from "./_spec.ts";
+import { printJson } from "./_json.ts";
 import { sessionFor } from "./_session.ts";
 
 /** `gamma status`. */
@@ -15,9 +16,9 @@ export const statusCommand: CommandSpec = {
   usage: ["status [-i NAME] [--json]"],
   description: [
     "Asks limactl for the instance's state and configuration; does not start the VM.",
-    "--json prints one object with the fields backend, instance, limaStatus, limactl,",
-    "limactlVersion, limaHome, mounts, workspaceParent, workspaceParentSource, guestWorkspace,",
-    "mode, cwd and guestCwd (null when unknown or unmapped).",
+    "--json prints one object with the fields schema (1), backend, instance, limaStatus,",
+    "limactl, limactlVersion, limaHome, mounts, workspaceParent, workspaceParentSource,",
+    "guestWorkspace, mode, cwd and guestCwd (null when unknown or unmapped).",
   ],
   permissions: LIMA_PERMISSIONS,
   options: [{ name: "json", help: "print JSON" }],
@@ -27,7 +28,7 @@ export const statusCommand: CommandSpec = {
     rejectPositionals(this, parsed);
     const s = await sessionFor(parsed, context).status();
     if (parsed.values["json"] === true) {
-      console.log(JSON.stringify(s, (_k, v) => v === undefined ? null : v, 2));
+      printJson({ ...s });
       return 0;
     }
     const rows: [string, string][] = [

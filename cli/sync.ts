@@ -8,6 +8,7 @@
 import type { SyncReport } from "../lib/session/sync.ts";
 import type { SyncAction } from "../lib/sync/plan.ts";
 import { type CommandSpec, LIMA_PERMISSIONS, suggest, UsageError } from "./_spec.ts";
+import { printJson } from "./_json.ts";
 import { sessionFor } from "./_session.ts";
 
 const ACTIONS = ["push", "pull", "status"] as const;
@@ -49,7 +50,7 @@ export const syncCommand: CommandSpec = {
     "Deletions propagate both ways; unchanged files are not read; when both sides changed a",
     "file, the host version stays and the guest's is kept beside it as",
     "NAME.gamma-conflict-guest-<time>. A .gammaignore (gitignore syntax) at the project root",
-    "names what not to sync. --json prints the project, staging and guestStaging paths and the",
+    "names what not to sync. --json prints schema (1), the project, staging and guestStaging paths and the",
     "report: direction, dryRun, actions, conflicts, deferred, notDone, copied, removed,",
     "bytesCopied, debrisRemoved, ok.",
   ],
@@ -95,16 +96,12 @@ export const syncCommand: CommandSpec = {
       target,
     });
     if (parsed.values["json"] === true) {
-      console.log(JSON.stringify(
-        {
-          project: target.project,
-          staging: target.staging,
-          guestStaging: target.guestStaging,
-          ...report,
-        },
-        null,
-        2,
-      ));
+      printJson({
+        project: target.project,
+        staging: target.staging,
+        guestStaging: target.guestStaging,
+        ...report,
+      });
     } else {
       console.log(`${target.project} <-> ${target.staging} (guest ${target.guestStaging})`);
       if (status) {

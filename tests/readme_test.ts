@@ -31,3 +31,15 @@ Deno.test("README's variable table lists every DEVSHELL_VM_* variable the help n
   );
   for (const variable of named) assert.ok(README.includes(`| \`${variable}\``), variable);
 });
+
+Deno.test("README's JSON section gives the shape of every --json", () => {
+  const section = README.slice(
+    README.indexOf("### JSON output"),
+    README.indexOf("\n## ", README.indexOf("### JSON output")),
+  );
+  assert.ok(section.includes('"schema": 1'));
+  for (const spec of COMMANDS) {
+    if (!spec.options.some((o) => o.name === "json")) continue;
+    assert.ok(section.includes(`| \`gamma ${spec.name} `), `no JSON shape for gamma ${spec.name}`);
+  }
+});

@@ -21,11 +21,18 @@ Deno.test("gamma fs ls prints names, -0 exact names, --json the entries", async 
   const nul = await runGamma(["fs", "ls", "-0", "/work/p"], { env });
   assert.deepEqual([nul.code, nul.stdout, nul.stderr], [0, " sp\0-x\0a\nb\0b\0sub\0", ""]);
   const json = await runGamma(["fs", "ls", "--json", "sub"], { env });
-  assert.deepEqual([json.code, json.stdout, json.stderr], [0, "[]\n", ""]);
+  assert.deepEqual([json.code, json.stdout, json.stderr], [
+    0,
+    '{\n  "schema": 1,\n  "entries": []\n}\n',
+    "",
+  ]);
   await Deno.writeTextFile(`${t.project}/sub/f`, "123");
   await Deno.chmod(`${t.project}/sub/f`, 0o640);
   const one = await runGamma(["fs", "ls", "--json", "sub"], { env });
-  assert.deepEqual(JSON.parse(one.stdout), [{ name: "f", type: "file", size: 3, mode: 0o640 }]);
+  assert.deepEqual(JSON.parse(one.stdout), {
+    schema: 1,
+    entries: [{ name: "f", type: "file", size: 3, mode: 0o640 }],
+  });
   assert.deepEqual(await commands(t.lima), ["shell", "shell", "shell", "shell"]);
 });
 

@@ -44,6 +44,7 @@ Deno.test("gamma status --json reports every field", async () => {
   assert.equal(r.code, 0);
   assert.equal(r.stderr, "");
   assert.deepEqual(JSON.parse(r.stdout), {
+    schema: 1,
     backend: "lima",
     instance: "dev",
     limaStatus: "Running",
@@ -86,6 +87,13 @@ Deno.test("gamma status prints a readable summary", async () => {
   );
 });
 
+/** `gamma path --json`'s document: schema first, two-space indented, like every --json. */
+function pathJson(hostPath: string, guestPath: string | null): string {
+  return `{\n  "schema": 1,\n  "hostPath": ${JSON.stringify(hostPath)},\n  "guestPath": ${
+    JSON.stringify(guestPath)
+  }\n}\n`;
+}
+
 Deno.test("gamma path maps host to guest and back, and exits 1 when unmapped", async () => {
   await using t = await setup();
   const opts = { env: t.env, cwd: `${t.project}/sub` };
@@ -101,19 +109,14 @@ Deno.test("gamma path maps host to guest and back, and exits 1 when unmapped", a
       "",
       "gamma: /etc/passwd is not under any mount of instance dev\n",
     ],
-    [["path", "--json"], 0, `{"hostPath":"${t.project}/sub","guestPath":"/work/p/sub"}\n`, ""],
+    [["path", "--json"], 0, pathJson(`${t.project}/sub`, "/work/p/sub"), ""],
     [
       ["path", "--json", "/etc"],
       1,
-      '{"hostPath":"/etc","guestPath":null}\n',
+      pathJson("/etc", null),
       "gamma: /etc is not under any mount of instance dev\n",
     ],
-    [
-      ["path", "-r", "--json", "/work/p"],
-      0,
-      `{"hostPath":"${t.project}","guestPath":"/work/p"}\n`,
-      "",
-    ],
+    [["path", "-r", "--json", "/work/p"], 0, pathJson(t.project, "/work/p"), ""],
   ];
   for (const [args, code, stdout, stderr] of cases) {
     const r = await runGamma(args, opts);
