@@ -6,6 +6,7 @@
 
 import { GuestFsError } from "../lib/guest_fs.ts";
 import { GuestFs } from "../lib/session/guest_fs.ts";
+import { bashSingleQuoted } from "../lib/shell_quote.ts";
 import { type CommandSpec, LIMA_PERMISSIONS, type Parsed, suggest, UsageError } from "./_spec.ts";
 import { printJson } from "./_json.ts";
 import { finish, sessionFor } from "./_session.ts";
@@ -172,7 +173,13 @@ export const fsCommand: CommandSpec = {
       }
     } catch (e) {
       if (!(e instanceof GuestFsError)) throw e;
-      context.error(`gamma fs ${verb}: ${e.message}`);
+      // put writes a file, never a directory: "not found" means a missing parent directory.
+      const hint = verb === "put" && e.kind === "NotFound"
+        ? `; to create the missing directories too, run it with --parents: gamma fs put -p ${
+          /^[\w./@%+=:,-]+$/.test(path!) ? path : bashSingleQuoted(path!)
+        }`
+        : "";
+      context.error(`gamma fs ${verb}: ${e.message}${hint}`);
       return await finish(session, 1, context);
     }
     return await finish(session, 0, context);

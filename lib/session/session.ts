@@ -23,6 +23,7 @@ import { sanitizeInstanceSegment, validateInstanceName } from "../instance_name.
 import { type InstanceInfo, parseLimaList } from "../lima_list.ts";
 import { limactlArgs } from "../limactl_args.ts";
 import { findProjectRoot } from "../project_root.ts";
+import { realPathOfPrefix } from "../real_prefix.ts";
 import { interactiveShellPlan } from "../shell_plan.ts";
 import { fileStamp } from "./_files.ts";
 import { HostTree } from "./host_tree.ts";
@@ -536,8 +537,8 @@ export class GammaSession {
   }
 
   /**
-   * A host path made absolute against the working directory, with symlinks resolved when it
-   * exists.
+   * A host path made absolute against the working directory, with symlinks resolved in its
+   * longest existing prefix (the whole path when it exists).
    *
    * @param path Absolute or relative host path.
    * @returns The canonical path.
@@ -547,14 +548,14 @@ export class GammaSession {
   }
 
   #canonical(path: string): string {
-    const absolute = normalizeAbsolutePath(
-      path.startsWith("/") ? path : posix.join(this.#cwd, path),
-    );
-    try {
-      return Deno.realPathSync(absolute);
-    } catch {
-      return absolute;
-    }
+    // A path that does not exist yet maps like its longest existing prefix (a link's target).
+    return realPathOfPrefix(path.startsWith("/") ? path : posix.join(this.#cwd, path), (p) => {
+      try {
+        return Deno.realPathSync(p);
+      } catch {
+        return undefined;
+      }
+    });
   }
 
   /**

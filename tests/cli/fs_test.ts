@@ -65,7 +65,10 @@ Deno.test("gamma fs exits 1 with a message naming the path on typed errors", asy
     ],
     [["fs", "cat", "sub"], 'gamma fs cat: cannot read "/work/p/sub": it is a directory\n'],
     [["fs", "rm", "sub"], 'gamma fs rm: cannot remove "/work/p/sub": it is a directory\n'],
-    [["fs", "put", "a/b"], 'gamma fs put: cannot write "/work/p/a/b": no such file or directory\n'],
+    [
+      ["fs", "put", "a/b"],
+      'gamma fs put: cannot write "/work/p/a/b": no such file or directory; to create the missing directories too, run it with --parents: gamma fs put -p a/b\n',
+    ],
     [
       ["fs", "cat", "host"],
       'gamma fs cat: cannot read "/work/p/host": a symbolic link leads outside the guest root "/work/p"\n',

@@ -165,3 +165,15 @@ Deno.test("gamma help, -h, --version and unknown commands", async () => {
   assert.equal(none.code, 2);
   assert.ok(none.stderr.startsWith("gamma: missing command\n"));
 });
+
+Deno.test("gamma path resolves a link in a path that does not exist yet", async () => {
+  await using t = await setup();
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gamma-link-" }));
+  try {
+    await Deno.symlink(t.project, `${dir}/link`);
+    const r = await runGamma(["path", `${dir}/link/not-yet-created/file`], { env: t.env });
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, "/work/p/not-yet-created/file\n", ""]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
