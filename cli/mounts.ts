@@ -28,9 +28,10 @@ export const mountsCommand: CommandSpec = {
     "target/release: --add target/release:/host-bin:ro --path-prepend /host-bin.",
     "--write merges the entries into $LIMA_HOME/NAME/lima.yaml keeping its comments and",
     "formatting, saves lima.yaml.bak first, never adds a duplicate (an entry at the same guest",
-    "path is reused; a read-only one becomes writable with --writable), and writes nothing when",
-    "everything is there. Lima reads lima.yaml only at start: --write refuses while the instance",
-    "runs, unless --restart, which then stops and starts it.",
+    "path, also one written as a YAML alias or with a merge key, is reused; a read-only one",
+    "becomes writable with --writable), and writes nothing when everything is there. Lima reads",
+    "lima.yaml only at start: --write refuses while the instance runs, unless --restart, which",
+    "then stops and starts it.",
   ],
   permissions: LIMA_PERMISSIONS,
   options: [

@@ -11,7 +11,16 @@
  * @module
  */
 
-import { isMap, isScalar, isSeq, type Node, parseDocument, type YAMLMap } from "yaml";
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  type Node,
+  parseDocument,
+  type YAMLMap,
+} from "yaml";
 import { posix } from "node:path";
 import { normalizeAbsolutePath } from "./guest_path.ts";
 
@@ -258,13 +267,6 @@ function lineEndAfter(text: string, pos: number): number {
   return nl === -1 ? text.length : nl + 1;
 }
 
-/** `pos` moved back over the spaces before it (to insert `, x` right after a flow item). */
-function beforeSpaces(text: string, pos: number): number {
-  let at = pos;
-  while (at > 0 && (text[at - 1] === " " || text[at - 1] === "\t")) at--;
-  return at;
-}
-
 function columnOf(text: string, pos: number): number {
   return pos - (text.lastIndexOf("\n", pos - 1) + 1);
 }
@@ -350,7 +352,8 @@ function fillEmpty(
 }
 
 interface ExistingMount {
-  node: YAMLMap;
+  /** The list item as written: a mapping, or an alias of one (`- *ws`). */
+  node: Node;
   location: string;
   mountPoint: string;
   writable: boolean;
@@ -365,28 +368,40 @@ function resolveHostTemplate(location: string, home: string | undefined): string
   return loc.startsWith("/") && !loc.includes("\0") ? normalizeAbsolutePath(loc) : loc;
 }
 
-function readMounts(seq: unknown, home: string | undefined): ExistingMount[] {
-  if (!isSeq(seq)) return [];
+/** A node with its aliases followed (`*ws` is the node `&ws` names). */
+function resolved(node: unknown, doc: Document): unknown {
+  return isAlias(node) ? node.resolve(doc) : node;
+}
+
+/**
+ * The mounts a `mounts:` list holds as Lima reads them: aliases followed and merge keys
+ * (`<<: *base`) applied, the entry's own keys winning.
+ */
+function readMounts(seq: unknown, home: string | undefined, doc: Document): ExistingMount[] {
+  const list = resolved(seq, doc);
+  if (!isSeq(list)) return [];
   const out: ExistingMount[] = [];
-  for (const item of seq.items) {
-    if (!isMap(item)) continue;
-    const raw = scalarString(item.get("location", true));
-    if (raw === undefined) continue;
+  for (const item of list.items) {
+    const map = resolved(item, doc);
+    if (!isMap(map)) continue;
+    const value = map.toJS(doc, { maxAliasCount: 100 }) as Record<string, unknown> | null;
+    const raw = value?.["location"];
+    if (typeof raw !== "string") continue;
     const location = resolveHostTemplate(raw, home);
-    const mp = scalarString(item.get("mountPoint", true));
-    const mountPoint = mp === undefined
+    const mp = value?.["mountPoint"];
+    const mountPoint = typeof mp !== "string"
       ? location
       : mp.startsWith("/") && !mp.includes("\0")
       ? normalizeAbsolutePath(mp)
       : mp;
-    const w = item.get("writable", true);
-    out.push({ node: item, location, mountPoint, writable: isScalar(w) && w.value === true });
+    out.push({ node: item as Node, location, mountPoint, writable: value?.["writable"] === true });
   }
   return out;
 }
 
 function parseOrThrow(text: string, what: string): ReturnType<typeof parseDocument> {
-  const doc = parseDocument(text, { keepSourceTokens: false, uniqueKeys: false });
+  // merge: `<<: *base` merge keys, which Lima's YAML reader applies too.
+  const doc = parseDocument(text, { keepSourceTokens: false, uniqueKeys: false, merge: true });
   const error = doc.errors[0];
   if (error) {
     throw new SyntaxError(`${what} is not valid YAML: ${error.message.split("\n")[0]}`);
@@ -465,10 +480,10 @@ export function mergeLimaYaml(
   }
   const mountsPair = root?.items.find((p) => scalarString(p.key) === "mounts");
   const seqNode = mountsPair?.value;
-  if (mountsPair && !isNullish(seqNode) && !isSeq(seqNode)) {
+  if (mountsPair && !isNullish(seqNode) && !isSeq(resolved(seqNode, doc))) {
     throw new RangeError("lima.yaml has a mounts: entry that is not a list");
   }
-  const existing = readMounts(seqNode, context.home);
+  const existing = readMounts(seqNode, context.home, doc);
   const toAdd: LimaMountEntry[] = [];
   for (const entry of requested) {
     const mountPoint = entry.mountPoint!;
@@ -483,7 +498,7 @@ export function mergeLimaYaml(
       );
     }
     if (entry.writable && !found.writable) {
-      edits.push(makeWritable(text, found.node, layout));
+      edits.push(makeWritable(text, found.node, layout, doc));
       changes.push(`made mount ${found.location} -> ${mountPoint} writable`);
     } else {
       unchanged.push(
@@ -495,10 +510,17 @@ export function mergeLimaYaml(
   }
   if (toAdd.length > 0) {
     for (const entry of toAdd) changes.push(`added mount ${describe(entry)}`);
+    if (isAlias(seqNode)) {
+      throw new RangeError(
+        `lima.yaml's mounts: is the alias ${
+          text.slice(...rangeOf(seqNode)!.slice(0, 2) as [number, number])
+        }; write the list out, or add ${toAdd.map(describe).join(", ")} to it by hand`,
+      );
+    }
     if (isSeq(seqNode) && seqNode.flow && seqNode.items.length > 0) {
-      const r = rangeOf(seqNode)!;
-      const close = beforeSpaces(text, text.lastIndexOf("]", r[1] - 1));
-      edits.push({ start: close, end: close, text: `, ${toAdd.map(flowEntry).join(", ")}` });
+      // Right after the last item: a trailing comma or a comment after it stays where it was.
+      const at = rangeOf(seqNode.items[seqNode.items.length - 1] as Node)![1];
+      edits.push({ start: at, end: at, text: `, ${toAdd.map(flowEntry).join(", ")}` });
     } else if (isSeq(seqNode) && seqNode.items.length > 0) {
       const r = rangeOf(seqNode)!;
       const dashCol = columnOf(text, r[0]);
@@ -563,9 +585,9 @@ export function mergeLimaYaml(
           text: ` ${quoted(next)}`,
         });
       } else if (isMap(envNode) && envNode.flow && envNode.items.length > 0) {
-        const r = rangeOf(envNode)!;
-        const close = beforeSpaces(text, text.lastIndexOf("}", r[1] - 1));
-        edits.push({ start: close, end: close, text: `, ${line}` });
+        const lastPair = envNode.items[envNode.items.length - 1]!;
+        const at = rangeOf(lastPair.value as Node)?.[1] ?? rangeOf(lastPair.key as Node)![1];
+        edits.push({ start: at, end: at, text: `, ${line}` });
       } else if (isMap(envNode) && envNode.items.length > 0) {
         const col = columnOf(text, rangeOf(envNode.items[0]!.key as Node)![0]);
         const lastPair = envNode.items[envNode.items.length - 1]!;
@@ -609,7 +631,17 @@ function itemLines(entry: LimaMountEntry, indent: string): string[] {
   return entryLines(entry).map((l, i) => `${indent}${i === 0 ? "- " : "  "}${l}`);
 }
 
-function makeWritable(text: string, item: YAMLMap, layout: Layout): Edit {
+function makeWritable(text: string, node: Node, layout: Layout, doc: Document): Edit {
+  if (isAlias(node)) {
+    // `- *ws`: the anchored mapping may serve elsewhere too; this item alone gets the override.
+    const r = rangeOf(node)!;
+    return {
+      start: r[0],
+      end: r[1],
+      text: `{<<: ${text.slice(r[0], r[1]).trimEnd()}, writable: true}`,
+    };
+  }
+  const item = resolved(node, doc) as YAMLMap;
   const pair = item.items.find((p) => scalarString(p.key) === "writable");
   if (pair && !isNullish(pair.value)) {
     const r = rangeOf(pair.value as Node)!;
@@ -622,12 +654,12 @@ function makeWritable(text: string, item: YAMLMap, layout: Layout): Edit {
     return { start: colon + 1, end: vr ? vr[1] : colon + 1, text: " true" };
   }
   const r = rangeOf(item)!;
+  const last = item.items[item.items.length - 1]!;
   if (item.flow) {
-    const close = beforeSpaces(text, text.lastIndexOf("}", r[1] - 1));
-    return { start: close, end: close, text: ", writable: true" };
+    const at = rangeOf(last.value as Node)?.[1] ?? rangeOf(last.key as Node)![1];
+    return { start: at, end: at, text: ", writable: true" };
   }
   const col = columnOf(text, r[0]);
-  const last = item.items[item.items.length - 1]!;
   const end = rangeOf(last.value as Node)?.[1] ?? rangeOf(last.key as Node)![1];
   const at = lineEndAfter(text, end);
   const lead = at === text.length && !text.endsWith("\n") ? layout.eol : "";
@@ -643,7 +675,7 @@ function verify(
 ): void {
   const doc = parseOrThrow(text, "the merged lima.yaml");
   const root = doc.contents;
-  const mounts = isMap(root) ? readMounts(root.get("mounts", true), home) : [];
+  const mounts = isMap(root) ? readMounts(root.get("mounts", true), home, doc) : [];
   for (const entry of requested) {
     const found = mounts.find((m) => m.mountPoint === entry.mountPoint);
     if (!found || found.location !== entry.location || (entry.writable && !found.writable)) {

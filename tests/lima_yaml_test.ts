@@ -321,3 +321,69 @@ Deno.test("limaYamlFragment prints entries in Lima's style", () => {
   );
   assert.equal(limaYamlFragment([]), "");
 });
+
+Deno.test("mergeLimaYaml resolves aliases and merge keys before comparing guest paths", () => {
+  const NEW = 'location: "/home/me/src/app"\n  mountPoint: "/workspace"\n  writable: true\n';
+  // the same entry through an alias: nothing to add
+  const alias = "x-ws: &ws\n  location: /home/me/src/app\n  mountPoint: /workspace\n" +
+    "  writable: true\nmounts:\n- *ws # shared\n";
+  assert.deepEqual(mergeLimaYaml(alias, { mounts: [APP] }, { home: HOME }), {
+    text: alias,
+    changed: false,
+    changes: [],
+    unchanged: ["mount /home/me/src/app -> /workspace (writable) is already there"],
+  });
+  // through a merge key, the entry's own keys winning over the base's
+  const merged = "x-base: &base\n  location: ~/src/app\n  writable: true\n" +
+    "mounts:\n- <<: *base\n  mountPoint: /workspace\n  writable: false\n";
+  const made = mergeLimaYaml(merged, { mounts: [APP] }, { home: HOME });
+  assert.equal(made.text, merged.replace("  writable: false\n", "  writable: true\n"));
+  assert.deepEqual(made.changes, ["made mount /home/me/src/app -> /workspace writable"]);
+  // a read-only aliased entry: only this item gets the override, the anchor stays
+  const readOnly = "x-ws: &ws {location: /home/me/src/app, mountPoint: /workspace}\n" +
+    "other: *ws\nmounts:\n- *ws\n";
+  const flipped = mergeLimaYaml(readOnly, { mounts: [APP] }, { home: HOME });
+  assert.equal(flipped.text, readOnly.replace("- *ws\n", "- {<<: *ws, writable: true}\n"));
+  assert.deepEqual(parse(flipped.text, { merge: true }).other, {
+    location: "/home/me/src/app",
+    mountPoint: "/workspace",
+  });
+  // a merge key whose base sits at another guest path: still a new entry
+  const elsewhere = "x-base: &base\n  location: /home/me/src/app\nmounts:\n- <<: *base\n" +
+    "  mountPoint: /elsewhere\n";
+  assert.equal(mergeLimaYaml(elsewhere, { mounts: [APP] }).text, `${elsewhere}- ${NEW}`);
+  // an aliased whole list cannot take an entry without changing its anchor
+  assert.throws(
+    () => mergeLimaYaml("x: &l\n- location: /a\nmounts: *l\n", { mounts: [APP] }),
+    RangeError,
+    "lima.yaml's mounts: is the alias *l; write the list out, or add /home/me/src/app -> /workspace (writable) to it by hand",
+  );
+});
+
+Deno.test("mergeLimaYaml accepts flow lists with a trailing comma or inner comments", () => {
+  const ENTRY = '{location: "/home/me/src/app", mountPoint: "/workspace", writable: true}';
+  const cases: [string, string][] = [
+    ["mounts: [{location: /a},]\n", `mounts: [{location: /a}, ${ENTRY},]\n`],
+    [
+      "mounts: [\n  {location: /a}, # one\n  # two\n]\nx: 1\n",
+      `mounts: [\n  {location: /a}, ${ENTRY}, # one\n  # two\n]\nx: 1\n`,
+    ],
+    ["mounts: [{location: /a} # c\n]\n", `mounts: [{location: /a}, ${ENTRY} # c\n]\n`],
+  ];
+  for (const [text, expected] of cases) {
+    const merged = mergeLimaYaml(text, { mounts: [APP] });
+    assert.equal(merged.text, expected, text);
+    assert.equal(mergeLimaYaml(merged.text, { mounts: [APP] }).changed, false, text);
+  }
+  // the same for a flow entry getting writable, and a flow env getting PATH
+  assert.equal(
+    mergeLimaYaml("mounts: [{location: /home/me/src/app, mountPoint: /workspace, },]\n", {
+      mounts: [APP],
+    }).text,
+    "mounts: [{location: /home/me/src/app, mountPoint: /workspace, writable: true, },]\n",
+  );
+  assert.equal(
+    mergeLimaYaml("env: {A: b, } # e\n", { mounts: [], pathPrepend: ["/x"] }).text,
+    `env: {A: b, PATH: ${JSON.stringify(`/x:${DEFAULT_GUEST_PATH}`)}, } # e\n`,
+  );
+});
