@@ -21,6 +21,7 @@ import {
   UsageError,
 } from "./cli/_spec.ts";
 import { COMMANDS } from "./cli/_table.ts";
+import { LimactlTimeoutError } from "./lib/errors.ts";
 import { VERSION } from "./lib/version.ts";
 
 /** Whether gamma's own stderr lines may be coloured: stderr is a terminal and NO_COLOR unset. */
@@ -192,6 +193,11 @@ async function runCommand(spec: CommandSpec, args: string[]): Promise<number> {
       printError(
         `gamma: ${e.message}\n  run it with the permission flags it names, or: deno run -A jsr:@devshell/gamma ${spec.name} …`,
       );
+      return 125;
+    }
+    if (e instanceof LimactlTimeoutError) {
+      // A hung limactl is gamma's own failure, whatever the subcommand.
+      printError(`gamma: ${e.message}`);
       return 125;
     }
     if (e instanceof Error && !(e instanceof ReferenceError)) {

@@ -45,6 +45,7 @@ export {
   GammaError,
   LimactlError,
   LimactlNotFoundError,
+  LimactlTimeoutError,
   StartError,
   UnmappedPathError,
 } from "./lib/errors.ts";
@@ -71,6 +72,12 @@ export {
   mergeLimaYaml,
   parseMountSpec,
 } from "./lib/lima_yaml.ts";
+export {
+  LIMACTL_TIMEOUTS_MS,
+  type LimactlCall,
+  limactlTimeoutHint,
+  limactlTimeoutMs,
+} from "./lib/limactl_timeout.ts";
 export {
   type CopyArgsOptions,
   limactlArgs,

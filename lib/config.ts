@@ -79,6 +79,11 @@ export interface GammaConfig {
   readonly guestHostDir: string | undefined;
   /** `DEVSHELL_VM_LIMA_HINTS`: print diagnostic hints after failures. Default on. */
   readonly limaHints: boolean;
+  /**
+   * `DEVSHELL_VM_LIMACTL_TIMEOUT`: seconds every one of gamma's own `limactl` calls may take
+   * (not `start`, never the user's command); `undefined`: each call's own default.
+   */
+  readonly limactlTimeout: number | undefined;
   /** `DEVSHELL_VM_EAGER`: start the VM before it is first needed. Default off. */
   readonly eager: boolean;
   /** `DEVSHELL_VM_INTERNAL_REPL`: accepted for compatibility; gamma has no REPL. Default off. */
@@ -221,6 +226,16 @@ class Reader {
     return fallback;
   }
 
+  seconds(variable: string): number | undefined {
+    const value = this.raw(variable);
+    if (value === undefined) return undefined;
+    const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+    if (!(n > 0)) {
+      return this.fail(variable, "expected a number of seconds greater than 0, e.g. 90");
+    }
+    return n;
+  }
+
   absolutePath(variable: string): string | undefined {
     const value = this.raw(variable);
     if (value === undefined) return undefined;
@@ -336,6 +351,7 @@ export function resolveConfig(env: Env): GammaConfig {
     autoBuildTodoGuest: r.bool("DEVSHELL_VM_AUTO_BUILD_TODO_GUEST", false),
     guestHostDir,
     limaHints: r.bool("DEVSHELL_VM_LIMA_HINTS", true),
+    limactlTimeout: r.seconds("DEVSHELL_VM_LIMACTL_TIMEOUT"),
     eager: r.bool("DEVSHELL_VM_EAGER", false),
     internalRepl: r.bool("DEVSHELL_VM_INTERNAL_REPL", false),
     limaHome,

@@ -192,7 +192,13 @@ export interface ProjectFacts {
  * ```
  */
 export type LiveFacts =
-  | { state: "failed"; code: number; stderr: string }
+  | {
+    state: "failed";
+    code: number;
+    stderr: string;
+    /** Why, when it is not an exit code (the probe was stopped after its time-out). */
+    message?: string;
+  }
   | {
     state: "ran";
     /** Where the marker file was created on the host (the working directory). */
@@ -793,6 +799,9 @@ function liveFix(f: DoctorFacts): string {
 }
 
 function probeFailure(f: DoctorFacts, live: Extract<LiveFacts, { state: "failed" }>): string {
+  if (live.message !== undefined) {
+    return `could not run a command in instance ${f.instance}: ${live.message}`;
+  }
   const why = live.stderr.split("\n").map((l) => l.trim()).find((l) => l !== "");
   return `could not run a command in instance ${f.instance}: limactl shell exited ${live.code}${
     why ? ` (${why})` : ""

@@ -176,3 +176,51 @@ export class LimactlError extends GammaError {
     this.stderr = stderr;
   }
 }
+
+/**
+ * One of gamma's own `limactl` calls (not `start`, never the user's command) did not finish
+ * within its bound and was stopped. The message names the call, the bound and what to try.
+ *
+ * @example Usage
+ * ```ts
+ * import { LimactlTimeoutError } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new LimactlTimeoutError(["list", "--json", "dev"], "list", 30_000, "try limactl list dev");
+ * assert.equal(
+ *   e.message,
+ *   "limactl list --json dev did not finish within 30 s and was stopped; try limactl list dev",
+ * );
+ * ```
+ */
+export class LimactlTimeoutError extends GammaError {
+  /** The arguments given to `limactl`. */
+  readonly args: readonly string[];
+  /** The kind of call (`version`, `list` or `probe`). */
+  readonly call: string;
+  /** The bound it exceeded, in milliseconds. */
+  readonly timeoutMs: number;
+
+  /**
+   * Make the error.
+   *
+   * @param args The arguments given to `limactl`.
+   * @param call The kind of call.
+   * @param timeoutMs The bound, in milliseconds.
+   * @param hint What to try next.
+   */
+  constructor(args: readonly string[], call: string, timeoutMs: number, hint: string) {
+    const seconds = Number((timeoutMs / 1000).toFixed(3));
+    // A guest script is long: name the call up to the command's first word.
+    const cut = args.indexOf("--");
+    const head = cut === -1 || args.length <= cut + 2 ? args : [...args.slice(0, cut + 2), "…"];
+    const shown = head.map((a) => /^[\w./@%+=:,…-]+$/.test(a) ? a : JSON.stringify(a));
+    super(
+      `limactl ${shown.join(" ")} did not finish within ${seconds} s and was stopped; ${hint}`,
+    );
+    this.name = "LimactlTimeoutError";
+    this.args = args;
+    this.call = call;
+    this.timeoutMs = timeoutMs;
+  }
+}

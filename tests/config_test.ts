@@ -18,6 +18,7 @@ const DEFAULTS: GammaConfig = {
   autoBuildTodoGuest: false,
   guestHostDir: "host_dir",
   limaHints: true,
+  limactlTimeout: undefined,
   eager: false,
   internalRepl: false,
   limaHome: "/home/me/.lima",
@@ -154,6 +155,21 @@ Deno.test("resolveConfig() reports every bad variable at once", () => {
       e.message,
       'Invalid DEVSHELL_VM "sure": expected one of 1, true, yes, on (on) or 0, false, no, off (off)\n' +
         'Invalid DEVSHELL_VM_LIMACTL "limactl": an absolute path is required (it must start with /)',
+    );
+  }
+});
+
+Deno.test("resolveConfig() reads DEVSHELL_VM_LIMACTL_TIMEOUT as positive seconds", () => {
+  assert.equal(resolveConfig({ DEVSHELL_VM_LIMACTL_TIMEOUT: " 90 " }).limactlTimeout, 90);
+  assert.equal(resolveConfig({ DEVSHELL_VM_LIMACTL_TIMEOUT: "2.5" }).limactlTimeout, 2.5);
+  assert.equal(resolveConfig({ DEVSHELL_VM_LIMACTL_TIMEOUT: "" }).limactlTimeout, undefined);
+  for (const bad of ["0", "-1", "1e3", "ten", "5s"]) {
+    assert.throws(
+      () => resolveConfig({ DEVSHELL_VM_LIMACTL_TIMEOUT: bad }),
+      ConfigError,
+      `Invalid DEVSHELL_VM_LIMACTL_TIMEOUT ${
+        JSON.stringify(bad)
+      }: expected a number of seconds greater than 0, e.g. 90`,
     );
   }
 });

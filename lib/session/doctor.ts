@@ -20,7 +20,7 @@ import {
   parseGuestProbe,
   type TemplateFacts,
 } from "../doctor.ts";
-import { LimactlNotFoundError } from "../errors.ts";
+import { LimactlNotFoundError, LimactlTimeoutError } from "../errors.ts";
 import { normalizeAbsolutePath } from "../guest_path.ts";
 import { GammaSession, type GammaSessionOptions } from "./session.ts";
 import { projectTarget } from "./provision.ts";
@@ -243,7 +243,11 @@ export async function gatherDoctorFacts(
       };
       facts.project.guestCwd = status.guestCwd;
     } catch (e) {
-      instance = { state: "error", message: (e as Error).message };
+      if (e instanceof LimactlTimeoutError && e.call === "version") {
+        facts.limactl.problem = e.message; // the limactl check fails; the rest cannot run
+      } else {
+        instance = { state: "error", message: (e as Error).message };
+      }
     }
     facts.instanceFacts = instance;
   }
@@ -266,12 +270,17 @@ export async function gatherDoctorFacts(
       };
     }
     if (instance.status === "Running" && session.isRunning()) {
-      facts.live = await probeGuest(session, {
-        hostDir: cwd,
-        guestDir: facts.project.guestCwd,
-        write: true,
-        tools,
-      });
+      try {
+        facts.live = await probeGuest(session, {
+          hostDir: cwd,
+          guestDir: facts.project.guestCwd,
+          write: true,
+          tools,
+        });
+      } catch (e) {
+        if (!(e instanceof LimactlTimeoutError)) throw e;
+        facts.live = { state: "failed", code: 124, stderr: "", message: e.message };
+      }
     }
   }
   return facts;

@@ -149,7 +149,11 @@ export class GuestFs {
     argv: string[],
     stdin?: Uint8Array,
   ): Promise<Uint8Array> {
-    const r = await this.#session.capture(argv, stdin === undefined ? {} : { stdin });
+    // A file's length has no fixed bound: transfers are not timed out.
+    const r = await this.#session.capture(
+      argv,
+      stdin === undefined ? { bounded: false } : { stdin, bounded: false },
+    );
     if (r.code !== 0) throw guestFsError(op, path, this.root, r.code, r.stderr);
     return r.stdout;
   }

@@ -15,6 +15,7 @@ import {
   GammaError,
   LimactlError,
   LimactlNotFoundError,
+  LimactlTimeoutError,
   StartError,
   UnmappedPathError,
 } from "../errors.ts";
@@ -22,6 +23,7 @@ import { type Mount, normalizeAbsolutePath, toGuestPath, toHostPath } from "../g
 import { sanitizeInstanceSegment, validateInstanceName } from "../instance_name.ts";
 import { type InstanceInfo, parseLimaList } from "../lima_list.ts";
 import { limactlArgs } from "../limactl_args.ts";
+import { type LimactlCall, limactlTimeoutHint, limactlTimeoutMs } from "../limactl_timeout.ts";
 import { findProjectRoot } from "../project_root.ts";
 import { realPathOfPrefix } from "../real_prefix.ts";
 import { interactiveShellPlan } from "../shell_plan.ts";
@@ -336,8 +338,33 @@ export class GammaSession {
     return builder;
   }
 
-  async #capture(argv: readonly string[], stdin: Uint8Array | "null" = "null"): Promise<Captured> {
-    const r = await this.#command(argv).stdin(stdin).stdout("piped").stderr("piped").noThrow();
+  /**
+   * Run one of gamma's own `limactl` calls with output captured. With `call`, it is bounded by
+   * that call's time-out: when it expires, `limactl` is killed and a
+   * {@linkcode LimactlTimeoutError} names the call.
+   */
+  async #capture(
+    argv: readonly string[],
+    stdin: Uint8Array | "null" = "null",
+    call?: LimactlCall,
+  ): Promise<Captured> {
+    const controller = new KillController();
+    const running = this.#command(argv).stdin(stdin).stdout("piped").stderr("piped")
+      .signal(controller.signal).noThrow().then((r) => r);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ms = call === undefined ? 0 : limactlTimeoutMs(call, this.config.limactlTimeout);
+    const expired = new Promise<"expired">((resolve) => {
+      if (call !== undefined) timer = setTimeout(() => resolve("expired"), ms);
+    });
+    const r = await Promise.race([running, expired]).finally(() => clearTimeout(timer));
+    if (r === "expired") {
+      controller.kill("SIGKILL");
+      // Wait a moment for it to go (a process stuck in the kernel may never), then report.
+      let grace: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([running, new Promise((go) => grace = setTimeout(go, 2000))]);
+      clearTimeout(grace);
+      throw new LimactlTimeoutError(argv, call!, ms, limactlTimeoutHint(call!, this.instance));
+    }
     return { code: r.code, stdout: r.stdoutBytes, stderr: r.stderrBytes, stderrText: r.stderr };
   }
 
@@ -458,7 +485,7 @@ export class GammaSession {
       }
     }
     const argv = limactlArgs.list(this.instance);
-    const r = await this.#capture(argv);
+    const r = await this.#capture(argv, "null", "list");
     if (r.code !== 0) {
       if (/No instance matching/.test(r.stderrText)) {
         this.#info = null;
@@ -852,23 +879,26 @@ export class GammaSession {
 
   /**
    * Run a command in the guest with output captured and no terminal (`--tty=false`): for probes
-   * and file operations. stdin is closed unless bytes are given.
+   * and file operations. stdin is closed unless bytes are given. Bounded by the `probe` time-out
+   * unless `bounded: false` (file transfers, whose length has no fixed bound).
    *
    * @param argv The command and its arguments.
-   * @param options `workdir` (default `/`) and `stdin` bytes.
+   * @param options `workdir` (default `/`), `stdin` bytes, and `bounded` (default `true`).
    * @returns Exit code, stdout bytes and stderr text.
    * @throws {GammaError} On the host backend.
    * @throws {StartError} When the VM cannot be started.
+   * @throws {LimactlTimeoutError} When a bounded call does not finish in time.
    */
   async capture(
     argv: readonly string[],
-    options: { workdir?: string; stdin?: Uint8Array } = {},
+    options: { workdir?: string; stdin?: Uint8Array; bounded?: boolean } = {},
   ): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
     await this.#requireLima("capture");
     await this.ensureRunning();
     const r = await this.#capture(
       limactlArgs.shell(this.instance, argv, { workdir: options.workdir ?? "/", noTty: true }),
       options.stdin ?? "null",
+      options.bounded === false ? undefined : "probe",
     );
     return { code: r.code, stdout: r.stdout, stderr: r.stderrText };
   }
@@ -956,7 +986,7 @@ export class GammaSession {
     let limactlVersion: string | undefined;
     let info: InstanceInfo | undefined;
     if (this.limactl !== undefined && this.backend === "lima") {
-      const v = await this.#capture(limactlArgs.version());
+      const v = await this.#capture(limactlArgs.version(), "null", "version");
       limactlVersion = new TextDecoder().decode(v.stdout).match(/(\d+\.\d+\.\d+\S*)/)?.[1];
       info = await this.instanceInfo({ fresh: true });
     }

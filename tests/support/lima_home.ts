@@ -32,7 +32,10 @@ export interface InstanceSpec {
   user?: { name?: string; home?: string; shell?: string };
   /** Start the instance (through the stand-in, unrecorded) after creating it. */
   running?: boolean;
-  /** A stand-in fault: "kvm", "degraded", "timeout", "ssh" or "slow-start". */
+  /**
+   * A stand-in fault: "kvm", "degraded", "timeout", "ssh", "slow-start", or "hang" (set after
+   * a start with `running`, as when a file system stalls under a running VM).
+   */
   fault?: string;
   /** The whole lima.yaml, instead of one built from `mounts` and `user`. */
   yamlText?: string;
@@ -52,6 +55,8 @@ export interface LimaHome extends AsyncDisposable {
   startInstance(name: string): Promise<void>;
   /** The recorded invocations of the stand-in (argv without the program), oldest first. */
   argvLog(): Promise<string[][]>;
+  /** The pids of stand-in processes the `hang` fault blocked, in order. */
+  hungPids(): Promise<number[]>;
 }
 
 const LIMACTL = decodeURIComponent(new URL("./limactl", import.meta.url).pathname);
@@ -129,9 +134,20 @@ export async function createLimaHome(
       await Deno.mkdir(inst, { mode: 0o700 });
       await Deno.writeTextFile(`${inst}/lima.yaml`, spec.yamlText ?? instanceYaml(spec));
       await Deno.writeTextFile(`${inst}/lima-version`, "v2.2.0");
-      if (spec.fault !== undefined) await Deno.writeTextFile(`${inst}/standin-fault`, spec.fault);
+      const fault = (): Promise<void> => Deno.writeTextFile(`${inst}/standin-fault`, spec.fault!);
+      if (spec.fault !== undefined && spec.fault !== "hang") await fault();
       if (spec.running) await startInstance(name);
+      if (spec.fault === "hang") await fault();
       return inst;
+    },
+    async hungPids(): Promise<number[]> {
+      try {
+        const text = await Deno.readTextFile(`${dir}/_standin/hung`);
+        return text.split("\n").filter((l) => l !== "").map(Number);
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) return [];
+        throw e;
+      }
     },
     async argvLog(): Promise<string[][]> {
       try {

@@ -10,7 +10,8 @@
  *
  * Stand-in knobs: env `LIMACTL_STANDIN_VERSION` (reported version), `LIMACTL_STANDIN_NO_LOG=1`
  * (do not record this call in `$LIMA_HOME/_standin/argv.ndjson`), and a file `standin-fault`
- * in an instance dir holding one of: kvm, degraded, timeout, ssh, slow-start.
+ * in an instance dir holding one of: kvm, degraded, timeout, ssh, slow-start, hang (see
+ * {@linkcode hangForever}).
  *
  * @module
  */
@@ -21,7 +22,7 @@ const DEFAULT_INSTANCE = "default";
 // Ubuntu's /etc/environment PATH, which pam_env gives ssh sessions in Lima's Ubuntu guests.
 const GUEST_PATH =
   "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/games:/usr/local/games:/snap/bin";
-const FAULTS = ["kvm", "degraded", "timeout", "ssh", "slow-start"] as const;
+const FAULTS = ["kvm", "degraded", "timeout", "ssh", "slow-start", "hang"] as const;
 type Fault = typeof FAULTS[number];
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Fields = Record<string, string>;
@@ -787,6 +788,7 @@ interface Ctx {
 async function inspect(ctx: Ctx, name: string): Promise<Instance | null> {
   validateInstName(name);
   const dir = joinPath(ctx.home, name);
+  if (readFault(dir) === "hang") await hangForever(ctx);
   let text: string;
   try {
     text = Deno.readTextFileSync(joinPath(dir, "lima.yaml"));
@@ -891,6 +893,23 @@ function readFault(dir: string): Fault | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The `hang` fault: every command that looks at the instance (list, shell, start, stop) blocks
+ * until it is killed, after appending its pid to `$LIMA_HOME/_standin/hung` (the signal a test
+ * waits for). Real limactl blocks like this when the instance's files sit on a stalled file
+ * system: main.go's PersistentPreRunE stats LIMA_HOME (and statfs-checks it for NFS) and
+ * pkg/store/instance.go Inspect reads the instance's files, none of them with a time-out; and
+ * `limactl shell` blocks on a wedged ssh ControlMaster after the host slept (lima-vm/lima#5420;
+ * rancher-sandbox/rancher-desktop-2#313 added ssh keep-alives because such sessions "hang
+ * forever"). Lima's only bound there is Inspect's 3 s on the host-agent query.
+ */
+async function hangForever(ctx: Ctx): Promise<never> {
+  const dir = joinPath(ctx.home, "_standin");
+  Deno.mkdirSync(dir, { recursive: true });
+  Deno.writeTextFileSync(joinPath(dir, "hung"), `${Deno.pid}\n`, { append: true });
+  return await new Promise<never>(() => setInterval(() => {}, 1 << 30));
 }
 
 /** A stable stand-in for the free port the host agent picks (hostagent.go determineSSHLocalPort). */

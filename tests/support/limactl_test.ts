@@ -684,3 +684,25 @@ function findProcess(arg: string): boolean {
   }
   return false;
 }
+
+Deno.test("fault hang: list and shell block until killed, after saying so in _standin/hung", async () => {
+  const { lima, env } = await setup();
+  await using _ = lima;
+  await lima.addInstance("h", { fault: "hang", running: true });
+  for (const args of [["list", "--json", "h"], ["shell", "--workdir", "/", "h", "--", "true"]]) {
+    const before = (await lima.hungPids()).length;
+    const child = new Deno.Command(lima.limactl, {
+      args,
+      env: { ...lima.env, ...env },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    await waitFor(async () => (await lima.hungPids()).length > before, 60_000);
+    assert.equal((await lima.hungPids()).at(-1), child.pid, args.join(" "));
+    child.kill("SIGKILL");
+    const o = await child.output();
+    // it printed nothing and was still running when killed
+    assert.deepEqual([o.signal, o.stdout.length, o.stderr.length], ["SIGKILL", 0, 0]);
+  }
+});

@@ -1,0 +1,96 @@
+/**
+ * gamma's own limactl calls are bounded (issue 16 item 1): a hanging limactl (the stand-in's
+ * `hang` fault) ends gamma with exit 125 and a message naming the call; doctor shows a failed
+ * check; the user's own command is never timed out.
+ */
+import assert from "node:assert/strict";
+import { runGamma, setup } from "./_run.ts";
+
+/** A bound short enough for tests, long enough for the stand-in's ordinary calls. */
+const BOUND = { DEVSHELL_VM_LIMACTL_TIMEOUT: "5" };
+const MORE = "or allow more time with DEVSHELL_VM_LIMACTL_TIMEOUT=SECONDS";
+const LIST_HUNG =
+  `gamma: limactl list --json dev did not finish within 5 s and was stopped; limactl could not read instance dev (a stalled file system under LIMA_HOME?): try limactl list dev; ${MORE}\n`;
+
+/** Whether the process is gone (or only waits to be reaped). */
+function gone(pid: number): boolean {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]?.startsWith("Z") ?? true;
+  } catch {
+    return true;
+  }
+}
+
+/** Wait for a file to appear: the signal that a command reached a point. */
+async function fileAppears(path: string): Promise<void> {
+  for (;;) {
+    try {
+      await Deno.lstat(path);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+Deno.test("a hanging limactl list ends status, path and exec with 125, naming the call", async () => {
+  await using t = await setup({ fault: "hang" });
+  const env = { ...t.env, ...BOUND };
+  for (const args of [["status"], ["path"], ["exec", "--", "true"]]) {
+    const before = (await t.lima.hungPids()).length;
+    const r = await runGamma(args, { env, cwd: t.project });
+    assert.deepEqual([r.code, r.stdout, r.stderr], [125, "", LIST_HUNG], args.join(" "));
+    const hung = await t.lima.hungPids();
+    assert.equal(hung.length, before + 1, args.join(" ")); // it really hung, once
+    assert.ok(gone(hung.at(-1)!), `gamma ${args.join(" ")} left the hung limactl running`);
+  }
+});
+
+Deno.test("a hanging probe ends gamma exec with 125 before the command runs", async () => {
+  await using t = await setup();
+  const env = { ...t.env, ...BOUND };
+  // limactl list answers once (gamma keeps the instance's facts), then the guest stops answering
+  assert.equal((await runGamma(["path"], { env, cwd: t.project })).code, 0);
+  await Deno.writeTextFile(`${t.lima.dir}/dev/standin-fault`, "hang");
+  const r = await runGamma(["exec", "--", "touch", "ran"], { env, cwd: t.project });
+  assert.equal(r.code, 125);
+  assert.equal(
+    r.stderr,
+    `gamma: limactl shell --workdir / --tty=false dev -- /bin/sh … did not finish within 5 s and was stopped; the guest of instance dev does not answer over ssh (a wedged ssh connection, e.g. after the host slept?): try limactl shell --reconnect dev true, or restart it: limactl stop dev && limactl start dev; ${MORE}\n`,
+  );
+  assert.equal(await Deno.lstat(`${t.project}/ran`).catch(() => undefined), undefined);
+  assert.equal((await t.lima.hungPids()).length, 1);
+});
+
+Deno.test("gamma doctor shows a hanging limactl list as a failed check", async () => {
+  await using t = await setup({ fault: "hang" });
+  const r = await runGamma(["doctor", "--json", "--kvm-device", "/nonexistent/kvm"], {
+    env: { ...t.env, ...BOUND },
+    cwd: t.project,
+  });
+  assert.equal(r.code, 1, r.stderr);
+  const checks = JSON.parse(r.stdout).checks as { id: string; status: string; message: string }[];
+  const instance = checks.find((c) => c.id === "instance")!;
+  assert.equal(instance.status, "fail");
+  assert.equal(
+    instance.message,
+    `limactl list dev failed: ${LIST_HUNG.slice("gamma: ".length, -1)}`,
+  );
+});
+
+Deno.test("the user's own command is never timed out", async () => {
+  await using t = await setup();
+  await t.lima.addInstance("hung", { mounts: [], running: true, fault: "hang" });
+  const env = { ...t.env, ...BOUND };
+  const command = runGamma(
+    ["exec", "--", "sh", "-c", "touch started; while [ ! -e go ]; do sleep 0.05; done; echo done"],
+    { env, cwd: t.project },
+  );
+  await fileAppears(`${t.project}/started`);
+  // a whole bound goes by while the command runs: another gamma's bounded call expires
+  const other = await runGamma(["-i", "hung", "path"], { env, cwd: t.project });
+  assert.equal(other.code, 125);
+  await Deno.writeTextFile(`${t.project}/go`, "");
+  const r = await command;
+  assert.deepEqual([r.code, r.stdout, r.stderr], [0, "done\n", ""]);
+});
