@@ -28,7 +28,7 @@ export interface StartEvidence {
   limaHome: string;
   /** `limactl start`'s exit code. */
   exitCode: number;
-  /** What `limactl start` printed on stderr. */
+  /** What `limactl start` printed on stderr; `""` when it wrote to the terminal itself. */
   startStderr: string;
   /** `ha.stderr.log`, only when Lima rewrote it during this start (else `undefined`: stale). */
   haStderrLog?: string | undefined;
@@ -151,7 +151,13 @@ export function diagnoseStart(evidence: StartEvidence): StartDiagnosis {
       `instance ${evidence.instance} did not exist: limactl start tried to create it from template:default; check ${evidence.limaHome}/${evidence.instance}/lima.yaml or create it with \`limactl create --name=${evidence.instance}\``,
     );
   }
-  if (/did not receive an event with the .running. status/.test(evidence.startStderr)) {
+  // Lima's own words when gamma saw them; else its last event: a host agent still waiting for
+  // the guest (not running, not exiting) is what start's --timeout leaves behind.
+  const waiting = evidence.startStderr === "" && status !== undefined &&
+    status["running"] !== true && status["exiting"] !== true;
+  if (
+    waiting || /did not receive an event with the .running. status/.test(evidence.startStderr)
+  ) {
     hints.push(
       `the VM did not become ready in time: see ${logFile}, or start it by hand with \`limactl start --timeout 30m ${evidence.instance}\``,
     );

@@ -87,3 +87,20 @@ Deno.test("diagnoseStart() keeps only the last 8 log lines", () => {
     Array.from({ length: 8 }, (_, i) => `line ${i + 12}`),
   );
 });
+
+Deno.test("diagnoseStart() sees a start time-out in the last event when Lima wrote to the terminal", () => {
+  const HINT =
+    "the VM did not become ready in time: see /custom/lima/dev/ha.stderr.log, or start it by hand with `limactl start --timeout 30m dev`";
+  // startStderr "" (Lima wrote to the terminal); the host agent still waits for ssh
+  const waiting = diagnoseStart({ ...BASE, haStdoutLog: '{"status":{"sshLocalPort":60022}}\n' });
+  assert.deepEqual(waiting.hints, [HINT]);
+  // a host agent that exited, or a VM that runs, is not a time-out
+  const exited = diagnoseStart({ ...BASE, haStdoutLog: '{"status":{"exiting":true}}\n' });
+  assert.deepEqual(exited.hints, ["see /custom/lima/dev/ha.stderr.log and `limactl list`"]);
+  const captured = diagnoseStart({
+    ...BASE,
+    startStderr: 'level=fatal msg="something else"',
+    haStdoutLog: '{"status":{"sshLocalPort":60022}}\n',
+  });
+  assert.ok(!captured.hints.includes(HINT));
+});

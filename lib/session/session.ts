@@ -422,9 +422,11 @@ export class GammaSession {
       ? []
       : [fileStamp(`${dir}/ha.stderr.log`), fileStamp(`${dir}/ha.stdout.log`)];
     const argv = limactlArgs.start(this.instance);
-    // Lima's progress goes to our stderr; stdout stays the guest command's.
+    // Lima's progress goes to our stderr; stdout stays the guest command's. On a terminal Lima
+    // writes there itself, in its terminal format; the diagnosis then reads ha.stderr.log alone.
+    const direct = Deno.stderr.isTerminal();
     const result = await this.#command(argv).stdin("null").stdout(Deno.stderr)
-      .stderr("inheritPiped").noThrow();
+      .stderr(direct ? "inherit" : "inheritPiped").noThrow();
     this.#info = undefined;
     if (result.code === 0) {
       this.#startedHere = true;
@@ -444,7 +446,7 @@ export class GammaSession {
       instance: this.instance,
       limaHome: this.config.limaHome ?? "~/.lima",
       exitCode: result.code,
-      startStderr: result.stderr,
+      startStderr: direct ? "" : result.stderr,
       haStderrLog: fresh("ha.stderr.log", 0),
       haStdoutLog: fresh("ha.stdout.log", 1),
       existed,

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { VERSION } from "../../lib/version.ts";
-import { commands, runGamma, setup, testHome } from "./_run.ts";
+import { commands, denoEnv, runGamma, setup, testHome } from "./_run.ts";
+
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
 Deno.test("gamma start starts a stopped instance once; a running one is left alone", async () => {
   await using t = await setup({ running: false });
@@ -176,4 +178,59 @@ Deno.test("gamma path resolves a link in a path that does not exist yet", async 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** Run gamma under `script`, so that its stdin, stdout and stderr are a terminal. */
+async function runOnTerminal(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; output: string }> {
+  const h = testHome();
+  const line = [Deno.execPath(), "run", "-A", "--quiet", CLI, ...args]
+    .map((a) => `'${a.replaceAll("'", `'"'"'`)}'`).join(" ");
+  const out = await new Deno.Command("script", {
+    args: ["-qec", line, "/dev/null"],
+    clearEnv: true,
+    env: {
+      PATH: "/usr/local/bin:/usr/bin:/bin",
+      HOME: h,
+      XDG_CACHE_HOME: `${h}/.cache`,
+      NO_COLOR: "1",
+      TERM: "dumb",
+      ...denoEnv(),
+      ...env,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  // the terminal's transcript, its line ends and logrus' colours taken out
+  const output = new TextDecoder().decode(out.stdout).replaceAll("\r\n", "\n")
+    .replaceAll(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
+  return { code: out.code, output };
+}
+
+Deno.test("on a terminal, Lima's start output reaches it directly, in Lima's terminal format", async () => {
+  await using t = await setup({ running: false });
+  const r = await runOnTerminal(["start"], t.env);
+  assert.equal(r.code, 0, r.output);
+  // logrus on a terminal: `INFO[0000] msg`, never the piped `time=… level=info msg=…`
+  assert.match(r.output, /INFO\[0000\] Starting the instance `dev`/);
+  assert.doesNotMatch(r.output, /level=info/);
+});
+
+Deno.test("on a terminal, a failed start is still explained from ha.stderr.log", async () => {
+  await using t = await setup({ running: false, fault: "timeout" });
+  const r = await runOnTerminal(["start"], t.env);
+  assert.equal(r.code, 1, r.output);
+  assert.match(r.output, /FATA\[\d{4}\] did not receive an event with the `running` status/);
+  assert.match(r.output, /\ngamma: limactl start dev failed \(exit code 1\)\n/);
+  assert.match(
+    r.output,
+    /\nhint: the VM did not become ready in time: see .*\/dev\/ha\.stderr\.log/,
+  );
+  assert.match(
+    r.output,
+    /\nlast lines of ha\.stderr\.log:\n( {2}.*\n)* {2}Waiting for the essential requirement 1 of 3: `ssh`\n$/,
+  );
 });
