@@ -87,6 +87,8 @@ export interface LimactlFacts {
   path?: string | undefined;
   /** Why the configured one is unusable (e.g. `DEVSHELL_VM_LIMACTL` names a missing file). */
   problem?: string | undefined;
+  /** The fix for `problem` when it is not installing Lima (e.g. a `limactl` that hung). */
+  problemFix?: string | undefined;
   /** The version `limactl --version` printed (`2.2.0`), when it printed one. */
   version?: string | undefined;
   /** The `PATH` that was searched. */
@@ -443,7 +445,9 @@ function limaFile(f: DoctorFacts, name: string): string {
 /** `limactl`: found, runs, and is recent enough (warn below 2.0, fail below 1.0). */
 function limactlCheck(f: DoctorFacts): DoctorCheck {
   const l = f.limactl;
-  if (l.problem !== undefined) return check("limactl", "fail", l.problem, INSTALL_LIMA);
+  if (l.problem !== undefined) {
+    return check("limactl", "fail", l.problem, l.problemFix ?? INSTALL_LIMA);
+  }
   if (l.path === undefined) {
     return check(
       "limactl",

@@ -244,7 +244,10 @@ export async function gatherDoctorFacts(
       facts.project.guestCwd = status.guestCwd;
     } catch (e) {
       if (e instanceof LimactlTimeoutError && e.call === "version") {
-        facts.limactl.problem = e.message; // the limactl check fails; the rest cannot run
+        // the limactl check fails; the rest cannot run
+        facts.limactl.problem = e.message;
+        facts.limactl.problemFix =
+          `${session.limactl} --version    # must print "limactl version X.Y.Z" at once`;
       } else {
         instance = { state: "error", message: (e as Error).message };
       }

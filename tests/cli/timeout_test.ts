@@ -94,3 +94,28 @@ Deno.test("the user's own command is never timed out", async () => {
   const r = await command;
   assert.deepEqual([r.code, r.stdout, r.stderr], [0, "done\n", ""]);
 });
+
+Deno.test("a hanging limactl --version ends status with 125, and fails doctor's limactl check", async () => {
+  await using t = await setup();
+  // a limactl whose executable sits on a stalled file system: every call hangs
+  const env = { ...t.env, ...BOUND, LIMACTL_STANDIN_HANG: "1" };
+  const VERSION_HUNG =
+    `limactl --version did not finish within 5 s and was stopped; check that limactl runs at all: limactl --version; ${MORE}`;
+  const r = await runGamma(["status"], { env, cwd: t.project });
+  assert.deepEqual([r.code, r.stdout, r.stderr], [125, "", `gamma: ${VERSION_HUNG}\n`]);
+  const doctor = await runGamma(["doctor", "--json", "--kvm-device", "/nonexistent/kvm"], {
+    env,
+    cwd: t.project,
+  });
+  assert.equal(doctor.code, 1, doctor.stderr);
+  const checks = JSON.parse(doctor.stdout).checks as { id: string }[];
+  assert.deepEqual(checks.find((c) => c.id === "limactl"), {
+    id: "limactl",
+    status: "fail",
+    message: VERSION_HUNG,
+    fix: `${t.lima.limactl} --version    # must print "limactl version X.Y.Z" at once`,
+  });
+  const hung = await t.lima.hungPids();
+  assert.equal(hung.length, 2);
+  assert.ok(hung.every(gone));
+});

@@ -9,7 +9,8 @@
  * only the host's /usr and /etc, the guest home and the configured mounts.
  *
  * Stand-in knobs: env `LIMACTL_STANDIN_VERSION` (reported version), `LIMACTL_STANDIN_NO_LOG=1`
- * (do not record this call in `$LIMA_HOME/_standin/argv.ndjson`), and a file `standin-fault`
+ * (do not record this call in `$LIMA_HOME/_standin/argv.ndjson`), `LIMACTL_STANDIN_HANG=1`
+ * (every call hangs, `--version` too: see {@linkcode hangForever}), and a file `standin-fault`
  * in an instance dir holding one of: kvm, degraded, timeout, ssh, slow-start, hang (see
  * {@linkcode hangForever}).
  *
@@ -903,9 +904,11 @@ function readFault(dir: string): Fault | undefined {
  * pkg/store/instance.go Inspect reads the instance's files, none of them with a time-out; and
  * `limactl shell` blocks on a wedged ssh ControlMaster after the host slept (lima-vm/lima#5420;
  * rancher-sandbox/rancher-desktop-2#313 added ssh keep-alives because such sessions "hang
- * forever"). Lima's only bound there is Inspect's 3 s on the host-agent query.
+ * forever"). Lima's only bound there is Inspect's 3 s on the host-agent query. With
+ * `LIMACTL_STANDIN_HANG=1` every call blocks before it starts, `--version` too: a `limactl`
+ * executable on a stalled network file system cannot even be loaded.
  */
-async function hangForever(ctx: Ctx): Promise<never> {
+async function hangForever(ctx: { home: string }): Promise<never> {
   const dir = joinPath(ctx.home, "_standin");
   Deno.mkdirSync(dir, { recursive: true });
   Deno.writeTextFileSync(joinPath(dir, "hung"), `${Deno.pid}\n`, { append: true });
@@ -1870,6 +1873,7 @@ function suggestions(typed: string): string {
 /** Runs one limactl invocation; returns the exit code. */
 export async function main(argv: string[], log = new Logger()): Promise<number> {
   logInvocation(argv);
+  if (Deno.env.get("LIMACTL_STANDIN_HANG") === "1") await hangForever({ home: limaDir() });
   try {
     // cobra Find: the first argument that is neither a flag nor a global flag's value
     let ci = -1;
