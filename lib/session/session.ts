@@ -351,19 +351,23 @@ export class GammaSession {
     const controller = new KillController();
     const running = this.#command(argv).stdin(stdin).stdout("piped").stderr("piped")
       .signal(controller.signal).noThrow().then((r) => r);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const ms = call === undefined ? 0 : limactlTimeoutMs(call, this.config.limactlTimeout);
-    const expired = new Promise<"expired">((resolve) => {
-      if (call !== undefined) timer = setTimeout(() => resolve("expired"), ms);
-    });
-    const r = await Promise.race([running, expired]).finally(() => clearTimeout(timer));
-    if (r === "expired") {
-      controller.kill("SIGKILL");
-      // Wait a moment for it to go (a process stuck in the kernel may never), then report.
-      let grace: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([running, new Promise((go) => grace = setTimeout(go, 2000))]);
-      clearTimeout(grace);
-      throw new LimactlTimeoutError(argv, call!, ms, limactlTimeoutHint(call!, this.instance));
+    let r: Awaited<typeof running>;
+    if (call === undefined) {
+      r = await running;
+    } else {
+      const ms = limactlTimeoutMs(call, this.config.limactlTimeout);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const expired = new Promise<"expired">((done) => timer = setTimeout(done, ms, "expired"));
+      const first = await Promise.race([running, expired]).finally(() => clearTimeout(timer));
+      if (first === "expired") {
+        controller.kill("SIGKILL");
+        // Wait a moment for it to go (a process stuck in the kernel may never), then report.
+        let grace: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([running, new Promise((go) => grace = setTimeout(go, 2000))]);
+        clearTimeout(grace);
+        throw new LimactlTimeoutError(argv, call, ms, limactlTimeoutHint(call, this.instance));
+      }
+      r = first;
     }
     return { code: r.code, stdout: r.stdoutBytes, stderr: r.stderrBytes, stderrText: r.stderr };
   }
