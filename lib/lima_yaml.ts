@@ -406,6 +406,11 @@ function parseOrThrow(text: string, what: string): ReturnType<typeof parseDocume
   if (error) {
     throw new SyntaxError(`${what} is not valid YAML: ${error.message.split("\n")[0]}`);
   }
+  try {
+    doc.toJS({ maxAliasCount: 100 }); // what only resolving shows: an alias before its anchor
+  } catch (e) {
+    throw new SyntaxError(`${what} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+  }
   return doc;
 }
 

@@ -352,6 +352,12 @@ Deno.test("mergeLimaYaml resolves aliases and merge keys before comparing guest 
   const elsewhere = "x-base: &base\n  location: /home/me/src/app\nmounts:\n- <<: *base\n" +
     "  mountPoint: /elsewhere\n";
   assert.equal(mergeLimaYaml(elsewhere, { mounts: [APP] }).text, `${elsewhere}- ${NEW}`);
+  // an alias before its anchor is no YAML Lima reads
+  assert.throws(
+    () => mergeLimaYaml("mounts:\n- *ws\nx: &ws {location: /a}\n", { mounts: [APP] }),
+    SyntaxError,
+    "lima.yaml is not valid YAML: Unresolved alias (the anchor must be set before the alias): ws",
+  );
   // an aliased whole list cannot take an entry without changing its anchor
   assert.throws(
     () => mergeLimaYaml("x: &l\n- location: /a\nmounts: *l\n", { mounts: [APP] }),

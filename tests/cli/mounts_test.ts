@@ -297,3 +297,34 @@ Deno.test("gamma mounts maps DEVSHELL_VM_WORKSPACE_PARENT at the guest workspace
     ),
   );
 });
+
+Deno.test("gamma mounts --write sees an entry written as a YAML alias or with a merge key", async () => {
+  await using m = await withInstance();
+  const anchor = `x-app: &app\n  location: "${m.project}"\n  mountPoint: /src/app\n`;
+  // an alias of a writable entry: nothing to write, no duplicate
+  const alias = `${anchor}  writable: true\n${COMMENTED}`.replace(
+    'mounts:\n- location: "~"',
+    'mounts:\n- *app # the project\n- location: "~"',
+  );
+  await Deno.writeTextFile(m.yaml, alias);
+  const args = ["mounts", "--writable", "--guest-path", "/src/app", "--write"];
+  const same = await runGamma(args, { env: m.env, cwd: m.project });
+  assert.equal(same.code, 0, same.stderr);
+  assert.equal(await Deno.readTextFile(m.yaml), alias);
+  assert.match(same.stderr, /already has these entries; nothing written\n$/);
+  // a merge key whose base is read-only: the entry itself becomes writable
+  const merged = `${anchor}  writable: false\n${COMMENTED}`.replace(
+    'mounts:\n- location: "~"',
+    'mounts:\n- <<: *app\n  # from x-app\n- location: "~"',
+  );
+  await Deno.writeTextFile(m.yaml, merged);
+  const made = await runGamma(args, { env: m.env, cwd: m.project });
+  assert.equal(made.code, 0, made.stderr);
+  assert.equal(
+    await Deno.readTextFile(m.yaml),
+    merged.replace(
+      "- <<: *app\n  # from x-app\n",
+      "- <<: *app\n  writable: true\n  # from x-app\n",
+    ),
+  );
+});

@@ -532,7 +532,8 @@ async function loadYaml(cacheDir: string, name: string, text: string): Promise<u
     if (c.text === text) return c.value;
   } catch { /* parse it */ }
   const { parse } = await import("yaml");
-  const value: unknown = parse(text);
+  // pkg/limayaml/marshal.go Unmarshal: goccy/go-yaml, which applies `<<: *anchor` merge keys
+  const value: unknown = parse(text, { merge: true });
   try {
     Deno.mkdirSync(cacheDir, { recursive: true });
     const tmp = `${cache}.${Deno.pid}`;
