@@ -21,6 +21,7 @@ import {
   UsageError,
 } from "./cli/_spec.ts";
 import { COMMANDS } from "./cli/_table.ts";
+import { ConfigError } from "./lib/config.ts";
 import { LimactlTimeoutError } from "./lib/errors.ts";
 import { VERSION } from "./lib/version.ts";
 
@@ -187,6 +188,11 @@ async function runCommand(spec: CommandSpec, args: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof UsageError) {
       printError(`${e.message}\n\n${commandHelp(e.command ?? spec)}`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      // A bad setting (variable or settings file) is the user's input, like a bad option.
+      printError(`gamma: ${e.message.replaceAll("\n", "\ngamma: ")}`);
       return 2;
     }
     if (e instanceof Deno.errors.NotCapable) {

@@ -28,13 +28,40 @@ export {
   type Backend,
   ConfigError,
   type ConfigIssue,
+  type ConfigSources,
   DEFAULT_GUEST_WORKSPACE,
   DEFAULT_INSTANCE,
+  describeOrigin,
   type Env,
   type GammaConfig,
   resolveConfig,
+  type SettingName,
+  type SettingOrigin,
   type WorkspaceMode,
 } from "./lib/config.ts";
+export {
+  type ConfigFile,
+  FILE_KEYS,
+  type FileSetting,
+  type GuestEnv,
+  guestEnvNameProblem,
+  type InitFacts,
+  initFileText,
+  parseConfigFile,
+  type ParseConfigFileOptions,
+  PROJECT_FILE,
+  workspaceParentProblem,
+} from "./lib/project_config.ts";
+export { loadConfigFiles, userConfigPath } from "./lib/session/config_files.ts";
+export {
+  parseSshHostBlock,
+  projectSshBlock,
+  type ProjectSshBlockOptions,
+  SSH_INCLUDE_LINE,
+  type SshOption,
+  sshRemoteCommand,
+  withSshInclude,
+} from "./lib/ssh_config.ts";
 export {
   type CheckStatus,
   type DoctorCheck,
@@ -85,7 +112,7 @@ export {
   type StartArgsOptions,
   type StopArgsOptions,
 } from "./lib/limactl_args.ts";
-export { findProjectRoot, PROJECT_MARKERS } from "./lib/project_root.ts";
+export { findProjectFile, findProjectRoot, PROJECT_MARKERS } from "./lib/project_root.ts";
 export { type DoctorOptions, runDoctor, type RunDoctorOptions } from "./lib/session/doctor.ts";
 export {
   GuestFs,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { GammaSession } from "../lib/session/session.ts";
+import { GammaSession, type GammaSessionOptions } from "../lib/session/session.ts";
 import type { CliContext, Parsed } from "./_spec.ts";
 
 /**
@@ -12,9 +12,14 @@ import type { CliContext, Parsed } from "./_spec.ts";
  *
  * @param parsed The parsed arguments.
  * @param context Where notices go.
+ * @param extra More session options (e.g. `configFiles: false`).
  * @returns The session (no VM work done yet).
  */
-export function sessionFor(parsed: Parsed, context: CliContext): GammaSession {
+export function sessionFor(
+  parsed: Parsed,
+  context: CliContext,
+  extra: GammaSessionOptions = {},
+): GammaSession {
   const instance = parsed.values["instance"];
   const limactl = parsed.values["limactl"];
   const session: GammaSession = new GammaSession({
@@ -24,6 +29,7 @@ export function sessionFor(parsed: Parsed, context: CliContext): GammaSession {
     onLimactl: parsed.values["debug"] === true
       ? (argv) => context.notice(`gamma: debug: ${JSON.stringify([session.limactl, ...argv])}`)
       : undefined,
+    ...extra,
   });
   return session;
 }

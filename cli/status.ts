@@ -18,7 +18,8 @@ export const statusCommand: CommandSpec = {
     "Asks limactl for the instance's state and configuration; does not start the VM.",
     "--json prints one object with the fields schema (1), backend, instance, limaStatus,",
     "limactl, limactlVersion, limaHome, mounts, workspaceParent, workspaceParentSource,",
-    "guestWorkspace, mode, cwd and guestCwd (null when unknown or unmapped).",
+    "guestWorkspace, mode, cwd, guestCwd (null when unknown or unmapped) and projectFile (the",
+    ".gamma.yaml in use, or null).",
   ],
   permissions: LIMA_PERMISSIONS,
   options: [{ name: "json", help: "print JSON" }],
@@ -53,6 +54,7 @@ export const statusCommand: CommandSpec = {
       ["mode", s.mode],
       ["cwd", s.cwd],
       ["guest cwd", s.guestCwd ?? (s.backend === "host" ? "(host backend)" : "(not mapped)")],
+      ["project file", s.projectFile ?? "(none)"],
     ];
     for (const [k, v] of rows) console.log(`${k ? `${k}:` : ""}`.padEnd(18) + v);
     return 0;

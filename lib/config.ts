@@ -1,11 +1,13 @@
 /**
- * Configuration from the environment: every `DEVSHELL_VM_*` variable, parsed one way.
+ * Configuration from the environment (every `DEVSHELL_VM_*` variable, parsed one way), flags
+ * and settings files, with where each setting came from.
  *
  * @module
  */
 
 import { normalizeAbsolutePath } from "./guest_path.ts";
 import { validateInstanceName } from "./instance_name.ts";
+import type { ConfigFile, FileSetting, GuestEnv } from "./project_config.ts";
 
 /**
  * Which backend runs commands: `lima` always uses Lima, `host` runs on the host, `auto` uses
@@ -90,6 +92,106 @@ export interface GammaConfig {
   readonly internalRepl: boolean;
   /** `LIMA_HOME`, else `$HOME/.lima`; `undefined` when neither is set. */
   readonly limaHome: string | undefined;
+  /** `env` of a settings file: variables for every guest command. Default none. */
+  readonly guestEnv: GuestEnv;
+  /** `sync.ignore` of a settings file: gitignore patterns added to `.gammaignore`'s. */
+  readonly syncIgnore: readonly string[];
+  /** `tools` of a settings file: what `gamma doctor` looks for; `undefined`: its defaults. */
+  readonly tools: readonly string[] | undefined;
+  /** `template` (flag or settings file): the Lima template to create the instance from. */
+  readonly template: string | undefined;
+  /** The project's `.gamma.yaml` in use, if any. */
+  readonly projectFile: string | undefined;
+  /** The user's `config.yaml` in use, if any. */
+  readonly userFile: string | undefined;
+  /** Where each file-settable setting came from. */
+  readonly origins: Readonly<Record<SettingName, SettingOrigin>>;
+}
+
+/**
+ * The settings a settings file, a flag or a variable can give, as {@linkcode GammaConfig}
+ * names them.
+ *
+ * @example Usage
+ * ```ts
+ * import type { SettingName } from "@devshell/gamma";
+ *
+ * const name: SettingName = "instance";
+ * ```
+ */
+export type SettingName =
+  | "instance"
+  | "workspaceMode"
+  | "workspaceParent"
+  | "guestWorkspace"
+  | "guestEnv"
+  | "syncIgnore"
+  | "tools"
+  | "stopOnExit"
+  | "template";
+
+/**
+ * Where a setting came from, highest precedence first: a flag, a variable, a settings file
+ * (project, then user), or the built-in default.
+ *
+ * @example Usage
+ * ```ts
+ * import type { SettingOrigin } from "@devshell/gamma";
+ *
+ * const origin: SettingOrigin = { kind: "file", path: "/home/me/app/.gamma.yaml", line: 2 };
+ * ```
+ */
+export type SettingOrigin =
+  | { readonly kind: "flag"; readonly name: string }
+  | { readonly kind: "variable"; readonly name: string }
+  | { readonly kind: "file"; readonly path: string; readonly line: number }
+  | { readonly kind: "default" };
+
+/**
+ * One origin as `gamma config` prints it: `flag --instance`, `variable NAME`, `FILE:LINE` or
+ * `default`.
+ *
+ * @param origin The origin.
+ * @returns The text.
+ *
+ * @example Usage
+ * ```ts
+ * import { describeOrigin } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(describeOrigin({ kind: "file", path: "/p/.gamma.yaml", line: 3 }), "/p/.gamma.yaml:3");
+ * assert.equal(describeOrigin({ kind: "variable", name: "DEVSHELL_VM_LIMA_INSTANCE" }), "variable DEVSHELL_VM_LIMA_INSTANCE");
+ * ```
+ */
+export function describeOrigin(origin: SettingOrigin): string {
+  switch (origin.kind) {
+    case "flag":
+      return `flag ${origin.name}`;
+    case "variable":
+      return `variable ${origin.name}`;
+    case "file":
+      return `${origin.path}:${origin.line}`;
+    default:
+      return "default";
+  }
+}
+
+/**
+ * What {@linkcode resolveConfig} reads besides the environment: command-line flags and the
+ * settings files (the project's `.gamma.yaml`, then the user's `config.yaml`).
+ *
+ * @example Usage
+ * ```ts
+ * import type { ConfigSources } from "@devshell/gamma";
+ *
+ * const sources: ConfigSources = { flags: { instance: "dev" }, files: [] };
+ * ```
+ */
+export interface ConfigSources {
+  /** Flags: `-i NAME`, `--template T`. */
+  flags?: { instance?: string | undefined; template?: string | undefined } | undefined;
+  /** Parsed settings files, highest precedence first (project, then user). */
+  files?: readonly ConfigFile[] | undefined;
 }
 
 /**
@@ -109,17 +211,22 @@ export interface GammaConfig {
  * ```
  */
 export interface ConfigIssue {
-  /** The variable's name. */
+  /** The variable's name, or the settings file's key. */
   readonly variable: string;
-  /** Its value as found in the environment. */
+  /** Its value as found in the environment or the file. */
   readonly value: string;
-  /** The whole sentence: variable, value, what is accepted. */
+  /** The whole sentence: variable (or `file:line: key`), value, what is accepted. */
   readonly message: string;
+  /** The settings file, for a problem in one. */
+  readonly file?: string;
+  /** Its line (1-based). */
+  readonly line?: number;
 }
 
 /**
  * Thrown by {@linkcode resolveConfig} when one or more variables have values gamma does not
- * accept. The message has one line per bad variable; `issues` has them as data.
+ * accept, and by `parseConfigFile` for a bad settings file. The message has one line per
+ * problem; `issues` has them as data.
  *
  * @example Usage
  * ```ts
@@ -257,7 +364,12 @@ class Reader {
  * must pass {@linkcode validateInstanceName}. `DEVSHELL_VM_GUEST_HOST_DIR` takes a name of
  * letters, digits, `_` and `-`, or blank/`0`/`false`/`no`/`off` to turn the link off.
  *
+ * Settings that a flag or a settings file can also give are taken, highest first, from the
+ * flag, the variable, the project file, the user file, else the default; `origins` says which.
+ * The files come parsed (`parseConfigFile`); reading them is the session module's job.
+ *
  * @param env The environment, e.g. `Deno.env.toObject()`.
+ * @param sources Flags and parsed settings files.
  * @returns The frozen configuration.
  * @throws {ConfigError} Naming every bad variable, its value and what is accepted.
  *
@@ -271,8 +383,33 @@ class Reader {
  * assert.equal(config.limaHome, "/lima");
  * ```
  */
-export function resolveConfig(env: Env): GammaConfig {
+export function resolveConfig(env: Env, sources: ConfigSources = {}): GammaConfig {
   const r = new Reader(env);
+  const files = sources.files ?? [];
+  const origins = {} as Record<SettingName, SettingOrigin>;
+  /** The first file that sets `key`, else the default; records the origin. */
+  const fromFiles = <K extends keyof ConfigFile["settings"], T>(
+    name: SettingName,
+    key: K,
+    fallback: T,
+  ): NonNullable<ConfigFile["settings"][K]> extends FileSetting<infer V> ? V | T : never => {
+    for (const file of files) {
+      const setting = file.settings[key] as FileSetting<unknown> | undefined;
+      if (setting !== undefined) {
+        origins[name] = { kind: "file", path: file.path, line: setting.line };
+        return setting.value as never;
+      }
+    }
+    origins[name] = { kind: "default" };
+    return fallback as never;
+  };
+  /** Whether `variable` is set (not blank); records it as the origin. */
+  const fromVariable = (name: SettingName, variable: string): boolean => {
+    if (r.raw(variable) === undefined) return false;
+    origins[name] = { kind: "variable", name: variable };
+    return true;
+  };
+
   const enabled = r.bool("DEVSHELL_VM", true);
   let backend: Backend = "auto";
   const backendRaw = r.raw("DEVSHELL_VM_BACKEND")?.toLowerCase();
@@ -285,19 +422,24 @@ export function resolveConfig(env: Env): GammaConfig {
     backend = r.choice("DEVSHELL_VM_BACKEND", ["auto", "lima", "host"], "auto");
   }
 
-  let instance = DEFAULT_INSTANCE;
-  const instanceRaw = r.raw("DEVSHELL_VM_LIMA_INSTANCE");
-  if (instanceRaw !== undefined) {
+  let instance: string = DEFAULT_INSTANCE;
+  const instanceFlag = sources.flags?.instance;
+  if (instanceFlag !== undefined) {
+    instance = validateInstanceName(instanceFlag);
+    origins.instance = { kind: "flag", name: "--instance" };
+  } else if (fromVariable("instance", "DEVSHELL_VM_LIMA_INSTANCE")) {
     try {
-      instance = validateInstanceName(instanceRaw);
+      instance = validateInstanceName(r.raw("DEVSHELL_VM_LIMA_INSTANCE")!);
     } catch (e) {
       r.fail("DEVSHELL_VM_LIMA_INSTANCE", (e as Error).message.replace(/^Invalid [^:]*: /, ""));
     }
+  } else {
+    instance = fromFiles("instance", "instance", DEFAULT_INSTANCE);
   }
 
-  let guestWorkspace = DEFAULT_GUEST_WORKSPACE;
-  const guestRaw = r.raw("DEVSHELL_VM_GUEST_WORKSPACE");
-  if (guestRaw !== undefined) {
+  let guestWorkspace: string = DEFAULT_GUEST_WORKSPACE;
+  if (fromVariable("guestWorkspace", "DEVSHELL_VM_GUEST_WORKSPACE")) {
+    const guestRaw = r.raw("DEVSHELL_VM_GUEST_WORKSPACE")!;
     const normal = guestRaw.startsWith("/") && !guestRaw.includes("\0")
       ? normalizeAbsolutePath(guestRaw)
       : undefined;
@@ -309,6 +451,8 @@ export function resolveConfig(env: Env): GammaConfig {
     } else {
       guestWorkspace = normal;
     }
+  } else {
+    guestWorkspace = fromFiles("guestWorkspace", "guestWorkspace", DEFAULT_GUEST_WORKSPACE);
   }
 
   let guestHostDir: string | undefined = "host_dir";
@@ -334,17 +478,35 @@ export function resolveConfig(env: Env): GammaConfig {
       ? normalizeAbsolutePath(`${home}/.lima`)
       : undefined);
 
+  const workspaceParent = fromVariable("workspaceParent", "DEVSHELL_VM_WORKSPACE_PARENT")
+    ? r.absolutePath("DEVSHELL_VM_WORKSPACE_PARENT")
+    : fromFiles("workspaceParent", "workspaceParent", undefined);
+  const workspaceMode = fromVariable("workspaceMode", "DEVSHELL_VM_WORKSPACE_MODE")
+    ? r.choice<WorkspaceMode>("DEVSHELL_VM_WORKSPACE_MODE", ["sync", "guest"], "sync")
+    : fromFiles("workspaceMode", "mode", "sync" as WorkspaceMode);
+  const stopOnExit = fromVariable("stopOnExit", "DEVSHELL_VM_STOP_ON_EXIT")
+    ? r.bool("DEVSHELL_VM_STOP_ON_EXIT", false)
+    : fromFiles("stopOnExit", "stopOnExit", false);
+  let template: string | undefined;
+  const templateFlag = sources.flags?.template;
+  if (templateFlag !== undefined) {
+    template = templateFlag;
+    origins.template = { kind: "flag", name: "--template" };
+  } else {
+    template = fromFiles("template", "template", undefined);
+  }
+
   const config: GammaConfig = {
     enabled,
     backend,
     instance,
     limactl: r.absolutePath("DEVSHELL_VM_LIMACTL"),
-    workspaceParent: r.absolutePath("DEVSHELL_VM_WORKSPACE_PARENT"),
+    workspaceParent,
     workspaceUseCargoRoot: r.bool("DEVSHELL_VM_WORKSPACE_USE_CARGO_ROOT", true),
     exportBase: r.absolutePath("DEVSHELL_EXPORT_BASE"),
     guestWorkspace,
-    workspaceMode: r.choice("DEVSHELL_VM_WORKSPACE_MODE", ["sync", "guest"], "sync"),
-    stopOnExit: r.bool("DEVSHELL_VM_STOP_ON_EXIT", false),
+    workspaceMode,
+    stopOnExit,
     autoBuildEssential: r.bool("DEVSHELL_VM_AUTO_BUILD_ESSENTIAL", true),
     autoTodoPath: r.bool("DEVSHELL_VM_AUTO_TODO_PATH", true),
     guestTodoHint: r.bool("DEVSHELL_VM_GUEST_TODO_HINT", true),
@@ -355,6 +517,13 @@ export function resolveConfig(env: Env): GammaConfig {
     eager: r.bool("DEVSHELL_VM_EAGER", false),
     internalRepl: r.bool("DEVSHELL_VM_INTERNAL_REPL", false),
     limaHome,
+    guestEnv: fromFiles("guestEnv", "env", { pass: [], set: {} } as GuestEnv),
+    syncIgnore: fromFiles("syncIgnore", "syncIgnore", [] as readonly string[]),
+    tools: fromFiles("tools", "tools", undefined),
+    template,
+    projectFile: files.find((f) => f.kind === "project")?.path,
+    userFile: files.find((f) => f.kind === "user")?.path,
+    origins: Object.freeze(origins),
   };
   if (r.issues.length > 0) throw new ConfigError(r.issues);
   return Object.freeze(config);

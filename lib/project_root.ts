@@ -51,3 +51,45 @@ export function findProjectRoot(start: string, exists: (path: string) => boolean
     if (dir === "/") return first;
   }
 }
+
+/**
+ * The project settings file (`.gamma.yaml`) that applies to a directory: the nearest one from
+ * the directory up to the repository root (the nearest ancestor holding `.git`) or, outside a
+ * repository, up to the project root ({@linkcode findProjectRoot}). It is never looked for above
+ * that, so a file in a shared parent such as `/tmp` or the home directory is not picked up.
+ *
+ * @param start Absolute directory.
+ * @param exists Whether a path exists.
+ * @returns The file's path, or `undefined`.
+ *
+ * @example Usage
+ * ```ts
+ * import { findProjectFile } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const present = new Set(["/home/me/mono/.git", "/home/me/mono/.gamma.yaml", "/home/me/mono/web/package.json"]);
+ * const exists = (p: string) => present.has(p);
+ * assert.equal(findProjectFile("/home/me/mono/web/src", exists), "/home/me/mono/.gamma.yaml");
+ * assert.equal(findProjectFile("/home/me/other", exists), undefined);
+ * ```
+ */
+export function findProjectFile(
+  start: string,
+  exists: (path: string) => boolean,
+): string | undefined {
+  const first = normalizeAbsolutePath(start);
+  let boundary: string | undefined;
+  for (let dir = first;; dir = posix.dirname(dir)) {
+    if (exists(posix.join(dir, ".git"))) {
+      boundary = dir;
+      break;
+    }
+    if (dir === "/") break;
+  }
+  boundary ??= findProjectRoot(first, exists);
+  for (let dir = first;; dir = posix.dirname(dir)) {
+    const file = posix.join(dir, ".gamma.yaml");
+    if (exists(file)) return file;
+    if (dir === boundary || dir === "/") return undefined;
+  }
+}

@@ -22,6 +22,23 @@ const DEFAULTS: GammaConfig = {
   eager: false,
   internalRepl: false,
   limaHome: "/home/me/.lima",
+  guestEnv: { pass: [], set: {} },
+  syncIgnore: [],
+  tools: undefined,
+  template: undefined,
+  projectFile: undefined,
+  userFile: undefined,
+  origins: {
+    instance: { kind: "default" },
+    workspaceMode: { kind: "default" },
+    workspaceParent: { kind: "default" },
+    guestWorkspace: { kind: "default" },
+    guestEnv: { kind: "default" },
+    syncIgnore: { kind: "default" },
+    tools: { kind: "default" },
+    stopOnExit: { kind: "default" },
+    template: { kind: "default" },
+  },
 };
 
 Deno.test("resolveConfig() gives every default for an empty environment", () => {

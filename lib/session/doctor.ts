@@ -215,7 +215,9 @@ export async function gatherDoctorFacts(
 ): Promise<DoctorFacts> {
   const env = options.env ?? Deno.env.toObject();
   const platform = options.platform ?? Deno.build.os;
-  const tools = [...(options.tools ?? DEFAULT_TOOLS)];
+  // --tool beats the settings files' `tools`, which beat the defaults; both are explicit.
+  const named = options.tools ?? session.config.tools;
+  const tools = [...(named ?? DEFAULT_TOOLS)];
   const target = projectTarget(session);
   const cwd = session.canonicalHostPath(session.cwd);
   const lima = session.backend === "lima" && session.limactl !== undefined;
@@ -226,7 +228,7 @@ export async function gatherDoctorFacts(
     limactl: { path: session.limactl, searchPath: env["PATH"] ?? "" },
     project: { cwd, root: target.path },
     tools,
-    toolsExplicit: options.tools !== undefined,
+    toolsExplicit: named !== undefined,
   };
   let instance: InstanceFacts | undefined;
   if (lima) {

@@ -11,6 +11,8 @@ import { posix } from "node:path";
 import process from "node:process";
 import { findCargoWorkspaceRoot } from "../cargo_root.ts";
 import { type Env, type GammaConfig, resolveConfig } from "../config.ts";
+import type { ConfigFile } from "../project_config.ts";
+import { loadConfigFiles } from "./config_files.ts";
 import {
   GammaError,
   LimactlError,
@@ -52,10 +54,17 @@ export interface GammaSessionOptions {
   env?: Env | undefined;
   /** The host working directory; default `Deno.cwd()`. */
   cwd?: string | undefined;
-  /** Instance name, overriding `DEVSHELL_VM_LIMA_INSTANCE`. */
+  /** Instance name, overriding `DEVSHELL_VM_LIMA_INSTANCE` and the settings files. */
   instance?: string | undefined;
+  /** Lima template for creating the instance, overriding the settings files' `template`. */
+  template?: string | undefined;
   /** `limactl` path, overriding `DEVSHELL_VM_LIMACTL` (must exist and be executable). */
   limactl?: string | undefined;
+  /**
+   * Settings files: default, the project's `.gamma.yaml` and the user's `config.yaml` as
+   * `loadConfigFiles` finds them for `cwd`; `false` reads none; or parsed files to use.
+   */
+  configFiles?: readonly ConfigFile[] | false | undefined;
   /** Called with every `limactl` argv before it runs (`gamma --debug`). */
   onLimactl?: ((argv: readonly string[]) => void) | undefined;
   /** Where gamma's own notices go, one line each; default stderr. */
@@ -147,6 +156,8 @@ export interface GammaStatus {
   cwd: string;
   /** Its guest path, `undefined` when unmapped. */
   guestCwd: string | undefined;
+  /** The project's `.gamma.yaml` in use, `undefined` when there is none. */
+  projectFile: string | undefined;
 }
 
 /**
@@ -247,9 +258,16 @@ export class GammaSession {
     this.#childEnv = options.env === undefined ? undefined : Object.fromEntries(
       Object.entries(options.env).filter((e): e is [string, string] => e[1] !== undefined),
     );
-    this.config = resolveConfig(this.#env);
-    this.instance = validateInstanceName(options.instance ?? this.config.instance);
     this.#cwd = normalizeAbsolutePath(options.cwd ?? Deno.cwd(), "Working directory");
+    if (options.instance !== undefined) validateInstanceName(options.instance);
+    const files = options.configFiles === false
+      ? []
+      : options.configFiles ?? loadConfigFiles(this.#cwd, this.#env);
+    this.config = resolveConfig(this.#env, {
+      flags: { instance: options.instance, template: options.template },
+      files,
+    });
+    this.instance = this.config.instance;
     this.#notice = options.notice ??
       ((line) => Deno.stderr.writeSync(new TextEncoder().encode(`${line}\n`)));
     this.#onLimactl = options.onLimactl;
@@ -299,6 +317,21 @@ export class GammaSession {
   /** The host working directory this session maps. */
   get cwd(): string {
     return this.#cwd;
+  }
+
+  /**
+   * The variables the settings files' `env` gives every command: the fixed values, and the
+   * passed-through names that are set in this session's environment.
+   *
+   * @returns Name to value.
+   */
+  guestEnv(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const name of this.config.guestEnv.pass) {
+      const value = this.#env[name];
+      if (value !== undefined) out[name] = value;
+    }
+    return { ...out, ...this.config.guestEnv.set };
   }
 
   #cacheDir(): string {
@@ -513,6 +546,21 @@ export class GammaSession {
     return info;
   }
 
+  /**
+   * Every instance `limactl list --json` knows (for `gamma init`).
+   *
+   * @returns The instances, in Lima's order.
+   * @throws {GammaError} On the host backend.
+   * @throws {LimactlError} When `limactl list` fails.
+   */
+  async listInstances(): Promise<InstanceInfo[]> {
+    await this.#requireLima("listing instances");
+    const argv = limactlArgs.list();
+    const r = await this.#capture(argv);
+    if (r.code !== 0) throw new LimactlError(argv, r.code, r.stderrText);
+    return parseLimaList(new TextDecoder().decode(r.stdout));
+  }
+
   #factsKey(): string {
     const home = this.config.limaHome ?? "";
     return [
@@ -670,9 +718,10 @@ export class GammaSession {
     if (this.backend === "host") {
       this.#hostNoticeOnce();
       workdir = options.workdir ?? this.#cwd;
-      builder = new CommandBuilder().command([...argv]).cwd(workdir).env({ ...options.env });
+      const env = { ...this.guestEnv(), ...options.env };
+      builder = new CommandBuilder().command([...argv]).cwd(workdir).env(env);
       if (this.#childEnv !== undefined) {
-        builder = builder.clearEnv().env({ ...this.#childEnv, ...options.env });
+        builder = builder.clearEnv().env({ ...this.#childEnv, ...env });
       }
     } else {
       await this.ensureRunning();
@@ -683,7 +732,10 @@ export class GammaSession {
       synced = place.synced;
       await firstRunProbe(this, { notice: this.#notice });
       builder = this.#command(
-        limactlArgs.shell(this.instance, argv, { workdir, env: options.env }),
+        limactlArgs.shell(this.instance, argv, {
+          workdir,
+          env: { ...this.guestEnv(), ...options.env },
+        }),
       );
     }
     const stdin = options.stdin ?? "inherit";
@@ -838,6 +890,7 @@ export class GammaSession {
     return await syncTrees(direction, new HostTree(target.project), new HostTree(target.staging), {
       manifestPath: target.manifestPath,
       dryRun: options.dryRun ?? false,
+      extraIgnore: this.config.syncIgnore,
     });
   }
 
@@ -862,7 +915,7 @@ export class GammaSession {
     if (this.backend === "host") {
       this.#hostNoticeOnce();
       const shell = this.#env["SHELL"]?.startsWith("/") ? this.#env["SHELL"] : "/bin/sh";
-      builder = new CommandBuilder().command([shell, "-l"]).cwd(this.#cwd);
+      builder = new CommandBuilder().command([shell, "-l"]).cwd(this.#cwd).env(this.guestEnv());
     } else {
       await this.ensureRunning();
       const place = await this.#placeCwd();
@@ -874,7 +927,10 @@ export class GammaSession {
         hostDirLink: this.config.guestHostDir,
       });
       builder = this.#command(
-        limactlArgs.shell(this.instance, ["/bin/sh", "-c", plan.script], { workdir: plan.workdir }),
+        limactlArgs.shell(this.instance, ["/bin/sh", "-c", plan.script], {
+          workdir: plan.workdir,
+          env: this.guestEnv(),
+        }),
       );
     }
     builder = builder.stdin("inherit").stdout("inherit").stderr("inherit");
@@ -1011,6 +1067,7 @@ export class GammaSession {
       mode: this.config.workspaceMode,
       cwd: this.#canonical(this.#cwd),
       guestCwd: this.backend === "host" ? undefined : await this.guestPathOf(),
+      projectFile: this.config.projectFile,
     };
   }
 }

@@ -56,6 +56,8 @@ export interface SyncTreesOptions {
   now?: Date | undefined;
   /** How many file copies run at once; default 4. */
   concurrency?: number | undefined;
+  /** Gitignore patterns added after the host's `.gammaignore` rules (settings `sync.ignore`). */
+  extraIgnore?: readonly string[] | undefined;
 }
 
 /**
@@ -265,7 +267,7 @@ export async function syncTrees(
     await lock.lock(true);
     const own = (tree: Tree): string[] =>
       [manifestPath, lockPath].flatMap((p) => insidePath(tree, p) ?? []);
-    const rules = await readIgnoreRules(host);
+    const rules = [await readIgnoreRules(host), ...(options.extraIgnore ?? [])].join("\n");
     const hostScan = await host.scan({ ignore: compileIgnore(rules, own(host)) });
     const guestScan = await guest.scan({ ignore: compileIgnore(rules, own(guest)) });
     const debris: { side: SyncSide; path: string }[] = [

@@ -1,0 +1,124 @@
+/**
+ * Reading the settings files: the project's `.gamma.yaml` and the user's `config.yaml`.
+ *
+ * @module
+ */
+
+import { posix } from "node:path";
+import { ConfigError, type Env } from "../config.ts";
+import { normalizeAbsolutePath } from "../guest_path.ts";
+import { type ConfigFile, parseConfigFile } from "../project_config.ts";
+import { findProjectFile } from "../project_root.ts";
+
+/** Settings files larger than this are refused unread. */
+const MAX_BYTES = 64 * 1024;
+
+/**
+ * The user's settings file: `$XDG_CONFIG_HOME/gamma/config.yaml`, else
+ * `~/.config/gamma/config.yaml`; `undefined` when neither variable is an absolute path.
+ *
+ * @param env The environment.
+ * @returns The path (it may not exist).
+ *
+ * @example Usage
+ * ```ts
+ * import { userConfigPath } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(userConfigPath({ HOME: "/home/me" }), "/home/me/.config/gamma/config.yaml");
+ * assert.equal(userConfigPath({ XDG_CONFIG_HOME: "/cfg", HOME: "/home/me" }), "/cfg/gamma/config.yaml");
+ * ```
+ */
+export function userConfigPath(env: Env): string | undefined {
+  const xdg = env["XDG_CONFIG_HOME"]?.trim();
+  if (xdg?.startsWith("/")) return posix.join(normalizeAbsolutePath(xdg), "gamma", "config.yaml");
+  const home = env["HOME"]?.trim();
+  if (home?.startsWith("/")) {
+    return posix.join(normalizeAbsolutePath(home), ".config", "gamma", "config.yaml");
+  }
+  return undefined;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The canonical path of `path`, or of its deepest existing ancestor joined with the rest. */
+function realPathFar(path: string): string {
+  let rest = "";
+  for (let dir = path;; dir = posix.dirname(dir)) {
+    try {
+      const real = Deno.realPathSync(dir);
+      return rest ? posix.join(real, rest) : real;
+    } catch {
+      if (dir === "/") return path;
+      rest = rest ? posix.join(posix.basename(dir), rest) : posix.basename(dir);
+    }
+  }
+}
+
+function readOne(path: string, kind: "project" | "user", env: Env): ConfigFile | undefined {
+  let text: string;
+  try {
+    const info = Deno.statSync(path);
+    if (!info.isFile) throw new Error("it is not a regular file");
+    if (info.size > MAX_BYTES) throw new Error(`it is larger than ${MAX_BYTES} bytes`);
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    const reason = (e as Error).message;
+    throw new ConfigError([{
+      variable: "",
+      value: "",
+      file: path,
+      line: 1,
+      message: `${path}:1: cannot read this settings file: ${reason}`,
+    }]);
+  }
+  const tmp = env["TMPDIR"]?.trim();
+  return parseConfigFile(text, {
+    path,
+    kind,
+    home: env["HOME"]?.trim(),
+    tempDir: tmp?.startsWith("/") ? tmp : "/tmp",
+    realPath: realPathFar,
+  });
+}
+
+/**
+ * Read and check the settings files that apply to a directory: the project's `.gamma.yaml`
+ * (found by {@linkcode findProjectFile}) and the user's file ({@linkcode userConfigPath}), in
+ * that order (the order of precedence). Missing files are skipped.
+ *
+ * @param cwd The working directory (absolute).
+ * @param env The environment (`HOME`, `XDG_CONFIG_HOME`, `TMPDIR`).
+ * @returns The parsed files, project first.
+ * @throws {ConfigError} For a file that cannot be read or has bad settings.
+ *
+ * @example Usage
+ * ```ts
+ * import { loadConfigFiles } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = Deno.makeTempDirSync();
+ * Deno.writeTextFileSync(`${dir}/.gamma.yaml`, "instance: dev\n");
+ * const [project] = loadConfigFiles(dir, { TMPDIR: dir });
+ * assert.equal(project?.settings.instance?.value, "dev");
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export function loadConfigFiles(cwd: string, env: Env): ConfigFile[] {
+  const files: ConfigFile[] = [];
+  const projectPath = findProjectFile(normalizeAbsolutePath(cwd), exists);
+  const project = projectPath === undefined ? undefined : readOne(projectPath, "project", env);
+  if (project) files.push(project);
+  const userPath = userConfigPath(env);
+  const user = userPath === undefined ? undefined : readOne(userPath, "user", env);
+  if (user) files.push(user);
+  return files;
+}
