@@ -239,7 +239,7 @@ Deno.test("gamma refuses invalid instance names before running limactl", async (
     env: { ...t.env, DEVSHELL_VM_LIMA_INSTANCE: "my vm" },
     cwd: t.project,
   });
-  assert.equal(env.code, 125);
+  assert.equal(env.code, 2); // a bad setting is the user's input, as a bad option
   assert.equal(
     env.stderr,
     'gamma: Invalid DEVSHELL_VM_LIMA_INSTANCE "my vm": it contains white space; Lima instance names are letters and digits joined by single ".", "_" or "-", at most 76 characters\n',

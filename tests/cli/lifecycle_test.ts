@@ -60,6 +60,7 @@ Deno.test("gamma status --json reports every field", async () => {
     mode: "sync",
     cwd: `${t.project}/sub`,
     guestCwd: "/work/p/sub",
+    projectFile: null,
   });
   const missing = await runGamma(["status", "--json", "-i", "ghost"], { env: t.env, cwd: "/" });
   const s = JSON.parse(missing.stdout);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { LimactlError, LimactlNotFoundError, UnmappedPathError } from "../../lib/errors.ts";
+import { gatherDoctorFacts } from "../../lib/session/doctor.ts";
 import { GammaSession } from "../../lib/session/session.ts";
 import { commands, denoEnv, setup, testHome, testSession } from "../cli/_run.ts";
 
@@ -119,4 +120,45 @@ Deno.test("GammaSession notices a VM stopped behind its back and starts it again
   const result = await session.exec(["echo", "again"], { stdout: "piped" });
   assert.equal(new TextDecoder().decode(result.stdout), "again\n");
   assert.deepEqual((await commands(t.lima)).filter((c) => c === "start").length, 2);
+});
+
+Deno.test("GammaSession reads .gamma.yaml: env for every command, tools for doctor, errors with file:line", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gamma-settings-" }));
+  try {
+    await Deno.mkdir(`${dir}/.git`);
+    await Deno.mkdir(`${dir}/src`);
+    await Deno.writeTextFile(
+      `${dir}/.gamma.yaml`,
+      "env:\n  GREETING: hi\n  FROM_HOST:\n  UNSET_ON_HOST:\ntools: [make]\n",
+    );
+    const env = { DEVSHELL_VM: "off", PATH: "/usr/bin:/bin", HOME: dir, FROM_HOST: "x" };
+    const session = new GammaSession({ env, cwd: `${dir}/src` });
+    assert.equal(session.config.projectFile, `${dir}/.gamma.yaml`);
+    assert.deepEqual(session.guestEnv(), { GREETING: "hi", FROM_HOST: "x" });
+    const script = 'echo "$GREETING $FROM_HOST ${UNSET_ON_HOST-unset}"';
+    const r = await session.exec(["sh", "-c", script], { stdout: "piped" });
+    assert.equal(new TextDecoder().decode(r.stdout), "hi x unset\n");
+    // The caller's own env wins over the file's.
+    const own = await session.exec(["sh", "-c", script], {
+      stdout: "piped",
+      env: { GREETING: "hello" },
+    });
+    assert.equal(new TextDecoder().decode(own.stdout), "hello x unset\n");
+    const facts = await gatherDoctorFacts(session, { env });
+    assert.deepEqual([facts.tools, facts.toolsExplicit], [["make"], true]);
+    const flagged = await gatherDoctorFacts(session, { env, tools: ["cc"] });
+    assert.deepEqual([flagged.tools, flagged.toolsExplicit], [["cc"], true]);
+    // configFiles: false reads none.
+    const bare = new GammaSession({ env, cwd: dir, configFiles: false });
+    assert.deepEqual([bare.config.projectFile, bare.guestEnv()], [undefined, {}]);
+
+    await Deno.writeTextFile(`${dir}/.gamma.yaml`, "env:\n  LD_PRELOAD: /x.so\n");
+    assert.throws(() => new GammaSession({ env, cwd: dir }), {
+      name: "ConfigError",
+      message:
+        `${dir}/.gamma.yaml:2: env: "LD_PRELOAD" is refused: LD_* variables steer the dynamic loader, so a settings file may not set or pass them`,
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

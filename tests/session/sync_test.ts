@@ -557,6 +557,27 @@ Deno.test("syncTrees() follows .gammaignore on both sides and never syncs its ow
   });
 });
 
+Deno.test("syncTrees() adds the settings' sync.ignore patterns to .gammaignore's", async () => {
+  await withDirs(async (dir, host, guest, manifestPath) => {
+    await Deno.writeTextFile(`${dir}/host/.gammaignore`, "*.log\n");
+    await Deno.mkdir(`${dir}/host/node_modules`);
+    await Deno.writeTextFile(`${dir}/host/node_modules/x.js`, "x");
+    await Deno.writeTextFile(`${dir}/host/a.log`, "log");
+    await Deno.writeTextFile(`${dir}/host/keep.log`, "kept");
+    await Deno.writeTextFile(`${dir}/host/main.ts`, "main");
+    const push = await syncTrees("push", host, guest, {
+      manifestPath,
+      progress: false,
+      extraIgnore: ["node_modules/", "!keep.log"],
+    });
+    assert.deepEqual(push.actions.map((a) => `${a.op} ${a.side} ${a.path}`), [
+      "copy guest .gammaignore",
+      "copy guest keep.log",
+      "copy guest main.ts",
+    ]);
+  });
+});
+
 Deno.test("syncTrees() with dryRun reports the plan and changes nothing", async () => {
   await withDirs(async (dir, host, guest, manifestPath) => {
     await Deno.writeTextFile(`${dir}/host/a`, "abc");
