@@ -62,7 +62,14 @@ async function complete(words: string[], env: Record<string, string> = {}): Prom
 
 Deno.test("bash completion completes subcommands, their flags and instance names", async () => {
   assert.deepEqual(await complete(["gamma", "e"]), ["exec"]);
-  assert.deepEqual(await complete(["gamma", "s"]), ["shell", "start", "status", "stop", "sync"]);
+  assert.deepEqual(await complete(["gamma", "s"]), [
+    "shell",
+    "ssh-config",
+    "start",
+    "status",
+    "stop",
+    "sync",
+  ]);
   assert.deepEqual(await complete(["gamma", "exec", "-"]), [
     "--debug",
     "--env",

@@ -85,6 +85,7 @@ Deno.test("gamma status prints a readable summary", async () => {
       "mode:             sync",
       `cwd:              ${t.project}`,
       "guest cwd:        /work/p",
+      "project file:     (none)",
       "",
     ].join("\n"),
   );
