@@ -47,7 +47,8 @@ export const configCommand: CommandSpec = {
     const c = session.config;
     const values: Record<SettingName, unknown> = {
       instance: c.instance,
-      workspaceMode: c.workspaceMode,
+      // The file's words: the variable's `guest` is `mounts` there.
+      workspaceMode: c.workspaceMode === "guest" ? "mounts" : c.workspaceMode,
       workspaceParent: c.workspaceParent,
       guestWorkspace: c.guestWorkspace,
       guestEnv: c.guestEnv,
@@ -92,13 +93,10 @@ export const configCommand: CommandSpec = {
       if (value === undefined) return "(none)";
       return String(value);
     };
-    const rows = ROWS.map(([key, field]) => [key, text(field), describeOrigin(c.origins[field])]);
-    const w0 = Math.max(...rows.map((r) => r[0]!.length)) + 2;
-    const w1 = Math.max(...rows.map((r) => r[1]!.length)) + 2;
-    console.log(`project file:   ${c.projectFile ?? "(none)"}`);
-    console.log(`user file:      ${c.userFile ?? "(none)"}`);
-    for (const [key, value, origin] of rows) {
-      console.log(`${key!.padEnd(w0)}${value!.padEnd(w1)}${origin}`);
+    console.log(`project file:    ${c.projectFile ?? "(none)"}`);
+    console.log(`user file:       ${c.userFile ?? "(none)"}`);
+    for (const [key, field] of ROWS) {
+      console.log(`${key.padEnd(17)}${text(field)}  (${describeOrigin(c.origins[field])})`);
     }
     return Promise.resolve(0);
   },

@@ -71,19 +71,30 @@ Deno.test("a project file picks the instance and env; gamma config shows each or
   const text = await runGamma(["config"], { env: vars, cwd: t.project });
   assert.equal(text.code, 0);
   const lines = text.stdout.split("\n");
-  assert.equal(lines[0], `project file:   ${projectFile}`);
-  assert.equal(lines[1], `user file:      ${userFile}`);
-  assert.match(text.stdout, new RegExp(`^instance +dev +${projectFile}:2$`, "m"));
-  assert.match(text.stdout, /^guestWorkspace +\/ws +variable DEVSHELL_VM_GUEST_WORKSPACE$/m);
-  assert.match(text.stdout, /^env +FROM_HOST \(from the host\), GREETING=hi there +\//m);
+  assert.deepEqual(lines.slice(0, 3), [
+    `project file:    ${projectFile}`,
+    `user file:       ${userFile}`,
+    `instance         dev  (${projectFile}:2)`,
+  ]);
+  assert.ok(lines.includes("mode             sync  (default)"), text.stdout);
+  assert.ok(
+    lines.includes("guestWorkspace   /ws  (variable DEVSHELL_VM_GUEST_WORKSPACE)"),
+    text.stdout,
+  );
+  assert.ok(
+    lines.includes(
+      `env              FROM_HOST (from the host), GREETING=hi there  (${projectFile}:3)`,
+    ),
+    text.stdout,
+  );
   assert.match(
     text.stdout,
     new RegExp(
-      `^workspaceParent +${testHome()}/\\.cache/cargo-devshell-exports/vm-workspace/dev \\(automatic: cache\\) +default$`,
+      `^workspaceParent  ${testHome()}/\\.cache/cargo-devshell-exports/vm-workspace/dev \\(automatic: cache\\)  \\(default\\)$`,
       "m",
     ),
   );
-  assert.match(text.stdout, /^template +\(none\) +default$/m);
+  assert.ok(lines.includes("template         (none)  (default)"), text.stdout);
 
   // gamma config reads files only.
   assert.equal((await t.lima.argvLog()).length, before);
@@ -164,6 +175,10 @@ Deno.test("gamma init writes a commented file from limactl list and never overwr
   assert.deepEqual(await commands(t.lima), ["list"]);
   // gamma uses what it wrote.
   const config = await runGamma(["config", "--json"], { env, cwd: t.project });
+  assert.deepEqual(JSON.parse(config.stdout).settings.mode, {
+    value: "mounts",
+    origin: { kind: "file", path: file, line: 9 },
+  });
   assert.deepEqual(JSON.parse(config.stdout).settings.instance.origin, {
     kind: "file",
     path: file,
