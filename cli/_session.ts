@@ -4,6 +4,7 @@
  * @module
  */
 
+import { describeOrigin } from "../lib/config.ts";
 import { GammaSession, type GammaSessionOptions } from "../lib/session/session.ts";
 import type { CliContext, Parsed } from "./_spec.ts";
 
@@ -54,7 +55,10 @@ export async function finish(
   }
   try {
     if (await session.close()) {
-      context.notice(`gamma: stopped instance ${session.instance} (DEVSHELL_VM_STOP_ON_EXIT)`);
+      const origin = session.config.origins.stopOnExit;
+      context.notice(
+        `gamma: stopped instance ${session.instance} (stopOnExit, ${describeOrigin(origin)})`,
+      );
     }
   } catch (e) {
     context.notice(`gamma: could not stop instance ${session.instance}: ${(e as Error).message}`);

@@ -40,7 +40,7 @@ export const doctorCommand: CommandSpec = {
       value: "CMD",
       multiple: true,
       help: "a command that must be on the guest PATH (repeatable; replaces the defaults)",
-      default: "cc and cargo",
+      default: "the settings' tools, else cc and cargo",
     },
     {
       name: "kvm-device",

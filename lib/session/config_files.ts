@@ -71,6 +71,7 @@ function readOne(path: string, kind: "project" | "user", env: Env): ConfigFile |
     text = Deno.readTextFileSync(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
+    if (e instanceof Deno.errors.NotCapable) throw e; // the CLI names the missing permission
     const reason = (e as Error).message;
     throw new ConfigError([{
       variable: "",

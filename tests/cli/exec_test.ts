@@ -335,7 +335,10 @@ Deno.test("gamma exec with DEVSHELL_VM_STOP_ON_EXIT stops only a VM it started",
   const env = { ...t.env, DEVSHELL_VM_STOP_ON_EXIT: "yes" };
   const started = await runGamma(["exec", "--", "true"], { env, cwd: t.project });
   assert.equal(started.code, 0);
-  assert.match(started.stderr, /gamma: stopped instance dev \(DEVSHELL_VM_STOP_ON_EXIT\)\n$/);
+  assert.match(
+    started.stderr,
+    /gamma: stopped instance dev \(stopOnExit, variable DEVSHELL_VM_STOP_ON_EXIT\)\n$/,
+  );
   assert.deepEqual(await commands(t.lima), ["start", "list", "shell", "shell", "stop"]);
   await t.lima.startInstance("dev");
   const found = await runGamma(["exec", "--", "sh", "-c", "exit 6"], { env, cwd: t.project });
