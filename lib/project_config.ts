@@ -486,6 +486,7 @@ export function parseConfigFile(text: string, options: ParseConfigFileOptions): 
         put(key, readEnv(r, node));
         break;
       case "sync": {
+        if (node === null || (isScalar(node) && node.value === null)) break; // all commented out
         if (!isMap(node)) {
           r.fail(key, node, scalarValue(node), "expected a mapping with the key ignore");
           break;
@@ -578,6 +579,8 @@ export function parseConfigFile(text: string, options: ParseConfigFileOptions): 
 function readEnv(r: FileReader, node: Node | null): GuestEnv | undefined {
   const pass: string[] = [];
   const set: Record<string, string> = {};
+  // `env:` with every entry commented out: none.
+  if (node === null || (isScalar(node) && node.value === null)) return { pass, set };
   const name = (keyNode: unknown, text: string): boolean => {
     const problem = guestEnvNameProblem(text);
     if (problem === undefined) return true;

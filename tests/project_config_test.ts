@@ -92,6 +92,10 @@ Deno.test("parseConfigFile() reads every key with its line", () => {
     project("template: template:ubuntu-24.04\n").settings.template?.value,
     "template:ubuntu-24.04",
   );
+  // `env:` and `sync:` with every entry commented out mean none.
+  assert.deepEqual(project("env:\n#  RUST_LOG:\nsync:\n").settings, {
+    env: { value: { pass: [], set: {} }, line: 1 },
+  });
   // Empty and comment-only files set nothing.
   assert.deepEqual(project("").settings, {});
   assert.deepEqual(project("# nothing yet\n").settings, {});
