@@ -4,10 +4,16 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { posix } from "node:path";
 import { ConfigError, type Env } from "../config.ts";
 import { normalizeAbsolutePath } from "../guest_path.ts";
-import { type ConfigFile, parseConfigFile } from "../project_config.ts";
+import {
+  type ConfigFile,
+  parseConfigFile,
+  type ParseConfigFileOptions,
+  workspaceParentProblem,
+} from "../project_config.ts";
 import { findProjectFile } from "../project_root.ts";
 
 /** Settings files larger than this are refused unread. */
@@ -62,7 +68,55 @@ function realPathFar(path: string): string {
   }
 }
 
-function readOne(path: string, kind: "project" | "user", env: Env): ConfigFile | undefined {
+/** Bumped whenever the parsed form changes, so old cache entries are not used. */
+const CACHE_FORMAT = 1;
+
+/**
+ * The parsed file from the cache when its text and the directories it was checked against are
+ * unchanged (a warm `gamma exec` then skips the YAML parser, a few milliseconds of start-up);
+ * else parse it and remember the result. A project file's workspace parent is checked again
+ * through symlinks every time.
+ */
+function parseCached(
+  text: string,
+  options: ParseConfigFileOptions,
+  cacheDir: string | undefined,
+): ConfigFile {
+  if (cacheDir === undefined) return parseConfigFile(text, options);
+  const key = createHash("sha256").update(
+    JSON.stringify([CACHE_FORMAT, options.path, options.kind, options.home, options.tempDir, text]),
+  ).digest("hex");
+  // One entry per file: a new text replaces the old entry.
+  const name = createHash("sha256").update(`${options.kind}:${options.path}`).digest("hex");
+  const cacheFile = posix.join(cacheDir, "settings", `${name.slice(0, 32)}.json`);
+  try {
+    const cached = JSON.parse(Deno.readTextFileSync(cacheFile)) as {
+      key: string;
+      file: ConfigFile;
+    };
+    const parent = cached.file.settings.workspaceParent?.value;
+    const stillInside = cached.file.kind !== "project" || parent === undefined ||
+      workspaceParentProblem(parent, options) === undefined;
+    if (cached.key === key && stillInside) return cached.file;
+  } catch {
+    // No entry yet, or unreadable: parse.
+  }
+  const file = parseConfigFile(text, options);
+  try {
+    Deno.mkdirSync(posix.dirname(cacheFile), { recursive: true });
+    Deno.writeTextFileSync(cacheFile, JSON.stringify({ key, file }));
+  } catch {
+    // The cache only saves a parse.
+  }
+  return file;
+}
+
+function readOne(
+  path: string,
+  kind: "project" | "user",
+  env: Env,
+  cacheDir: string | undefined,
+): ConfigFile | undefined {
   let text: string;
   try {
     const info = Deno.statSync(path);
@@ -82,13 +136,13 @@ function readOne(path: string, kind: "project" | "user", env: Env): ConfigFile |
     }]);
   }
   const tmp = env["TMPDIR"]?.trim();
-  return parseConfigFile(text, {
+  return parseCached(text, {
     path,
     kind,
     home: env["HOME"]?.trim(),
     tempDir: tmp?.startsWith("/") ? tmp : "/tmp",
     realPath: realPathFar,
-  });
+  }, cacheDir);
 }
 
 /**
@@ -98,6 +152,8 @@ function readOne(path: string, kind: "project" | "user", env: Env): ConfigFile |
  *
  * @param cwd The working directory (absolute).
  * @param env The environment (`HOME`, `XDG_CONFIG_HOME`, `TMPDIR`).
+ * @param options `cacheDir`: where to keep parsed files, keyed by their text (gamma's cache
+ * directory); none by default.
  * @returns The parsed files, project first.
  * @throws {ConfigError} For a file that cannot be read or has bad settings.
  *
@@ -113,13 +169,21 @@ function readOne(path: string, kind: "project" | "user", env: Env): ConfigFile |
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export function loadConfigFiles(cwd: string, env: Env): ConfigFile[] {
+export function loadConfigFiles(
+  cwd: string,
+  env: Env,
+  options: { cacheDir?: string | undefined } = {},
+): ConfigFile[] {
   const files: ConfigFile[] = [];
   const projectPath = findProjectFile(normalizeAbsolutePath(cwd), exists);
-  const project = projectPath === undefined ? undefined : readOne(projectPath, "project", env);
+  const project = projectPath === undefined
+    ? undefined
+    : readOne(projectPath, "project", env, options.cacheDir);
   if (project) files.push(project);
   const userPath = userConfigPath(env);
-  const user = userPath === undefined ? undefined : readOne(userPath, "user", env);
+  const user = userPath === undefined
+    ? undefined
+    : readOne(userPath, "user", env, options.cacheDir);
   if (user) files.push(user);
   return files;
 }

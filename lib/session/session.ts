@@ -260,9 +260,8 @@ export class GammaSession {
     );
     this.#cwd = normalizeAbsolutePath(options.cwd ?? Deno.cwd(), "Working directory");
     if (options.instance !== undefined) validateInstanceName(options.instance);
-    const files = options.configFiles === false
-      ? []
-      : options.configFiles ?? loadConfigFiles(this.#cwd, this.#env);
+    const files = options.configFiles === false ? [] : options.configFiles ??
+      loadConfigFiles(this.#cwd, this.#env, { cacheDir: this.#cacheDir() });
     this.config = resolveConfig(this.#env, {
       flags: { instance: options.instance, template: options.template },
       files,

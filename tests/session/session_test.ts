@@ -162,3 +162,42 @@ Deno.test("GammaSession reads .gamma.yaml: env for every command, tools for doct
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("GammaSession keeps parsed settings in the cache, keyed by the text, and rechecks symlinks", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gamma-settings-" }));
+  try {
+    const home = `${dir}/home`;
+    const project = `${home}/app`;
+    await Deno.mkdir(`${project}/.git`, { recursive: true });
+    await Deno.mkdir(`${home}/real`);
+    await Deno.mkdir(`${dir}/outside`);
+    await Deno.mkdir(`${dir}/tmp`);
+    await Deno.symlink(`${home}/real`, `${home}/link`);
+    const file = `${project}/.gamma.yaml`;
+    await Deno.writeTextFile(file, "instance: one\nworkspaceParent: ~/link/w\n");
+    const env = {
+      DEVSHELL_VM: "off",
+      PATH: "/usr/bin:/bin",
+      HOME: home,
+      TMPDIR: `${dir}/tmp`,
+      XDG_CACHE_HOME: `${dir}/cache`,
+    };
+    const first = new GammaSession({ env, cwd: project });
+    assert.deepEqual([first.instance, first.config.workspaceParent], ["one", `${home}/link/w`]);
+    assert.equal([...Deno.readDirSync(`${dir}/cache/gamma/settings`)].length, 1);
+    // Same size, new text: the cache is keyed by the text, not the file's size or time.
+    await Deno.writeTextFile(file, "instance: two\nworkspaceParent: ~/link/w\n");
+    assert.equal(new GammaSession({ env, cwd: project }).instance, "two");
+    assert.equal([...Deno.readDirSync(`${dir}/cache/gamma/settings`)].length, 1);
+    // The link now leads outside the home: refused, although the text is cached.
+    await Deno.remove(`${home}/link`);
+    await Deno.symlink(`${dir}/outside`, `${home}/link`);
+    assert.throws(() => new GammaSession({ env, cwd: project }), {
+      name: "ConfigError",
+      message:
+        `${file}:2: workspaceParent: "~/link/w" is refused: it resolves through a symlink to ${dir}/outside/w; a project file may only name a directory inside your home or the system temp dir (${home} or ${dir}/tmp), because gamma writes the project's sync copy there; set DEVSHELL_VM_WORKSPACE_PARENT or workspaceParent in your user file for another place`,
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
