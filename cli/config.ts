@@ -6,6 +6,7 @@
  */
 
 import { describeOrigin, type SettingName } from "../lib/config.ts";
+import { printJson } from "./_json.ts";
 import { type CommandSpec, LIMA_PERMISSIONS, rejectPositionals } from "./_spec.ts";
 import { sessionFor } from "./_session.ts";
 
@@ -62,16 +63,7 @@ export const configCommand: CommandSpec = {
         value: values[field] ?? null,
         origin: c.origins[field],
       }]));
-      console.log(JSON.stringify(
-        {
-          schema: 1,
-          projectFile: c.projectFile ?? null,
-          userFile: c.userFile ?? null,
-          settings,
-        },
-        null,
-        2,
-      ));
+      printJson({ projectFile: c.projectFile, userFile: c.userFile, settings });
       return Promise.resolve(0);
     }
     const text = (field: SettingName): string => {

@@ -551,11 +551,12 @@ export class GammaSession {
    * @returns The instances, in Lima's order.
    * @throws {GammaError} On the host backend.
    * @throws {LimactlError} When `limactl list` fails.
+   * @throws {LimactlTimeoutError} When it does not finish in time.
    */
   async listInstances(): Promise<InstanceInfo[]> {
     await this.#requireLima("listing instances");
     const argv = limactlArgs.list();
-    const r = await this.#capture(argv);
+    const r = await this.#capture(argv, "null", "list");
     if (r.code !== 0) throw new LimactlError(argv, r.code, r.stderrText);
     return parseLimaList(new TextDecoder().decode(r.stdout));
   }
