@@ -121,7 +121,12 @@ export {
   type GuestRemoveOptions,
   type GuestWriteOptions,
 } from "./lib/session/guest_fs.ts";
-export { HostTree, TEMP_PREFIX } from "./lib/session/host_tree.ts";
+export {
+  HostTree,
+  type HostTreeOptions,
+  newTempTag,
+  TEMP_PREFIX,
+} from "./lib/session/host_tree.ts";
 export {
   type ExecOptions,
   type ExecResult,
@@ -130,7 +135,17 @@ export {
   type GammaStatus,
   type SyncTarget,
 } from "./lib/session/session.ts";
-export { type SyncReport, syncTrees, type SyncTreesOptions } from "./lib/session/sync.ts";
+export {
+  COPY_ID_FILE,
+  type CopyState,
+  copyStateNote,
+  ForeignCopyError,
+  MassDeletionError,
+  type SyncReport,
+  SyncStateError,
+  syncTrees,
+  type SyncTreesOptions,
+} from "./lib/session/sync.ts";
 export {
   type InteractiveShellInputs,
   type InteractiveShellPlan,
@@ -145,8 +160,15 @@ export {
   type ApplyProgress,
   type ApplyResult,
 } from "./lib/sync/apply.ts";
-export { compileIgnore, IGNORE_FILE } from "./lib/sync/ignore.ts";
+export {
+  compileIgnore,
+  GITIGNORE_FILE,
+  IGNORE_FILE,
+  type IgnoreReason,
+  IgnoreRules,
+} from "./lib/sync/ignore.ts";
 export { emptyManifest, parseManifest, stringifyManifest } from "./lib/sync/manifest.ts";
+export { formatBytes, formatProgress } from "./lib/sync/progress.ts";
 export { MemoryTree, type MemoryTreeOptions, type SetFileOptions } from "./lib/sync/memory_tree.ts";
 export {
   type Conflict,
@@ -163,6 +185,7 @@ export {
   type ExpectOptions,
   type FileData,
   type IgnoreFilter,
+  type RemoveOptions,
   type ScanOptions,
   type Tree,
   TreeError,

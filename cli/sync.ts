@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { SyncReport } from "../lib/session/sync.ts";
+import { copyStateNote, type SyncReport } from "../lib/session/sync.ts";
+import { formatBytes } from "../lib/sync/progress.ts";
 import type { SyncAction } from "../lib/sync/plan.ts";
 import { type CommandSpec, LIMA_PERMISSIONS, suggest, UsageError } from "./_spec.ts";
 import { printJson } from "./_json.ts";
@@ -30,7 +31,7 @@ function describe(action: SyncAction): string {
 function summary(report: SyncReport, dry: boolean): string {
   const files = `${report.copied} file${report.copied === 1 ? "" : "s"}`;
   const verb = dry ? "would copy" : "copied";
-  return `${verb} ${files} (${report.bytesCopied} bytes), ${
+  return `${verb} ${files} (${formatBytes(report.bytesCopied)}), ${
     dry ? "would remove" : "removed"
   } ${report.removed}`;
 }
@@ -39,7 +40,9 @@ function summary(report: SyncReport, dry: boolean): string {
 export const syncCommand: CommandSpec = {
   name: "sync",
   summary: "copy a project that no mount shows to the guest and back (sync mode, by hand)",
-  usage: ["sync push|pull|status [-i NAME] [--dry-run] [--json]"],
+  usage: [
+    "sync push|pull|status [-i NAME] [--dry-run] [--force] [--adopt] [--no-gitignore] [--json]",
+  ],
   actions: ACTIONS,
   description: [
     "The project is the nearest ancestor of the current directory holding .git, Cargo.toml,",
@@ -49,14 +52,22 @@ export const syncCommand: CommandSpec = {
     "copy, pull the guest's changes back, status shows both without changing anything.",
     "Deletions propagate both ways; unchanged files are not read; when both sides changed a",
     "file, the host version stays and the guest's is kept beside it as",
-    "NAME.gamma-conflict-guest-<time>. A .gammaignore (gitignore syntax) at the project root",
-    "names what not to sync. --json prints schema (1), the project, staging and guestStaging paths and the",
-    "report: direction, dryRun, actions, conflicts, deferred, notDone, copied, removed,",
-    "bytesCopied, debrisRemoved, ok.",
+    "NAME.gamma-conflict-guest-<time>. What the project's .gitignore files ignore (every level,",
+    "as git reads them) and what .gammaignore files name stays on its side; .git itself is",
+    "synced. --no-gitignore (or DEVSHELL_VM_SYNC_GITIGNORE=0) syncs git-ignored files too.",
+    "A sync that would delete all of the host project, or more than half of it and over 50",
+    "entries, stops and lists them; --force carries it out. gamma never merges into a staging",
+    "directory it did not make; --adopt takes one you have checked. --json prints schema (1),",
+    "the project, staging and guestStaging paths and the report: direction, dryRun, copyState,",
+    "actions, conflicts, deferred, notDone, skipped, copied, removed, bytesCopied,",
+    "debrisRemoved, ok.",
   ],
   permissions: LIMA_PERMISSIONS,
   options: [
     { name: "dry-run", short: "n", help: "show what would change, change nothing" },
+    { name: "force", help: "carry out a sync that deletes most of the host project" },
+    { name: "adopt", help: "take an existing staging directory as this project's copy" },
+    { name: "no-gitignore", help: "sync what .gitignore files ignore too" },
     { name: "json", help: "print the report as JSON" },
   ],
   examples: [
@@ -65,10 +76,12 @@ export const syncCommand: CommandSpec = {
     "gamma sync pull --json | jq .conflicts",
   ],
   exitCodes: [
-    "0     synced (or nothing to do)",
+    "0     synced (or nothing to do; status: also not pushed yet)",
     "1     conflicts were found (listed), or a file could not be synced",
     "2     usage error",
+    "125   gamma refused or failed before syncing (mass deletion, foreign or linked copy)",
   ],
+  failureCode: 125,
   async run(parsed, context) {
     const [action, ...extra] = parsed.positionals;
     if (action === undefined || !(ACTIONS as readonly string[]).includes(action)) {
@@ -94,6 +107,9 @@ export const syncCommand: CommandSpec = {
     const report = await session.syncProject(status ? "both" : action as "push" | "pull", {
       dryRun: dry,
       target,
+      force: parsed.values["force"] === true,
+      adopt: parsed.values["adopt"] === true,
+      ...(parsed.values["no-gitignore"] === true ? { gitignore: false } : {}),
     });
     if (parsed.values["json"] === true) {
       printJson({
@@ -104,7 +120,13 @@ export const syncCommand: CommandSpec = {
       });
     } else {
       console.log(`${target.project} <-> ${target.staging} (guest ${target.guestStaging})`);
-      if (status) {
+      if (status && report.copyState === "new") {
+        console.log(
+          `not pushed yet: the first push copies ${report.copied} file${
+            report.copied === 1 ? "" : "s"
+          } (${formatBytes(report.bytesCopied)})`,
+        );
+      } else if (status) {
         const toGuest = report.actions.filter((a) => a.side === "guest");
         const toHost = report.actions.filter((a) => a.side === "host");
         console.log(`to push: ${toGuest.length} change${toGuest.length === 1 ? "" : "s"}`);
@@ -115,6 +137,13 @@ export const syncCommand: CommandSpec = {
         console.log(`${action}: ${summary(report, dry)}`);
         if (dry) { for (const a of report.actions) console.log(describe(a)); }
       }
+    }
+    const note = copyStateNote(report, target.staging);
+    if (note !== undefined) context.notice(note);
+    for (const s of report.skipped) {
+      context.error(
+        `gamma: sync: skipped ${s.path} (${s.side}): its name is not valid UTF-8, and gamma syncs only UTF-8 names; rename it to sync it`,
+      );
     }
     for (const c of report.conflicts) {
       context.error(

@@ -67,6 +67,11 @@ export interface GammaConfig {
   readonly guestWorkspace: string;
   /** `DEVSHELL_VM_WORKSPACE_MODE`: `sync` (default) or `guest`. */
   readonly workspaceMode: WorkspaceMode;
+  /**
+   * `DEVSHELL_VM_SYNC_GITIGNORE`: sync mode leaves out what the project's `.gitignore` files
+   * ignore (`.gammaignore` always counts). Default on.
+   */
+  readonly syncGitignore: boolean;
   /** `DEVSHELL_VM_STOP_ON_EXIT`: stop the VM when a session that started it ends. Default off. */
   readonly stopOnExit: boolean;
   /** `DEVSHELL_VM_AUTO_BUILD_ESSENTIAL`: install a C toolchain in the guest when missing. Default on. */
@@ -506,6 +511,7 @@ export function resolveConfig(env: Env, sources: ConfigSources = {}): GammaConfi
     exportBase: r.absolutePath("DEVSHELL_EXPORT_BASE"),
     guestWorkspace,
     workspaceMode,
+    syncGitignore: r.bool("DEVSHELL_VM_SYNC_GITIGNORE", true),
     stopOnExit,
     autoBuildEssential: r.bool("DEVSHELL_VM_AUTO_BUILD_ESSENTIAL", true),
     autoTodoPath: r.bool("DEVSHELL_VM_AUTO_TODO_PATH", true),

@@ -12,6 +12,8 @@ import { checkExpect, treeError } from "../sync/_tree_check.ts";
 import type {
   ExpectOptions,
   FileData,
+  IgnoreFilter,
+  RemoveOptions,
   ScanOptions,
   Tree,
   TreeScan,
@@ -22,7 +24,10 @@ import { type SyncEntry, validateRelativePath } from "../sync/types.ts";
 
 /**
  * The name prefix of the temporary files a {@linkcode HostTree} writes before renaming them into
- * place. A scan reports leftovers of an interrupted sync as debris instead of entries.
+ * place: `.gamma-tmp-<tag>-<random>`, where the tag is one per run (see
+ * {@linkcode HostTreeOptions.tempTag}). Only names carrying the tag of a run that was interrupted
+ * ({@linkcode ScanOptions.debrisTags}) are debris; a user's own `.gamma-tmp-…` file is synced
+ * like any other.
  *
  * @example Usage
  * ```ts
@@ -34,11 +39,17 @@ import { type SyncEntry, validateRelativePath } from "../sync/types.ts";
  */
 export const TEMP_PREFIX = ".gamma-tmp-";
 
+/**
+ * The most permission bits a sync ever gives a file or directory: no set-user-ID, set-group-ID
+ * or sticky bit crosses between the trees.
+ */
+const MODE_MASK = 0o777;
+
 /** Yield to the event loop after this much synchronous scanning (keeps a progress bar alive). */
 const SCAN_SLICE_MS = 50;
 
 function entryOfStat(info: Deno.FileInfo, abs: string): SyncEntry | undefined {
-  const mode = (info.mode ?? 0) & 0o7777;
+  const mode = (info.mode ?? 0) & MODE_MASK;
   if (info.isSymlink) return { type: "symlink", target: Deno.readLinkSync(abs) };
   if (info.isDirectory) return { type: "dir", mode };
   if (info.isFile) {
@@ -56,9 +67,106 @@ function lstatOrUndefined(abs: string): Deno.FileInfo | undefined {
   }
 }
 
-function randomName(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(8));
-  return TEMP_PREFIX + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+function randomHex(bytes: number): string {
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(bytes)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+}
+
+/**
+ * A fresh tag for one run's temporary files: 16 random bytes, so no user's file and no other
+ * run's can carry it.
+ *
+ * @returns 32 hexadecimal digits.
+ *
+ * @example Usage
+ * ```ts
+ * import { newTempTag } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(newTempTag(), /^[0-9a-f]{32}$/);
+ * ```
+ */
+export function newTempTag(): string {
+  return randomHex(16);
+}
+
+/**
+ * The name bytes of a directory's entries whose names are not valid UTF-8, escaped (`\xNN` for
+ * each bad byte, `\\` for a backslash), by the lossy name Deno gives them. Deno decodes names
+ * lossily and has no byte-exact API, so `find` lists them.
+ */
+function escapedBadNames(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let bytes: Uint8Array;
+  try {
+    const r = new Deno.Command("find", {
+      args: [dir, "-mindepth", "1", "-maxdepth", "1", "-print0"],
+      stdout: "piped",
+      stderr: "null",
+    }).outputSync();
+    bytes = r.stdout;
+  } catch {
+    return out;
+  }
+  const prefix = new TextEncoder().encode(`${dir}/`).length;
+  const strict = new TextDecoder("utf-8", { fatal: true });
+  let start = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] !== 0) continue;
+    const name = bytes.subarray(start + prefix, i);
+    start = i + 1;
+    try {
+      strict.decode(name);
+      continue; // valid UTF-8
+    } catch {
+      out.set(new TextDecoder().decode(name), escapeBytes(name));
+    }
+  }
+  return out;
+}
+
+function escapeBytes(name: Uint8Array): string {
+  const strict = new TextDecoder("utf-8", { fatal: true });
+  let out = "";
+  for (let i = 0; i < name.length;) {
+    const b = name[i]!;
+    const len = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 0;
+    if (len > 0) {
+      try {
+        const text = strict.decode(name.subarray(i, i + len));
+        if (!text.includes("\ufffd") && (len > 1 || (b >= 0x20 && b < 0x7f))) {
+          out += text === "\\" ? "\\\\" : text;
+          i += len;
+          continue;
+        }
+      } catch {
+        // not a valid sequence: escape the lead byte
+      }
+    }
+    out += `\\x${b.toString(16).padStart(2, "0")}`;
+    i++;
+  }
+  return out;
+}
+
+/**
+ * Options of {@linkcode HostTree}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { HostTreeOptions } from "@devshell/gamma";
+ *
+ * const options: HostTreeOptions = { tempTag: "0123456789abcdef0123456789abcdef" };
+ * ```
+ */
+export interface HostTreeOptions {
+  /**
+   * The tag in this tree's temporary file names (`.gamma-tmp-<tag>-<random>`); default a fresh
+   * {@linkcode newTempTag}. A caller that cleans up after interrupted runs records it first.
+   */
+  tempTag?: string | undefined;
 }
 
 function removeQuietly(abs: string): void {
@@ -102,25 +210,68 @@ function removeQuietly(abs: string): void {
 export class HostTree implements Tree {
   /** The absolute path of the root directory, as given (normalised). */
   readonly root: string;
+  /** The tag of this tree's temporary files. */
+  readonly tempTag: string;
   #real: string | undefined;
+  #rootId: { dev: number; ino: number | null } | undefined;
 
   /**
    * A tree rooted at `root` (which must exist when the tree is used).
    *
    * @param root Absolute path of the directory.
+   * @param options The tag of temporary files.
    * @throws {TypeError} When `root` is not absolute.
    */
-  constructor(root: string) {
+  constructor(root: string, options: HostTreeOptions = {}) {
     this.root = normalizeAbsolutePath(root, "Tree root");
+    this.tempTag = options.tempTag ?? newTempTag();
   }
 
-  /** The root with links resolved (the root itself may be a link, such as /tmp on macOS). */
+  /**
+   * The root with its parents' links resolved (such as /tmp on macOS). The root itself must be a
+   * real directory, never a link (a link there could point anywhere), and must stay the same
+   * directory for the tree's life: every operation checks it with `lstat`.
+   */
   #realRoot(): string {
-    if (this.#real === undefined) this.#real = Deno.realPathSync(this.root);
+    if (this.#real === undefined) {
+      const info = Deno.lstatSync(this.root);
+      if (info.isSymlink) {
+        throw new TreeError(
+          "SymlinkRoot",
+          "",
+          `Cannot sync ${this.root}: it is a symbolic link (to ${
+            Deno.readLinkSync(this.root)
+          }), and gamma never follows a link at a tree's root; remove the link`,
+        );
+      }
+      if (!info.isDirectory) {
+        throw new TreeError("NotDirectory", "", `Cannot sync ${this.root}: it is not a directory`);
+      }
+      this.#real = this.root === "/"
+        ? "/"
+        : posix.join(Deno.realPathSync(posix.dirname(this.root)), posix.basename(this.root));
+      this.#rootId = { dev: info.dev, ino: info.ino };
+      return this.#real;
+    }
+    const now = lstatOrUndefined(this.#real);
+    if (
+      now === undefined || now.isSymlink || !now.isDirectory || now.dev !== this.#rootId!.dev ||
+      now.ino !== this.#rootId!.ino
+    ) {
+      throw new TreeError(
+        "SymlinkRoot",
+        "",
+        `Cannot sync ${this.root}: it was replaced during the sync; nothing more is written there`,
+      );
+    }
     return this.#real;
   }
 
-  /** Absolute path of `path`, after checking that every parent is a real directory. */
+  #tempPath(abs: string): string {
+    return `${posix.dirname(abs)}/${TEMP_PREFIX}${this.tempTag}-${randomHex(4)}`;
+  }
+
+  /** Absolute path of `path`, after checking the root and that every parent is a real directory. */
   #resolve(op: string, path: string): string {
     if (!isValidPath(path)) validateRelativePath(path);
     const root = this.#realRoot();
@@ -191,21 +342,43 @@ export class HostTree implements Tree {
     const ignore = options.ignore;
     const entries = new Map<string, SyncEntry>();
     const debris: string[] = [];
+    const skipped: string[] = [];
+    const debrisPrefixes = (options.debrisTags ?? []).map((tag) => `${TEMP_PREFIX}${tag}-`);
+    const ignoreFiles = options.ignoreFiles ?? [];
     let slice = performance.now();
     const walk = async (abs: string, rel: string): Promise<void> => {
       const list: Deno.DirEntry[] = [];
       for (const entry of Deno.readDirSync(abs)) list.push(entry);
       list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const name of ignoreFiles) {
+        // In the order given (later files win), and only regular files: never through a link.
+        if (!list.some((item) => item.isFile && item.name === name)) continue;
+        const path = rel === "" ? name : `${rel}/${name}`;
+        try {
+          options.onIgnoreFile?.(rel, path, Deno.readTextFileSync(`${abs}/${name}`));
+        } catch (e) {
+          if (!(e instanceof Deno.errors.NotFound)) throw e;
+        }
+      }
+      let bad: Map<string, string> | undefined;
       for (const item of list) {
         const path = rel === "" ? item.name : `${rel}/${item.name}`;
         const full = `${abs}/${item.name}`;
-        if (item.name.startsWith(TEMP_PREFIX) && !item.isDirectory) {
+        if (!item.isDirectory && debrisPrefixes.some((p) => item.name.startsWith(p))) {
           debris.push(path);
           continue;
         }
         if (ignore !== undefined && ignore(path, item.isDirectory)) continue;
         const info = lstatOrUndefined(full);
-        if (info === undefined) continue; // removed meanwhile
+        if (info === undefined) {
+          if (item.name.includes("\ufffd")) {
+            // Not valid UTF-8: Deno gave a lossy name that names nothing. Say so, never drop it.
+            bad ??= escapedBadNames(abs);
+            const shown = bad.get(item.name) ?? item.name;
+            skipped.push(rel === "" ? shown : `${rel}/${shown}`);
+          }
+          continue; // removed meanwhile
+        }
         const entry = entryOfStat(info, full);
         if (entry === undefined) continue;
         entries.set(path, entry);
@@ -218,8 +391,9 @@ export class HostTree implements Tree {
         }
       }
     };
-    await walk(this.#realRoot(), "");
-    return { entries, debris };
+    const root = this.#realRoot();
+    await walk(root, "");
+    return skipped.length > 0 ? { entries, debris, skipped } : { entries, debris };
   }
 
   /**
@@ -327,7 +501,7 @@ export class HostTree implements Tree {
   }
 
   #setMeta(tmp: string, options: WriteFileOptions, mode?: number): void {
-    if (mode !== (options.mode & 0o7777)) Deno.chmodSync(tmp, options.mode & 0o7777);
+    if (mode !== (options.mode & MODE_MASK)) Deno.chmodSync(tmp, options.mode & MODE_MASK);
     Deno.utimeSync(tmp, new Date(), new Date(options.mtimeMs));
   }
 
@@ -361,7 +535,7 @@ export class HostTree implements Tree {
     let abs: string;
     try {
       abs = this.#resolve("write", path);
-      tmp = `${posix.dirname(abs)}/${randomName()}`;
+      tmp = this.#tempPath(abs);
     } catch (e) {
       if (!(data instanceof Uint8Array)) await data.cancel().catch(() => {});
       throw e;
@@ -426,7 +600,7 @@ export class HostTree implements Tree {
     if (before.isDirectory) throw treeError("IsDirectory", "read", sourcePath);
     if (!before.isFile) throw treeError("Changed", "read", sourcePath);
     const abs = this.#resolve("write", path);
-    const tmp = `${posix.dirname(abs)}/${randomName()}`;
+    const tmp = this.#tempPath(abs);
     try {
       await Deno.copyFile(from, tmp);
       const after = lstatOrUndefined(from);
@@ -471,7 +645,7 @@ export class HostTree implements Tree {
         if (!Deno.lstatSync(abs).isDirectory) throw treeError("Exists", "create directory", path);
         return Promise.resolve();
       }
-      Deno.chmodSync(abs, options.mode & 0o7777);
+      Deno.chmodSync(abs, options.mode & MODE_MASK);
       return Promise.resolve();
     } catch (e) {
       return Promise.reject(e);
@@ -501,7 +675,7 @@ export class HostTree implements Tree {
   symlink(path: string, target: string, options: ExpectOptions = {}): Promise<void> {
     try {
       const abs = this.#resolve("create link", path);
-      const tmp = `${posix.dirname(abs)}/${randomName()}`;
+      const tmp = this.#tempPath(abs);
       Deno.symlinkSync(target, tmp);
       this.#commit("create link", path, abs, tmp, options.expect);
       return Promise.resolve();
@@ -533,7 +707,7 @@ export class HostTree implements Tree {
    * await Deno.remove(dir, { recursive: true });
    * ```
    */
-  remove(path: string, options: ExpectOptions = {}): Promise<void> {
+  remove(path: string, options: RemoveOptions = {}): Promise<void> {
     try {
       const { abs, entry } = this.#current("remove", path);
       checkExpect("remove", path, entry, options.expect);
@@ -541,8 +715,14 @@ export class HostTree implements Tree {
       try {
         Deno.removeSync(abs);
       } catch (e) {
-        if (entry.type === "dir" && isNotEmpty(e)) throw treeError("NotEmpty", "remove", path);
-        throw e;
+        if (!(entry.type === "dir" && isNotEmpty(e))) throw e;
+        const expendable = options.expendable;
+        if (expendable === undefined || !allExpendable(abs, path, expendable)) {
+          throw treeError("NotEmpty", "remove", path);
+        }
+        // Only ignored entries are left (git treats those as expendable): they go too. The
+        // recursive removal never follows a link.
+        Deno.removeSync(abs, { recursive: true });
       }
       return Promise.resolve();
     } catch (e) {
@@ -577,12 +757,24 @@ export class HostTree implements Tree {
       checkExpect("change mode of", path, entry, options.expect);
       if (entry === undefined) throw treeError("NotFound", "change mode of", path);
       if (entry.type === "symlink") throw treeError("Exists", "change mode of", path);
-      Deno.chmodSync(abs, mode & 0o7777);
+      Deno.chmodSync(abs, mode & MODE_MASK);
       return Promise.resolve();
     } catch (e) {
       return Promise.reject(e);
     }
   }
+}
+
+/** Whether every entry below the directory `abs` is expendable or under an expendable one. */
+function allExpendable(abs: string, rel: string, expendable: IgnoreFilter): boolean {
+  for (const item of Deno.readDirSync(abs)) {
+    const path = `${rel}/${item.name}`;
+    const info = lstatOrUndefined(`${abs}/${item.name}`);
+    if (info === undefined) return false; // a name that is not UTF-8, or gone: keep it all
+    if (expendable(path, info.isDirectory)) continue;
+    if (!info.isDirectory || !allExpendable(`${abs}/${item.name}`, path, expendable)) return false;
+  }
+  return true;
 }
 
 function isNotEmpty(e: unknown): boolean {

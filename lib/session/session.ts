@@ -31,7 +31,7 @@ import { realPathOfPrefix } from "../real_prefix.ts";
 import { interactiveShellPlan } from "../shell_plan.ts";
 import { fileStamp } from "./_files.ts";
 import { HostTree } from "./host_tree.ts";
-import { type SyncReport, syncTrees } from "./sync.ts";
+import { copyStateNote, type SyncReport, syncTrees } from "./sync.ts";
 import { firstRunProbe } from "./probe.ts";
 import { provisionGuest } from "./provision.ts";
 import { diagnoseStart } from "../start_diagnosis.ts";
@@ -162,7 +162,8 @@ export interface GammaStatus {
 
 /**
  * Where Mode S copies a project that no mount shows: the staging directory under the workspace
- * parent, its guest path, and the manifest of the last sync beside it.
+ * parent, its guest path, and gamma's state for it (manifest, lock) in gamma's cache directory,
+ * outside anything the guest can write.
  *
  * @example Usage
  * ```ts
@@ -172,7 +173,7 @@ export interface GammaStatus {
  *   project: "/home/me/app",
  *   staging: "/home/me/.cache/cargo-devshell-exports/vm-workspace/dev/app",
  *   guestStaging: "/workspace/app",
- *   manifestPath: "/home/me/.cache/cargo-devshell-exports/vm-workspace/dev/app.gamma-sync.json",
+ *   stateDir: "/home/me/.cache/gamma/sync/app-0123456789ab",
  * };
  * ```
  */
@@ -183,8 +184,11 @@ export interface SyncTarget {
   staging: string;
   /** The guest path of `staging`. */
   guestStaging: string;
-  /** The manifest of the last sync, beside `staging` (outside the project). */
-  manifestPath: string;
+  /**
+   * gamma's state for this copy (see `SyncTreesOptions.stateDir`):
+   * `<gamma cache>/sync/<leaf>-<hash of staging>`, outside the project and the guest's mounts.
+   */
+  stateDir: string;
 }
 
 interface Captured {
@@ -761,7 +765,7 @@ export class GammaSession {
     }
     const target = await this.syncTarget();
     const report = await this.syncProject("push", { target });
-    this.#reportSync(report, "push");
+    this.#reportSync(report, "push", target);
     if (!report.ok) {
       throw new GammaError(
         `cannot run in instance ${this.instance}: pushing ${target.project} to ${target.staging} failed:\n${
@@ -781,13 +785,20 @@ export class GammaSession {
   async #pullAfterRun(target: SyncTarget): Promise<void> {
     try {
       const report = await this.syncProject("pull", { target });
-      this.#reportSync(report, "pull");
+      this.#reportSync(report, "pull", target);
     } catch (e) {
       this.#notice(`gamma: sync: pulling the guest's changes back failed: ${(e as Error).message}`);
     }
   }
 
-  #reportSync(report: SyncReport, what: string): void {
+  #reportSync(report: SyncReport, what: string, target: SyncTarget): void {
+    const note = copyStateNote(report, target.staging);
+    if (note !== undefined) this.#notice(note);
+    for (const s of report.skipped) {
+      this.#notice(
+        `gamma: sync: ${what} skipped ${s.path} (${s.side}): its name is not valid UTF-8, and gamma syncs only UTF-8 names; rename it to sync it`,
+      );
+    }
     for (const c of report.conflicts) {
       this.#notice(
         `gamma: sync: conflict at ${c.path}: both sides changed it; the host version stays, the guest's is kept as ${c.conflictPath}`,
@@ -854,19 +865,17 @@ export class GammaSession {
         ].join("\n"),
       );
     }
-    const marker = `${staging}.gamma-source`;
-    let owner: string | undefined;
-    try {
-      owner = Deno.readTextFileSync(marker).trim();
-    } catch {
-      owner = undefined;
-    }
-    if (owner !== undefined && owner !== project) {
+    const stateDir = posix.join(
+      this.#cacheDir(),
+      "sync",
+      `${sanitizeInstanceSegment(posix.basename(staging))}-${shortHash(staging)}`,
+    );
+    if (under(stateDir, parent.path)) {
       throw new GammaError(
-        `cannot sync ${project} into instance ${this.instance}: ${staging} holds the copy of another project, ${owner}; rename one of them, or set DEVSHELL_VM_WORKSPACE_PARENT for one`,
+        `cannot sync ${project} into instance ${this.instance}: gamma's sync state ${stateDir} would lie inside the workspace parent ${parent.path}, which the guest can write; set XDG_CACHE_HOME or DEVSHELL_VM_WORKSPACE_PARENT so that they are apart`,
       );
     }
-    return { project, staging, guestStaging, manifestPath: `${staging}.gamma-sync.json` };
+    return { project, staging, guestStaging, stateDir };
   }
 
   /**
@@ -875,22 +884,32 @@ export class GammaSession {
    * `dryRun`: what `gamma sync status` shows). Deletions propagate, conflicts keep both versions.
    *
    * @param direction `push`, `pull` or `both`.
-   * @param options `dryRun`: plan only; `target`: one {@linkcode syncTarget} already found.
+   * @param options `dryRun`: plan only; `target`: one {@linkcode syncTarget} already found;
+   *   `force`, `adopt`, `gitignore` as in `SyncTreesOptions` (`gitignore` defaults to
+   *   `DEVSHELL_VM_SYNC_GITIGNORE`).
    * @returns The report.
    */
   async syncProject(
     direction: SyncDirection,
-    options: { dryRun?: boolean; target?: SyncTarget } = {},
+    options: {
+      dryRun?: boolean;
+      target?: SyncTarget;
+      force?: boolean;
+      adopt?: boolean;
+      gitignore?: boolean;
+    } = {},
   ): Promise<SyncReport> {
     const target = options.target ?? await this.syncTarget();
-    if (!options.dryRun) {
-      await Deno.mkdir(target.staging, { recursive: true });
-      await Deno.writeTextFile(`${target.staging}.gamma-source`, `${target.project}\n`);
-    }
+    if (!options.dryRun) await Deno.mkdir(posix.dirname(target.staging), { recursive: true });
     return await syncTrees(direction, new HostTree(target.project), new HostTree(target.staging), {
-      manifestPath: target.manifestPath,
+      stateDir: target.stateDir,
+      project: target.project,
       dryRun: options.dryRun ?? false,
+      force: options.force ?? false,
+      adopt: options.adopt ?? false,
+      gitignore: options.gitignore ?? this.config.syncGitignore,
       extraIgnore: this.config.syncIgnore,
+      notice: this.#notice,
     });
   }
 

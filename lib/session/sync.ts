@@ -1,15 +1,17 @@
 /**
- * {@linkcode syncTrees}: one Mode S sync between the host tree and the staging tree, with the
- * manifest (the state of the last sync) and a lock stored beside the staging directory, the
- * `.gammaignore` rules of the host tree, and a progress bar on a terminal.
+ * {@linkcode syncTrees}: one Mode S sync between the host tree and the staging tree, with
+ * gamma's state for the pair (manifest, lock, temporary-file tags) in a state directory outside
+ * both trees, the host's `.gitignore` and `.gammaignore` rules, an identity kept both in the
+ * manifest and in the copy, a safety stop before mass deletions on the host, and progress in
+ * human units on a terminal.
  *
  * @module
  */
 
-import { posix } from "node:path";
+import { GammaError } from "../errors.ts";
 import { normalizeAbsolutePath } from "../guest_path.ts";
 import { type ActionOutcome, applyPlan, type ApplyProgress } from "../sync/apply.ts";
-import { compileIgnore, IGNORE_FILE } from "../sync/ignore.ts";
+import { GITIGNORE_FILE, IGNORE_FILE, IgnoreRules } from "../sync/ignore.ts";
 import { emptyManifest, parseManifest, stringifyManifest } from "../sync/manifest.ts";
 import {
   type Conflict,
@@ -18,9 +20,25 @@ import {
   type SyncDirection,
   type SyncSide,
 } from "../sync/plan.ts";
-import type { Tree } from "../sync/tree.ts";
+import { formatProgress } from "../sync/progress.ts";
+import { type Tree, TreeError } from "../sync/tree.ts";
 import type { Manifest } from "../sync/types.ts";
-import { HostTree, TEMP_PREFIX } from "./host_tree.ts";
+import { HostTree, newTempTag } from "./host_tree.ts";
+
+/**
+ * The name of the identity file gamma keeps at the root of the copy (the guest tree): the id of
+ * the copy and the project it belongs to. It is never synced; a host file of that name at the
+ * project root is left out too.
+ *
+ * @example Usage
+ * ```ts
+ * import { COPY_ID_FILE } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(COPY_ID_FILE, ".gamma-copy-id");
+ * ```
+ */
+export const COPY_ID_FILE = ".gamma-copy-id";
 
 /**
  * Options of {@linkcode syncTrees}.
@@ -30,35 +48,68 @@ import { HostTree, TEMP_PREFIX } from "./host_tree.ts";
  * import type { SyncTreesOptions } from "@devshell/gamma";
  *
  * const options: SyncTreesOptions = {
- *   manifestPath: "/home/me/.cache/gamma/sync/app.manifest.json",
+ *   stateDir: "/home/me/.cache/gamma/sync/app-0123456789ab",
  *   dryRun: true,
  * };
  * ```
  */
 export interface SyncTreesOptions {
   /**
-   * Absolute path of the manifest (JSON), outside the user's project, typically beside the
-   * staging directory. Its directory is created when missing.
+   * Absolute path of the directory holding gamma's state for this pair of trees: the manifest
+   * (`manifest.json`), the lock (`lock`) and the tags of unfinished runs (`temp-tags`). It must
+   * lie outside both trees and outside anything the guest can write; it is created (mode 0700)
+   * when missing, and neither it nor any file in it may be a symbolic link.
    */
-  manifestPath: string;
-  /** Absolute path of the lock file; default `manifestPath` + `.lock`. */
-  lockPath?: string | undefined;
+  stateDir: string;
+  /** The project the copy belongs to, recorded in its identity; default the host tree's root. */
+  project?: string | undefined;
   /** Plan and report without changing anything (it still takes the lock, to read a settled state). */
   dryRun?: boolean | undefined;
   /**
-   * Show a progress bar on stderr when the sync takes more than half a second: `"auto"` (the
+   * Take a non-empty guest tree that carries no identity of this project as the copy (its files
+   * are merged as on a first sync: nothing is deleted, differing files become conflicts).
+   */
+  adopt?: boolean | undefined;
+  /** Carry out a plan even when it deletes most of the host tree (see {@linkcode MassDeletionError}). */
+  force?: boolean | undefined;
+  /** Honour `.gitignore` files (all levels, as git does); default `true`. `.gammaignore` always counts. */
+  gitignore?: boolean | undefined;
+  /**
+   * Show progress on stderr when the sync takes more than half a second: `"auto"` (the
    * default) when stderr is a terminal, `true` always, `false` never.
    */
   progress?: boolean | "auto" | undefined;
   /** Called after every action (for a caller's own progress display). */
   onProgress?: ((progress: ApplyProgress) => void) | undefined;
+  /** Where waiting for the lock is announced; default stderr. */
+  notice?: ((line: string) => void) | undefined;
+  /** How long to wait for the lock before saying who holds it; default 2000 ms. */
+  lockNoticeMs?: number | undefined;
   /** The time that names conflict copies; default now. */
   now?: Date | undefined;
   /** How many file copies run at once; default 4. */
   concurrency?: number | undefined;
-  /** Gitignore patterns added after the host's `.gammaignore` rules (settings `sync.ignore`). */
+  /**
+   * Gitignore patterns that apply from the root after the host's own root `.gitignore` and
+   * `.gammaignore` rules (settings `sync.ignore`).
+   */
   extraIgnore?: readonly string[] | undefined;
 }
+
+/**
+ * How {@linkcode syncTrees} found the copy: `same` (the copy of the last sync), `new` (none
+ * yet), `replaced` (the copy of the last sync is gone or empty: a first sync again), `relinked`
+ * (a copy of this project whose manifest was lost) or `adopted` (taken with `adopt`). Every
+ * state but `same` plans like a first sync: nothing is deleted on either side.
+ *
+ * @example Usage
+ * ```ts
+ * import type { CopyState } from "@devshell/gamma";
+ *
+ * const state: CopyState = "replaced";
+ * ```
+ */
+export type CopyState = "same" | "new" | "replaced" | "relinked" | "adopted";
 
 /**
  * What {@linkcode syncTrees} did (or, with `dryRun`, would do), as JSON-able data.
@@ -70,10 +121,12 @@ export interface SyncTreesOptions {
  * const report: SyncReport = {
  *   direction: "push",
  *   dryRun: false,
+ *   copyState: "same",
  *   actions: [],
  *   conflicts: [],
  *   deferred: [],
  *   notDone: [],
+ *   skipped: [],
  *   copied: 0,
  *   removed: 0,
  *   bytesCopied: 0,
@@ -87,6 +140,8 @@ export interface SyncReport {
   direction: SyncDirection;
   /** Whether nothing was changed. */
   dryRun: boolean;
+  /** How the copy was found. */
+  copyState: CopyState;
   /** The actions done (dry run: planned), in order. */
   actions: SyncAction[];
   /** Every conflict found (the guest version kept beside the host's, on both sides). */
@@ -95,6 +150,8 @@ export interface SyncReport {
   deferred: string[];
   /** Actions skipped (changed meanwhile, directory holding ignored files) or failed. */
   notDone: ActionOutcome[];
+  /** Entries left alone because their names are not valid UTF-8 (bad bytes shown as `\\xNN`). */
+  skipped: { side: SyncSide; path: string }[];
   /** Files copied (dry run: to copy). */
   copied: number;
   /** Entries removed (dry run: to remove). */
@@ -107,21 +164,202 @@ export interface SyncReport {
   ok: boolean;
 }
 
-/** The relative path of `abs` inside the host tree `tree`, if it is one and `abs` is inside. */
-function insidePath(tree: Tree, abs: string): string | undefined {
-  if (!(tree instanceof HostTree)) return undefined;
-  const rel = posix.relative(tree.root, abs);
-  return rel === "" || rel.startsWith("..") || posix.isAbsolute(rel) ? undefined : rel;
+/**
+ * A sync refused before changing anything because the guest tree is not this project's copy:
+ * it holds files but no identity of the project (or the identity of another project).
+ *
+ * @example Usage
+ * ```ts
+ * import { ForeignCopyError } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ForeignCopyError("/ws/api", "/src/api", undefined, ["main.go"]);
+ * assert.equal(error.name, "ForeignCopyError");
+ * assert.equal(error.owner, undefined);
+ * ```
+ */
+export class ForeignCopyError extends GammaError {
+  /** The guest tree's root. */
+  readonly staging: string;
+  /** The project being synced. */
+  readonly project: string;
+  /** The project the identity found names, when there is one. */
+  readonly owner: string | undefined;
+
+  /**
+   * Make the error.
+   *
+   * @param staging The guest tree's root.
+   * @param project The project being synced.
+   * @param owner The project the identity found names, if any.
+   * @param sample A few paths found in the guest tree.
+   */
+  constructor(staging: string, project: string, owner: string | undefined, sample: string[]) {
+    super(
+      owner !== undefined
+        ? `cannot sync ${project} with ${staging}: it holds the copy of another project, ${owner}; rename one of them, or set DEVSHELL_VM_WORKSPACE_PARENT for one`
+        : [
+          `cannot sync ${project} with ${staging}: that directory already holds files gamma did not put there for this project (${
+            sample.join(", ")
+          }${
+            sample.length >= 3 ? ", …" : ""
+          }), and gamma never merges into a directory it did not make`,
+          "  fix: set DEVSHELL_VM_WORKSPACE_PARENT to another directory,",
+          `  or, once you have checked that ${staging} holds this project's files: gamma sync push --adopt`,
+        ].join("\n"),
+    );
+    this.name = "ForeignCopyError";
+    this.staging = staging;
+    this.project = project;
+    this.owner = owner;
+  }
 }
 
-async function readManifest(path: string): Promise<Manifest> {
-  let text: string;
+/**
+ * A sync stopped before changing anything because it would delete all of the host tree, or more
+ * than half of it and more than 50 entries (the guest deleted them, or its copy was emptied).
+ * `force` carries it out.
+ *
+ * @example Usage
+ * ```ts
+ * import { MassDeletionError } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new MassDeletionError("/src/app", ["a.txt"], 1, "pull");
+ * assert.match(error.message, /would delete all 1 entries/);
+ * ```
+ */
+export class MassDeletionError extends GammaError {
+  /** The host paths the sync would delete. */
+  readonly paths: string[];
+
+  /**
+   * Make the error.
+   *
+   * @param project The host tree's root.
+   * @param paths The host paths the sync would delete.
+   * @param total How many entries the host tree has.
+   * @param direction The direction of the sync.
+   */
+  constructor(project: string, paths: string[], total: number, direction: SyncDirection) {
+    const shown = paths.slice(0, 20).map((path) => `  ${path}`);
+    if (paths.length > shown.length) shown.push(`  … and ${paths.length - shown.length} more`);
+    super(
+      [
+        `stopped: this sync would delete ${
+          paths.length === total ? `all ${total}` : `${paths.length} of the ${total}`
+        } entries of ${project} because they are gone from the guest's copy; nothing was changed. It would delete:`,
+        ...shown,
+        `  if that is what you want: gamma sync ${
+          direction === "both" ? "pull" : direction
+        } --force`,
+      ].join("\n"),
+    );
+    this.name = "MassDeletionError";
+    this.paths = paths;
+  }
+}
+
+/**
+ * A state file of gamma (manifest, lock, tags) or the state directory is not what gamma made: a
+ * symbolic link or not a regular file. Nothing is read or written through it.
+ *
+ * @example Usage
+ * ```ts
+ * import { SyncStateError } from "@devshell/gamma";
+ *
+ * const error = new SyncStateError("/c/sync/app/manifest.json", "it is a symbolic link");
+ * ```
+ */
+export class SyncStateError extends GammaError {
+  /** The path. */
+  readonly path: string;
+
+  /**
+   * Make the error.
+   *
+   * @param path The state file or directory.
+   * @param why What is wrong with it.
+   */
+  constructor(path: string, why: string) {
+    super(
+      `cannot use gamma's sync state ${path}: ${why}; gamma never reads or writes its state through a link. Remove it (gamma then treats the next sync as a first one, deleting nothing)`,
+    );
+    this.name = "SyncStateError";
+    this.path = path;
+  }
+}
+
+/**
+ * The notice to print for a sync that did not find the copy of the last sync (see
+ * {@linkcode CopyState}), or `undefined` when there is nothing to say.
+ *
+ * @param report The report of {@linkcode syncTrees}.
+ * @param staging The guest tree's root, for the message.
+ * @returns One line, or `undefined`.
+ *
+ * @example Usage
+ * ```ts
+ * import { copyStateNote, type SyncReport } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const report = { copyState: "replaced" } as SyncReport;
+ * assert.equal(
+ *   copyStateNote(report, "/ws/app"),
+ *   "gamma: sync: the copy /ws/app is gone or was emptied since the last sync; syncing as the first time: everything is pushed again, nothing is deleted on the host",
+ * );
+ * ```
+ */
+export function copyStateNote(report: SyncReport, staging: string): string | undefined {
+  switch (report.copyState) {
+    case "replaced":
+      return `gamma: sync: the copy ${staging} is gone or was emptied since the last sync; syncing as the first time: everything is pushed again, nothing is deleted on the host`;
+    case "relinked":
+      return `gamma: sync: gamma's record of the last sync with ${staging} is missing; syncing as the first time: nothing is deleted, files that differ are kept on both sides as conflicts`;
+    case "adopted":
+      return `gamma: sync: adopted ${staging} as this project's copy: nothing is deleted, files that differ are kept on both sides as conflicts`;
+    default:
+      return undefined;
+  }
+}
+
+/** `lstat` a state path: absent, or of the wanted kind and never a link. */
+function checkState(path: string, kind: "file" | "dir"): boolean {
+  let info: Deno.FileInfo;
   try {
-    text = await Deno.readTextFile(path);
+    info = Deno.lstatSync(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return emptyManifest();
+    if (e instanceof Deno.errors.NotFound) return false;
     throw e;
   }
+  if (info.isSymlink) throw new SyncStateError(path, "it is a symbolic link");
+  if (kind === "file" ? !info.isFile : !info.isDirectory) {
+    throw new SyncStateError(path, `it is not a ${kind === "file" ? "regular file" : "directory"}`);
+  }
+  return true;
+}
+
+function readStateText(path: string): string | undefined {
+  if (!checkState(path, "file")) return undefined;
+  return Deno.readTextFileSync(path);
+}
+
+/** Write a state file atomically: a new file beside it, renamed over it (never through a link). */
+async function writeState(path: string, text: string): Promise<void> {
+  checkState(path, "file");
+  const tmp = `${path}.tmp-${newTempTag().slice(0, 8)}`;
+  try {
+    await Deno.writeTextFile(tmp, text, { createNew: true, mode: 0o600 });
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+function readManifest(path: string): Manifest {
+  const text = readStateText(path);
+  if (text === undefined) return emptyManifest();
   try {
     return parseManifest(text);
   } catch (e) {
@@ -133,69 +371,95 @@ async function readManifest(path: string): Promise<Manifest> {
   }
 }
 
-async function writeManifest(path: string, manifest: Manifest): Promise<void> {
-  const tmp = `${posix.dirname(path)}/${TEMP_PREFIX}${posix.basename(path)}-${
-    crypto.randomUUID().slice(0, 8)
-  }`;
+/** The identity in the copy, or `undefined` when there is none (or it is not a readable file). */
+async function readCopyId(guest: Tree): Promise<{ copy: string; project: string } | undefined> {
   try {
-    await Deno.writeTextFile(tmp, stringifyManifest(manifest), { createNew: true });
-    await Deno.rename(tmp, path);
+    if ((await guest.stat(COPY_ID_FILE))?.type !== "file") return undefined;
+    const data = await guest.readFile(COPY_ID_FILE);
+    const text = data instanceof Uint8Array
+      ? new TextDecoder().decode(data)
+      : await new Response(data).text();
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    if (typeof parsed.copy !== "string" || typeof parsed.project !== "string") return undefined;
+    return { copy: parsed.copy, project: parsed.project };
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
+    if (
+      e instanceof SyntaxError || e instanceof TreeError || e instanceof Deno.errors.NotFound
+    ) return undefined;
     throw e;
   }
 }
 
-async function readIgnoreRules(host: Tree): Promise<string> {
-  const entry = await host.stat(IGNORE_FILE);
-  if (entry?.type !== "file") return "";
-  const data = await host.readFile(IGNORE_FILE);
-  return data instanceof Uint8Array
-    ? new TextDecoder().decode(data)
-    : await new Response(data).text();
+/** Take the lock file, saying who holds it when that takes long. */
+async function takeLock(
+  path: string,
+  notice: (line: string) => void,
+  noticeMs: number,
+): Promise<Deno.FsFile> {
+  checkState(path, "file");
+  const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+  try {
+    const opened = await file.stat();
+    const now = Deno.lstatSync(path);
+    if (now.isSymlink || now.ino !== opened.ino) {
+      throw new SyncStateError(path, "it was replaced while gamma opened it");
+    }
+    if (!(await file.tryLock(true))) {
+      // A lock held by a process that died is free again (the kernel drops it): only a live
+      // holder gets here. Say who it is after a while, and keep waiting visibly.
+      const timer = setTimeout(() => {
+        let holder = "another gamma";
+        try {
+          const info = JSON.parse(Deno.readTextFileSync(path)) as { pid?: number; since?: string };
+          if (typeof info.pid === "number") {
+            holder = `another gamma (pid ${info.pid}, syncing since ${info.since ?? "?"})`;
+          }
+        } catch {
+          // no holder information written yet
+        }
+        notice(
+          `gamma: sync: waiting for ${holder} to finish syncing this project (lock ${path}); gamma goes on when it is done, or stop it with Ctrl-C`,
+        );
+      }, noticeMs);
+      try {
+        await file.lock(true);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    await file.truncate(0);
+    await file.write(
+      new TextEncoder().encode(
+        `${JSON.stringify({ pid: Deno.pid, since: new Date().toISOString() })}\n`,
+      ),
+    );
+    return file;
+  } catch (e) {
+    file.close();
+    throw e;
+  }
 }
 
-/** A dax progress bar that appears only after half a second. */
-function lateProgressBar(enabled: boolean): {
+/** A progress line on stderr that appears only after half a second, at most ten times a second. */
+function lateProgress(enabled: boolean): {
   update(progress: ApplyProgress): void;
   finish(): void;
 } {
   if (!enabled) return { update() {}, finish() {} };
-  let latest: ApplyProgress | undefined;
-  let bar: { position(n: number): unknown; length(n: number): unknown; finish(): void } | undefined;
-  let finished = false;
-  const show = (progress: ApplyProgress): void => {
-    if (bar === undefined) return;
-    if (progress.bytesTotal > 0) {
-      bar.length(progress.bytesTotal);
-      bar.position(progress.bytesDone);
-    } else {
-      bar.length(progress.total);
-      bar.position(progress.done);
-    }
-  };
-  const timer = setTimeout(async () => {
-    let $: typeof import("dax").$;
-    try {
-      ({ $ } = await import("dax"));
-    } catch {
-      return; // no progress bar is no reason to fail a sync
-    }
-    if (finished) return;
-    const pb = $.progress("Syncing");
-    if ((latest?.bytesTotal ?? 0) > 0) pb.kind("bytes");
-    bar = pb;
-    if (latest !== undefined) show(latest);
-  }, 500);
+  const started = performance.now();
+  let shown = false;
+  let last = 0;
+  const encoder = new TextEncoder();
   return {
     update(progress) {
-      latest = progress;
-      show(progress);
+      const now = performance.now();
+      if (now - started < 500 || (now - last < 100 && progress.done < progress.total)) return;
+      last = now;
+      shown = true;
+      Deno.stderr.writeSync(encoder.encode(`\r\x1b[K${formatProgress(progress, now - started)}`));
     },
     finish() {
-      finished = true;
-      clearTimeout(timer);
-      bar?.finish();
+      if (shown) Deno.stderr.writeSync(encoder.encode("\r\x1b[K"));
     },
   };
 }
@@ -203,24 +467,35 @@ function lateProgressBar(enabled: boolean): {
 /**
  * Sync the host tree and the guest (staging) tree once, in `direction`:
  *
- * 1. take the lock (one sync at a time per manifest; a second one waits);
- * 2. read `.gammaignore` from the host tree (gitignore syntax; nothing else is ignored except the
- *    manifest and lock when they lie inside a tree);
- * 3. scan both trees (metadata only) and remove temporary files an interrupted sync left;
- * 4. plan against the manifest ({@linkcode planSync}) and carry it out ({@linkcode applyPlan});
- * 5. store the new manifest atomically when it changed.
+ * 1. check the state directory and its files with `lstat` (never a link), take the lock (one
+ *    sync at a time per state directory; after `lockNoticeMs` it says who holds it);
+ * 2. scan the host tree, reading `.gitignore` (unless `gitignore` is `false`) and `.gammaignore`
+ *    files at every level as git does, then the guest tree with the same rules; remove the
+ *    temporary files of interrupted runs (only names carrying their recorded tags);
+ * 3. compare the copy's identity ({@linkcode COPY_ID_FILE}) with the manifest's: when the copy
+ *    is gone, empty or another one, plan as a first sync (nothing deleted on either side) and
+ *    say so in `copyState`; refuse a non-empty guest tree without this project's identity
+ *    ({@linkcode ForeignCopyError}) unless `adopt`;
+ * 4. plan against the manifest ({@linkcode planSync}); stop before deleting all or most of the
+ *    host tree unless `force` ({@linkcode MassDeletionError}); carry it out
+ *    ({@linkcode applyPlan}), removing ignored leftovers in guest directories that must go;
+ * 5. store the new manifest atomically.
  *
  * Per-file problems do not throw: they are in `notDone` (and `ok` is `false` for errors). Running
- * the same sync again converges.
+ * the same sync again converges, and a run with no edits changes nothing.
  *
  * @param direction `push` (host changes to the guest), `pull` (guest changes to the host) or
  *   `both`. Conflicts are resolved in every direction.
  * @param host The host tree (a {@linkcode HostTree} or a {@linkcode MemoryTree}).
- * @param guest The staging tree the VM sees.
- * @param options Manifest and lock paths, dry run, progress.
+ * @param guest The staging tree the VM sees; a missing {@linkcode HostTree} root is created
+ *   (its parent must exist), or read as empty in a dry run.
+ * @param options State directory, dry run, adopt, force, ignore rules, progress.
  * @returns The report.
  * @throws {SyntaxError} When the manifest cannot be read.
- * @throws {Deno.errors.NotFound} When a tree's root does not exist.
+ * @throws {SyncStateError} When a state path is a link or of the wrong kind.
+ * @throws {ForeignCopyError} When the guest tree is not this project's copy.
+ * @throws {MassDeletionError} When the sync would delete most of the host tree.
+ * @throws {TreeError} Of kind `SymlinkRoot` when a tree's root is a link.
  *
  * @example Usage
  * ```ts
@@ -228,13 +503,13 @@ function lateProgressBar(enabled: boolean): {
  * import assert from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
- * await Deno.mkdir(`${dir}/staging`);
  * const host = new MemoryTree();
  * host.setFile("src/main.rs", "fn main() {}\n");
- * const options = { manifestPath: `${dir}/staging.manifest.json`, progress: false };
+ * const options = { stateDir: `${dir}/state`, project: "/src/app", progress: false };
  *
  * const pushed = await syncTrees("push", host, new HostTree(`${dir}/staging`), options);
  * assert.equal(pushed.copied, 1);
+ * assert.equal(pushed.copyState, "new");
  * assert.equal(await Deno.readTextFile(`${dir}/staging/src/main.rs`), "fn main() {}\n");
  *
  * await Deno.writeTextFile(`${dir}/staging/out.txt`, "built in the guest\n");
@@ -250,36 +525,81 @@ export async function syncTrees(
   guest: Tree,
   options: SyncTreesOptions,
 ): Promise<SyncReport> {
-  const manifestPath = normalizeAbsolutePath(options.manifestPath, "Manifest path");
-  const lockPath = normalizeAbsolutePath(
-    options.lockPath ?? `${manifestPath}.lock`,
-    "Lock path",
-  );
+  const stateDir = normalizeAbsolutePath(options.stateDir, "Sync state directory");
+  const project = options.project ?? (host instanceof HostTree ? host.root : "");
   const dryRun = options.dryRun ?? false;
-  await Deno.mkdir(posix.dirname(manifestPath), { recursive: true });
-  await Deno.mkdir(posix.dirname(lockPath), { recursive: true });
-  const lock = await Deno.open(lockPath, { read: true, write: true, create: true });
+  const notice = options.notice ??
+    ((line: string) => Deno.stderr.writeSync(new TextEncoder().encode(`${line}\n`)));
+  if (!checkState(stateDir, "dir")) {
+    await Deno.mkdir(stateDir, { recursive: true, mode: 0o700 });
+    checkState(stateDir, "dir");
+  }
+  const manifestPath = `${stateDir}/manifest.json`;
+  const tagsPath = `${stateDir}/temp-tags`;
+  const lock = await takeLock(`${stateDir}/lock`, notice, options.lockNoticeMs ?? 2000);
   const progressWanted = options.progress ?? "auto";
-  const bar = lateProgressBar(
-    progressWanted === "auto" ? Deno.stderr.isTerminal() : progressWanted,
-  );
+  const bar = lateProgress(progressWanted === "auto" ? Deno.stderr.isTerminal() : progressWanted);
   try {
-    await lock.lock(true);
-    const own = (tree: Tree): string[] =>
-      [manifestPath, lockPath].flatMap((p) => insidePath(tree, p) ?? []);
-    const rules = [await readIgnoreRules(host), ...(options.extraIgnore ?? [])].join("\n");
-    const hostScan = await host.scan({ ignore: compileIgnore(rules, own(host)) });
-    const guestScan = await guest.scan({ ignore: compileIgnore(rules, own(guest)) });
+    // Tags of runs that did not finish: their temporary files are debris. This run's tags are
+    // recorded before it writes anything.
+    const oldTags = (readStateText(tagsPath) ?? "").split("\n").filter((t) =>
+      /^[0-9a-f]{32}$/.test(t)
+    );
+    const myTags = [host, guest].flatMap((t) => t instanceof HostTree ? [t.tempTag] : []);
+    let base = readManifest(manifestPath);
+
+    const rules = new IgnoreRules([COPY_ID_FILE]);
+    if (options.extraIgnore !== undefined && options.extraIgnore.length > 0) {
+      rules.add("", "(settings sync.ignore)", options.extraIgnore.join("\n"), { last: true });
+    }
+    const ignoreFiles = (options.gitignore ?? true) ? [GITIGNORE_FILE, IGNORE_FILE] : [IGNORE_FILE];
+    const hostScan = await host.scan({
+      ignore: rules.filter,
+      ignoreFiles,
+      onIgnoreFile: (dir, path, text) => rules.add(dir, path, text),
+      debrisTags: oldTags,
+    });
+    if (guest instanceof HostTree && !dryRun) {
+      try {
+        Deno.lstatSync(guest.root);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+        await Deno.mkdir(guest.root, { mode: 0o755 });
+      }
+    }
+    let guestScan;
+    try {
+      guestScan = await guest.scan({ ignore: rules.filter, debrisTags: oldTags });
+    } catch (e) {
+      if (!(dryRun && e instanceof Deno.errors.NotFound)) throw e;
+      guestScan = { entries: new Map(), debris: [] as string[] };
+    }
+    // Is the guest tree the copy the manifest describes?
+    const found = await readCopyId(guest);
+    let copyState: CopyState = "same";
+    if (base.copy === undefined || found?.copy !== base.copy) {
+      const root = guest instanceof HostTree ? guest.root : "the guest tree";
+      if (found !== undefined && found.project !== project) {
+        throw new ForeignCopyError(root, project, found.project, []);
+      }
+      if (guestScan.entries.size === 0) {
+        copyState = Object.keys(base.entries).length > 0 ? "replaced" : "new";
+      } else if (found !== undefined) copyState = "relinked";
+      else if (options.adopt) copyState = "adopted";
+      else {
+        const sample = [...guestScan.entries.keys()].slice(0, 3);
+        throw new ForeignCopyError(root, project, undefined, sample);
+      }
+      base = emptyManifest();
+    }
     const debris: { side: SyncSide; path: string }[] = [
       ...hostScan.debris.map((path) => ({ side: "host" as const, path })),
       ...guestScan.debris.map((path) => ({ side: "guest" as const, path })),
     ];
-    if (!dryRun) {
-      for (const { side, path } of debris) {
-        await (side === "host" ? host : guest).remove(path).catch(() => {});
-      }
-    }
-    const base = await readManifest(manifestPath);
+    const skipped = [
+      ...(hostScan.skipped ?? []).map((path) => ({ side: "host" as const, path })),
+      ...(guestScan.skipped ?? []).map((path) => ({ side: "guest" as const, path })),
+    ];
     const plan = planSync(direction, base, hostScan.entries, guestScan.entries, {
       now: options.now ?? new Date(),
       validated: true,
@@ -293,30 +613,66 @@ export async function syncTrees(
       return {
         direction,
         dryRun,
+        copyState,
         actions: plan.actions,
         conflicts: plan.conflicts,
         deferred: plan.deferred,
         notDone: [],
+        skipped,
         ...count(plan.actions),
         debrisRemoved: debris,
         ok: true,
       };
     }
+    if (!options.force) {
+      const doomed = plan.actions.filter((a) => a.op === "remove" && a.side === "host")
+        .map((a) => a.path);
+      const total = hostScan.entries.size;
+      const n = doomed.length;
+      if (n > 0 && (n >= total || (n * 2 > total && n > 50))) {
+        throw new MassDeletionError(project, doomed.reverse(), total, direction);
+      }
+    }
+
+    // Every check is done: from here on the sync writes. First the tags of this run's
+    // temporary files, so that a run killed from now on is cleaned up after.
+    await writeState(tagsPath, [...oldTags, ...myTags].map((t) => `${t}\n`).join(""));
+    for (const { side, path } of debris) {
+      await (side === "host" ? host : guest).remove(path).catch(() => {});
+    }
+    const copyId = copyState === "same" ? base.copy! : newTempTag();
+    if (copyState !== "same") {
+      await guest.writeFile(
+        COPY_ID_FILE,
+        new TextEncoder().encode(`${JSON.stringify({ copy: copyId, project })}\n`),
+        { mode: 0o644, mtimeMs: Date.now() },
+      );
+    }
     const result = await applyPlan(plan, { host, guest }, base, {
       concurrency: options.concurrency,
+      expendable: { guest: rules.filter },
       onProgress: (progress) => {
         bar.update(progress);
         options.onProgress?.(progress);
       },
     });
-    if (result.manifestChanged) await writeManifest(manifestPath, result.manifest);
+    if (result.manifestChanged || copyState !== "same" || base.project !== project) {
+      await writeState(
+        manifestPath,
+        stringifyManifest({ ...result.manifest, copy: copyId, project }),
+      );
+    }
+    // Every temporary file of this run and the earlier ones is gone now.
+    await writeState(tagsPath, "");
     return {
       direction,
       dryRun,
+      copyState,
       actions: result.done,
       conflicts: plan.conflicts,
       deferred: plan.deferred,
       notDone: result.notDone,
+      skipped,
       ...count(result.done),
       bytesCopied: result.bytesCopied,
       debrisRemoved: debris,

@@ -59,6 +59,9 @@ export function treeError(
     case "Exists":
       detail = "something else is there";
       break;
+    case "SymlinkRoot":
+      detail = "the tree's root is a symbolic link or was replaced";
+      break;
   }
   return new TreeError(kind, path, `${head}: ${detail}`);
 }

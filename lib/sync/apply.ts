@@ -7,7 +7,7 @@
 
 import { isAtOrUnder, setOwn } from "./_paths.ts";
 import type { SyncAction, SyncPlan, SyncSide } from "./plan.ts";
-import { type Tree, TreeError } from "./tree.ts";
+import { type IgnoreFilter, type Tree, TreeError } from "./tree.ts";
 import { type Manifest, sameEntry, type SyncEntry } from "./types.ts";
 
 /**
@@ -17,7 +17,14 @@ import { type Manifest, sameEntry, type SyncEntry } from "./types.ts";
  * ```ts
  * import type { ApplyProgress } from "@devshell/gamma";
  *
- * const progress: ApplyProgress = { done: 1, total: 4, bytesDone: 10, bytesTotal: 40 };
+ * const progress: ApplyProgress = {
+ *   done: 1,
+ *   total: 4,
+ *   filesDone: 1,
+ *   filesTotal: 2,
+ *   bytesDone: 10,
+ *   bytesTotal: 40,
+ * };
  * ```
  */
 export interface ApplyProgress {
@@ -25,6 +32,10 @@ export interface ApplyProgress {
   done: number;
   /** All actions. */
   total: number;
+  /** File copies finished. */
+  filesDone: number;
+  /** All file copies. */
+  filesTotal: number;
   /** Bytes of finished copies. */
   bytesDone: number;
   /** Bytes of all copies. */
@@ -46,6 +57,11 @@ export interface ApplyOptions {
   concurrency?: number | undefined;
   /** Called after every action. */
   onProgress?: ((progress: ApplyProgress) => void) | undefined;
+  /**
+   * Per side, the ignored paths that may be removed with a directory the plan removes (see
+   * `RemoveOptions.expendable`); by default a directory holding anything stays.
+   */
+  expendable?: { host?: IgnoreFilter | undefined; guest?: IgnoreFilter | undefined } | undefined;
 }
 
 /**
@@ -148,13 +164,17 @@ export async function applyPlan(
   const doneSet = new Set<SyncAction>();
   const notDone: ActionOutcome[] = [];
   let bytesCopied = 0;
+  let filesDone = 0;
   const bytesTotal = actions.reduce((n, a) => n + (a.op === "copy" ? a.entry.size : 0), 0);
+  const filesTotal = actions.reduce((n, a) => n + (a.op === "copy" ? 1 : 0), 0);
   let finished = 0;
   const report = (): void => {
     finished++;
     options.onProgress?.({
       done: finished,
       total: actions.length,
+      filesDone,
+      filesTotal,
       bytesDone: bytesCopied,
       bytesTotal,
     });
@@ -167,8 +187,11 @@ export async function applyPlan(
       return;
     }
     try {
-      await perform(action, trees);
-      if (action.op === "copy") bytesCopied += action.entry.size;
+      await perform(action, trees, options.expendable?.[action.side]);
+      if (action.op === "copy") {
+        bytesCopied += action.entry.size;
+        filesDone++;
+      }
       doneSet.add(action);
     } catch (e) {
       failedUnits.add(action.unit);
@@ -246,7 +269,11 @@ function treeOf(trees: { host: Tree; guest: Tree }, side: SyncSide): Tree {
   return side === "host" ? trees.host : trees.guest;
 }
 
-async function perform(action: SyncAction, trees: { host: Tree; guest: Tree }): Promise<void> {
+async function perform(
+  action: SyncAction,
+  trees: { host: Tree; guest: Tree },
+  expendable: IgnoreFilter | undefined,
+): Promise<void> {
   const tree = treeOf(trees, action.side);
   switch (action.op) {
     case "copy": {
@@ -268,7 +295,12 @@ async function perform(action: SyncAction, trees: { host: Tree; guest: Tree }): 
     case "symlink":
       return await tree.symlink(action.path, action.target, { expect: action.expect });
     case "remove":
-      return await tree.remove(action.path, { expect: action.expect });
+      return await tree.remove(
+        action.path,
+        expendable === undefined
+          ? { expect: action.expect }
+          : { expect: action.expect, expendable },
+      );
     case "chmod":
       return await tree.chmod(action.path, action.mode, { expect: action.expect });
   }

@@ -61,3 +61,159 @@ export function compileIgnore(
     }
   };
 }
+
+/**
+ * The name of git's per-directory ignore file, which a sync honours by default.
+ *
+ * @example Usage
+ * ```ts
+ * import { GITIGNORE_FILE } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(GITIGNORE_FILE, ".gitignore");
+ * ```
+ */
+export const GITIGNORE_FILE = ".gitignore";
+
+interface Level {
+  /** The directory the rules belong to (`""`: the root). */
+  dir: string;
+  /** The ignore file they came from, relative to the root. */
+  file: string;
+  matcher: ReturnType<typeof ignore>;
+  /** Added with `last`: decides before every file of its directory. */
+  last: boolean;
+}
+
+/**
+ * Why {@linkcode IgnoreRules.explain} says a path is ignored: the file and the pattern.
+ *
+ * @example Usage
+ * ```ts
+ * import type { IgnoreReason } from "@devshell/gamma";
+ *
+ * const reason: IgnoreReason = { file: ".gitignore", pattern: "target/" };
+ * ```
+ */
+export interface IgnoreReason {
+  /** The ignore file, relative to the tree's root (or `(gamma)` for a path gamma always leaves out). */
+  file: string;
+  /** The pattern that matched, as written. */
+  pattern: string;
+}
+
+/**
+ * Ignore rules collected from ignore files at every level of a tree, matched as git does: the
+ * rules of a file apply to paths below its directory, a deeper file's rules take precedence over
+ * a shallower one's, and within one directory later files (the order of `add` calls) win. Paths
+ * given to `always` are left out whatever the files say.
+ *
+ * Feed it the files a scan finds ({@linkcode ScanOptions.onIgnoreFile}) and use
+ * {@linkcode IgnoreRules.filter} as the scan's filter: a directory's files are read before its
+ * entries are filtered.
+ *
+ * @example Usage
+ * ```ts
+ * import { IgnoreRules } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const rules = new IgnoreRules();
+ * rules.add("", ".gitignore", "*.log\ntarget/\n");
+ * rules.add("web", "web/.gitignore", "!keep.log\nnode_modules/\n");
+ * assert.equal(rules.filter("target", true), true);
+ * assert.equal(rules.filter("web/keep.log", false), false);
+ * assert.equal(rules.filter("web/other.log", false), true);
+ * assert.deepEqual(rules.explain("web/node_modules", true), {
+ *   file: "web/.gitignore",
+ *   pattern: "node_modules/",
+ * });
+ * ```
+ */
+export class IgnoreRules {
+  #levels: Level[] = [];
+  #ordered: Level[] | undefined;
+  #exact: Set<string>;
+
+  /**
+   * Rules with nothing ignored yet but `always`.
+   *
+   * @param always Exact relative paths always left out.
+   */
+  constructor(always: readonly string[] = []) {
+    this.#exact = new Set(always);
+  }
+
+  /**
+   * Add the text of one ignore file.
+   *
+   * @param dir The directory holding it (`""` for the root).
+   * @param file Its path relative to the root (or another label), for
+   *   {@linkcode IgnoreRules.explain}.
+   * @param text Its text (gitignore syntax).
+   * @param options `last`: these rules come after every file of `dir`, also those added later
+   *   (for patterns from settings, which override the directory's own files).
+   */
+  add(dir: string, file: string, text: string, options: { last?: boolean } = {}): void {
+    const hasRules = text.split(/\r?\n/).some((line) =>
+      line.trim() !== "" && !line.startsWith("#")
+    );
+    if (!hasRules) return;
+    this.#levels.push({
+      dir,
+      file,
+      matcher: ignore({ allowRelativePaths: false }).add(text),
+      last: options.last ?? false,
+    });
+    this.#ordered = undefined;
+  }
+
+  /**
+   * Whether a path is ignored (an {@linkcode IgnoreFilter}).
+   *
+   * @param path A relative path whose parent directories are not ignored.
+   * @param isDir Whether it is a directory.
+   * @returns `true` when it is left out.
+   */
+  readonly filter: IgnoreFilter = (path, isDir) => this.explain(path, isDir) !== undefined;
+
+  /**
+   * Why a path is ignored, or `undefined` when it is not.
+   *
+   * @param path A relative path whose parent directories are not ignored.
+   * @param isDir Whether it is a directory.
+   * @returns The file and pattern that leave it out.
+   */
+  explain(path: string, isDir: boolean): IgnoreReason | undefined {
+    if (this.#exact.has(path)) return { file: "(gamma)", pattern: path };
+    for (const level of this.#decidingOrder()) {
+      if (level.dir !== "" && !(path.startsWith(level.dir) && path[level.dir.length] === "/")) {
+        continue;
+      }
+      const rel = level.dir === "" ? path : path.slice(level.dir.length + 1);
+      let result;
+      try {
+        result = level.matcher.test(isDir ? `${rel}/` : rel);
+      } catch {
+        continue; // a name the package refuses (such as "..." followed by "/") is kept
+      }
+      if (result.ignored) return { file: level.file, pattern: result.rule?.pattern ?? "" };
+      if (result.unignored) return undefined;
+    }
+    return undefined;
+  }
+
+  /** Levels in the order they decide: deepest directory first, later files before earlier. */
+  #decidingOrder(): Level[] {
+    this.#ordered ??= this.#levels.map((level, i) => ({ level, i }))
+      .sort((a, b) =>
+        depth(b.level.dir) - depth(a.level.dir) || Number(b.level.last) - Number(a.level.last) ||
+        b.i - a.i
+      )
+      .map(({ level }) => level);
+    return this.#ordered;
+  }
+}
+
+function depth(dir: string): number {
+  return dir === "" ? 0 : dir.split("/").length;
+}

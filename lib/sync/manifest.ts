@@ -1,8 +1,9 @@
 /**
  * Reading and writing the sync {@linkcode Manifest} as JSON text (pure; the session stores it).
  *
- * The text is compact JSON on one line, entries in path order: a file is `[size, mtimeMs, mode]`,
- * a directory `[mode]`, a symbolic link its target string:
+ * The text is compact JSON on one line: the copy's identity and project when known, then the
+ * entries in path order: a file is `[size, mtimeMs, mode]`, a directory `[mode]`, a symbolic
+ * link its target string:
  *
  * ```json
  * {"version":1,"entries":{"latest":"src/main.rs","src":[493],"src/main.rs":[13,1700000000000,420]}}
@@ -91,8 +92,14 @@ export function parseManifest(text: string): Manifest {
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new SyntaxError("Cannot read the sync manifest: it is not a JSON object");
   }
-  const { version, entries } = data as Record<string, unknown>;
+  const { version, entries, copy, project } = data as Record<string, unknown>;
   if (version !== 1) throw new SyntaxError("Cannot read the sync manifest: it is not version 1");
+  if (copy !== undefined && typeof copy !== "string") {
+    throw new SyntaxError('Cannot read the sync manifest: "copy" is not a string');
+  }
+  if (project !== undefined && typeof project !== "string") {
+    throw new SyntaxError('Cannot read the sync manifest: "project" is not a string');
+  }
   if (typeof entries !== "object" || entries === null || Array.isArray(entries)) {
     throw new SyntaxError('Cannot read the sync manifest: "entries" is not an object');
   }
@@ -114,7 +121,10 @@ export function parseManifest(text: string): Manifest {
     }
     setOwn(out, path, entry);
   }
-  return { version: 1, entries: out };
+  const manifest: Manifest = { version: 1, entries: out };
+  if (copy !== undefined) manifest.copy = copy;
+  if (project !== undefined) manifest.project = project;
+  return manifest;
 }
 
 /**
@@ -151,5 +161,8 @@ export function stringifyManifest(manifest: Manifest): string {
   if (!sorted) keys.sort(comparePaths);
   const out: Record<string, number[] | string> = {};
   for (const path of keys) setOwn(out, path, encode(manifest.entries[path]!));
-  return `${JSON.stringify({ version: 1, entries: out })}\n`;
+  const head: Record<string, unknown> = { version: 1 };
+  if (manifest.copy !== undefined) head.copy = manifest.copy;
+  if (manifest.project !== undefined) head.project = manifest.project;
+  return `${JSON.stringify({ ...head, entries: out })}\n`;
 }

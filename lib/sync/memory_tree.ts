@@ -10,6 +10,7 @@ import { checkExpect, treeError } from "./_tree_check.ts";
 import type {
   ExpectOptions,
   FileData,
+  RemoveOptions,
   ScanOptions,
   Tree,
   TreeScan,
@@ -380,6 +381,16 @@ export class MemoryTree implements Tree {
   scan(options: ScanOptions = {}): Promise<TreeScan> {
     const ignore = options.ignore;
     const entries = new Map<string, SyncEntry>();
+    const readIgnoreFiles = (dir: string): void => {
+      for (const name of options.ignoreFiles ?? []) {
+        const path = dir === "" ? name : `${dir}/${name}`;
+        const node = this.#nodes.get(path);
+        if (node?.type === "file") {
+          options.onIgnoreFile?.(dir, path, new TextDecoder().decode(node.data));
+        }
+      }
+    };
+    readIgnoreFiles("");
     let skipUnder: string | undefined;
     for (const path of [...this.#nodes.keys()].sort(comparePaths)) {
       if (skipUnder !== undefined && isAtOrUnder(path, skipUnder)) continue;
@@ -389,6 +400,7 @@ export class MemoryTree implements Tree {
         continue;
       }
       entries.set(path, entryOf(node));
+      if (node.type === "dir") readIgnoreFiles(path);
     }
     return Promise.resolve({ entries, debris: [] });
   }
@@ -586,7 +598,7 @@ export class MemoryTree implements Tree {
    * assert.equal(tree.get("d"), undefined);
    * ```
    */
-  remove(path: string, options: ExpectOptions = {}): Promise<void> {
+  remove(path: string, options: RemoveOptions = {}): Promise<void> {
     try {
       validateRelativePath(path);
       this.#checkParents("remove", path, false);
@@ -600,9 +612,18 @@ export class MemoryTree implements Tree {
       if (current === undefined) throw treeError("NotFound", "remove", path);
       if (current.type === "dir") {
         const prefix = `${path}/`;
-        for (const key of this.#nodes.keys()) {
-          if (key.startsWith(prefix)) throw treeError("NotEmpty", "remove", path);
+        const below = [...this.#nodes].filter(([key]) => key.startsWith(prefix));
+        const expendable = options.expendable;
+        // Every entry below must be expendable itself or lie under an expendable directory.
+        const dirs: string[] = [];
+        for (const [key, node] of below.sort(([a], [b]) => comparePaths(a, b))) {
+          if (dirs.some((dir) => isAtOrUnder(key, dir))) continue;
+          if (expendable === undefined || !expendable(key, node.type === "dir")) {
+            throw treeError("NotEmpty", "remove", path);
+          }
+          if (node.type === "dir") dirs.push(key);
         }
+        for (const [key] of below) this.#nodes.delete(key);
       }
       this.#nodes.delete(path);
       return Promise.resolve();

@@ -213,6 +213,9 @@ const STAGES = 5;
  * - a path changed on one side only takes that side's state (when `direction` carries it);
  * - a path changed on both sides the same way is simply recorded;
  * - deleted on one side and modified on the other: the modified version is kept;
+ * - the guest has only empty directories where the host has files or links, or the host only
+ *   empty directories left from the last sync where the guest has files or links: the files and
+ *   links win (a conflict copy is never made of empty directories);
  * - changed differently on both sides: a conflict. The host version stays at the path on both
  *   sides and the guest version is kept on both sides as
  *   `name.gamma-conflict-guest-<yyyymmddThhmmssZ>`; nothing is lost.
@@ -338,6 +341,10 @@ export function planSync(
     let same = true;
     let guestHasAny = false;
     let hostHasAny = false;
+    let guestHasContent = false;
+    let hostHasContent = false;
+    let hostDirsKnown = true; // every host directory here was there at the last sync
+
     for (let j = i; j <= end; j++) {
       const q = paths[j]!;
       const hq = host.get(q);
@@ -345,6 +352,9 @@ export function planSync(
       const bq = baseOf(q);
       if (hq !== undefined) hostHasAny = true;
       if (gq !== undefined) guestHasAny = true;
+      if (hq !== undefined && hq.type !== "dir") hostHasContent = true;
+      if (hq?.type === "dir" && bq?.type !== "dir") hostDirsKnown = false;
+      if (gq !== undefined && gq.type !== "dir") guestHasContent = true;
       if (!hc && !sameEntry(hq, bq)) hc = true;
       if (!gc && !sameEntry(gq, bq)) gc = true;
       if (same && !sameEntry(hq, gq)) same = false;
@@ -355,6 +365,10 @@ export function planSync(
     else if (!hc && gc) flow = "toHost";
     else if (!guestHasAny) flow = "toGuest"; // deleted on the guest, modified on the host
     else if (!hostHasAny) flow = "toHost"; // deleted on the host, modified on the guest
+    // Only empty directories on the guest, or empty directories left over on the host: nothing
+    // worth a conflict copy there. (A directory the host made since stays.)
+    else if (!guestHasContent) flow = "toGuest";
+    else if (!hostHasContent && hostDirsKnown) flow = "toHost";
     if (flow !== undefined) {
       if (allows(flow)) carry(flow, path, i, end);
       else deferred.push(path);

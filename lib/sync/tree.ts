@@ -20,6 +20,8 @@ import type { SyncEntry } from "./types.ts";
  * - `NotEmpty`: a directory to remove still holds something (for example ignored files).
  * - `Changed`: the entry is no longer what the caller expected (someone changed it meanwhile).
  * - `Exists`: something else already occupies the path.
+ * - `SymlinkRoot`: the tree's root is a symbolic link, or was replaced during the sync (`path` is
+ *   `""`); nothing is read or written through it.
  *
  * @example Usage
  * ```ts
@@ -35,7 +37,8 @@ export type TreeErrorKind =
   | "IsDirectory"
   | "NotEmpty"
   | "Changed"
-  | "Exists";
+  | "Exists"
+  | "SymlinkRoot";
 
 /**
  * A {@linkcode Tree} operation refused or failed for a reason callers handle: `kind` says which,
@@ -99,6 +102,19 @@ export type IgnoreFilter = (path: string, isDir: boolean) => boolean;
 export interface ScanOptions {
   /** Paths to leave out; none by default. */
   ignore?: IgnoreFilter | undefined;
+  /**
+   * Names of per-directory ignore files (such as `.gitignore`): in every directory the scan
+   * enters, each of these that is a regular file is read and given to `onIgnoreFile` before the
+   * directory's entries are filtered, so `ignore` can already follow it.
+   */
+  ignoreFiles?: readonly string[] | undefined;
+  /** Receives each ignore file found: its directory (`""`: the root), its path and its text. */
+  onIgnoreFile?: ((dir: string, path: string, text: string) => void) | undefined;
+  /**
+   * Tags of earlier, interrupted runs: temporary files named with one of them are reported as
+   * `debris` (see `tempName`). Every other name is an entry like any other.
+   */
+  debrisTags?: readonly string[] | undefined;
 }
 
 /**
@@ -116,6 +132,11 @@ export interface TreeScan {
   entries: Map<string, SyncEntry>;
   /** Temporary files an interrupted sync left behind, to be removed. */
   debris: string[];
+  /**
+   * Entries that cannot be synced because their names are not valid UTF-8 (each shown with the
+   * bad bytes escaped as `\xNN`); they are left as they are on both sides.
+   */
+  skipped?: string[] | undefined;
 }
 
 /**
@@ -176,6 +197,24 @@ export interface WriteFileOptions {
 export interface ExpectOptions {
   /** What the path must hold just before it is changed. */
   expect?: Expectation;
+}
+
+/**
+ * Options of {@linkcode Tree.remove}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { RemoveOptions } from "@devshell/gamma";
+ *
+ * const options: RemoveOptions = { expendable: (path) => path.endsWith(".log") };
+ * ```
+ */
+export interface RemoveOptions extends ExpectOptions {
+  /**
+   * When a directory to remove still holds entries and every one of them is expendable (an
+   * ignored path, as git treats ignored files), remove them too instead of failing `NotEmpty`.
+   */
+  expendable?: IgnoreFilter | undefined;
 }
 
 /**
@@ -241,12 +280,12 @@ export interface Tree {
    */
   symlink(path: string, target: string, options?: ExpectOptions): Promise<void>;
   /**
-   * Remove a file, a link or an empty directory.
+   * Remove a file, a link or an empty directory (or one holding only expendable entries).
    *
    * @param path Relative path.
-   * @param options Precondition.
+   * @param options Precondition, and what may go with a directory.
    */
-  remove(path: string, options?: ExpectOptions): Promise<void>;
+  remove(path: string, options?: RemoveOptions): Promise<void>;
   /**
    * Change the permission bits of a file or directory.
    *

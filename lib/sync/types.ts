@@ -100,6 +100,13 @@ export type SyncEntry = FileEntry | DirEntry | SymlinkEntry;
 export interface Manifest {
   /** Format version; always `1`. */
   version: 1;
+  /**
+   * The identity of the copy this manifest describes: the same id is kept inside the copy, so a
+   * copy that vanished or was replaced is told from one whose files the guest deleted.
+   */
+  copy?: string | undefined;
+  /** The project the copy belongs to (a host path), for messages. */
+  project?: string | undefined;
   /** Entries by relative path. */
   entries: Record<string, SyncEntry>;
 }

@@ -176,7 +176,7 @@ Deno.test("HostTree.writeFile() keeps a file changed meanwhile and leaves no tem
   });
 });
 
-Deno.test("HostTree writes exact modes and times, from bytes, streams and other trees", async () => {
+Deno.test("HostTree writes exact modes and times, from bytes, streams and other trees, never set-id bits", async () => {
   await withTree(async (dir, tree) => {
     const memory = new MemoryTree();
     memory.setFile("m", "from memory", { mode: 0o755, mtimeMs: 3000 });
@@ -195,11 +195,28 @@ Deno.test("HostTree writes exact modes and times, from bytes, streams and other 
     );
     await tree.mkdir("d", { mode: 0o2750 });
     await tree.symlink("l", "bytes");
+    await Deno.writeTextFile(`${dir}/outside/setid`, "");
+    await Deno.chmod(`${dir}/outside/setid`, 0o6755);
+    await tree.copyFrom(other, "setid", "setid", { mode: 0o6755, mtimeMs: 1_000 });
+    await Deno.writeTextFile(`${dir}/root/chmodded`, "");
+    await tree.chmod("chmodded", 0o7777);
+    // Set-user-ID, set-group-ID and sticky bits never cross: at most 0o777 lands on disk.
+    for (
+      const [name, mode] of [["bytes", 0o755], ["d", 0o750], ["setid", 0o755], [
+        "chmodded",
+        0o777,
+      ]] as const
+    ) {
+      assert.equal(Deno.lstatSync(`${dir}/root/${name}`).mode! & 0o7777, mode, name);
+    }
+    await Deno.remove(`${dir}/root/setid`);
+    await Deno.remove(`${dir}/root/chmodded`);
+    await Deno.chmod(`${dir}/root/bytes`, 0o4755); // and a scan reports them without those bits
     const scan = await tree.scan();
     assert.deepEqual([...scan.entries], [
-      ["bytes", { type: "file", size: 1, mtimeMs: 1_000, mode: 0o4755 }],
+      ["bytes", { type: "file", size: 1, mtimeMs: 1_000, mode: 0o755 }],
       ["copied", { type: "file", size: 16, mtimeMs: 5_000, mode: 0o644 }],
-      ["d", { type: "dir", mode: 0o2750 }],
+      ["d", { type: "dir", mode: 0o750 }],
       ["l", { type: "symlink", target: "bytes" }],
       ["stream", { type: "file", size: 4, mtimeMs: 1_700_000_000_123, mode: 0o600 }],
     ]);
@@ -214,13 +231,22 @@ Deno.test("HostTree.scan() lists without following links, skips special files, r
     await Deno.writeTextFile(`${dir}/root/a/b/c`, "x");
     await Deno.writeTextFile(`${dir}/root/a.txt`, "y");
     await Deno.symlink(`${dir}/outside`, `${dir}/root/a/out`);
-    await Deno.writeTextFile(`${dir}/root/a/${TEMP_PREFIX}0f0f`, "half");
+    const tag = "0f".repeat(16);
+    await Deno.writeTextFile(`${dir}/root/a/${TEMP_PREFIX}${tag}-0f0f`, "half");
+    await Deno.writeTextFile(`${dir}/root/a/${TEMP_PREFIX}0f0f`, "a user's file");
     const fifo = new Deno.Command("mkfifo", { args: [`${dir}/root/pipe`] }).outputSync();
     assert.equal(fifo.success, true);
-    const scan = await tree.scan({ ignore: (path) => path === "a/b/c" });
-    assert.deepEqual([...scan.entries.keys()], ["a", "a/b", "a/out", "a.txt"]);
+    const scan = await tree.scan({ ignore: (path) => path === "a/b/c", debrisTags: [tag] });
+    // Only the names of a recorded run are debris; the user's own .gamma-tmp-… file is kept.
+    assert.deepEqual([...scan.entries.keys()], [
+      "a",
+      `a/${TEMP_PREFIX}0f0f`,
+      "a/b",
+      "a/out",
+      "a.txt",
+    ]);
     assert.deepEqual(scan.entries.get("a/out"), { type: "symlink", target: `${dir}/outside` });
-    assert.deepEqual(scan.debris, [`a/${TEMP_PREFIX}0f0f`]);
+    assert.deepEqual(scan.debris, [`a/${TEMP_PREFIX}${tag}-0f0f`]);
     assert.equal(await tree.stat("pipe"), undefined);
     await assert.rejects(new HostTree(`${dir}/missing`).scan(), Deno.errors.NotFound);
   });

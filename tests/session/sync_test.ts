@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { HostTree } from "../../lib/session/host_tree.ts";
-import { type SyncReport, syncTrees } from "../../lib/session/sync.ts";
+import {
+  ForeignCopyError,
+  MassDeletionError,
+  type SyncReport,
+  SyncStateError,
+  syncTrees,
+} from "../../lib/session/sync.ts";
+import { TreeError } from "../../lib/sync/tree.ts";
 import { MemoryTree } from "../../lib/sync/memory_tree.ts";
 import type { SyncDirection } from "../../lib/sync/plan.ts";
 import { stringifyManifest } from "../../lib/sync/manifest.ts";
@@ -27,15 +34,31 @@ async function snapMemory(tree: MemoryTree): Promise<Map<string, Snap>> {
   return out;
 }
 
+/** Every file's and directory's mode bits above 0o777, by path (set-id and sticky bits). */
+function specialBits(root: string): string[] {
+  const out: string[] = [];
+  const walk = (abs: string, rel: string): void => {
+    for (const e of Deno.readDirSync(abs)) {
+      const info = Deno.lstatSync(`${abs}/${e.name}`);
+      const path = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (!info.isSymlink && (info.mode! & 0o7000) !== 0) out.push(path);
+      if (info.isDirectory) walk(`${abs}/${e.name}`, path);
+    }
+  };
+  walk(root, "");
+  return out;
+}
+
 function snapDir(root: string): Map<string, Snap> {
   const out = new Map<string, Snap>();
   const walk = (abs: string, rel: string): void => {
     const names = [...Deno.readDirSync(abs)].map((e) => e.name).sort();
     for (const name of names) {
+      if (rel === "" && name === ".gamma-copy-id") continue; // gamma's identity of the copy
       const path = rel === "" ? name : `${rel}/${name}`;
       const full = `${abs}/${name}`;
       const info = Deno.lstatSync(full);
-      const mode = info.mode! & 0o7777;
+      const mode = info.mode! & 0o777;
       if (info.isSymlink) out.set(path, { type: "symlink", target: Deno.readLinkSync(full) });
       else if (info.isDirectory) {
         out.set(path, { type: "dir", mode });
@@ -50,6 +73,11 @@ function snapDir(root: string): Map<string, Snap> {
       }
     }
   };
+  try {
+    Deno.lstatSync(root);
+  } catch {
+    return out; // a vanished copy holds nothing
+  }
   walk(root, "");
   return out;
 }
@@ -125,10 +153,23 @@ class DirSide implements Editable {
     }
   }
   #parentsOk(path: string): boolean {
+    let root: Deno.FileInfo | undefined;
+    try {
+      root = Deno.lstatSync(this.root);
+    } catch {
+      root = undefined;
+    }
+    if (root === undefined || !root.isDirectory) return false; // the copy is gone: no edits
     return parentsOf(path).every((p) => {
       const info = this.#lstat(p);
       return info === undefined || info.isDirectory;
     });
+  }
+  /** Give a file set-user-ID and set-group-ID bits (never through a link). */
+  setid(path: string): void {
+    if (this.#parentsOk(path) && this.#lstat(path)?.isFile) {
+      Deno.chmodSync(`${this.root}/${path}`, 0o6755);
+    }
   }
   #mkdirs(path: string): void {
     for (const p of parentsOf(path)) {
@@ -190,7 +231,16 @@ type Cmd =
   | { k: "rename"; host: boolean; from: string; to: string }
   | { k: "chmod"; host: boolean; path: string; mode: number }
   | { k: "symlink"; host: boolean; path: string; target: number }
-  | { k: "sync"; direction: SyncDirection };
+  | { k: "sync"; direction: SyncDirection }
+  | { k: "wipe"; vanish: boolean }
+  | { k: "rootLink" }
+  | { k: "stateLink"; file: number }
+  | { k: "setid"; path: string }
+  | { k: "build"; path: string };
+
+/** Paths the project's .gitignore ignores; only the guest writes them (build output). */
+const IGNORED = ["z.log", "a/z.log", "a/b/z.log", "c/z.log"];
+const STATE_FILES = ["manifest.json", "lock", "temp-tags"];
 
 const pathArb = fc.constantFrom(...PATHS);
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
@@ -246,7 +296,26 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
       direction: fc.constantFrom<SyncDirection>("push", "pull", "push", "pull", "both"),
     }),
   },
+  {
+    weight: 1,
+    arbitrary: fc.record({ k: fc.constant("wipe" as const), vanish: fc.boolean() }),
+  },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("rootLink" as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ k: fc.constant("stateLink" as const), file: fc.nat(2) }),
+  },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("setid" as const), path: pathArb }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ k: fc.constant("build" as const), path: fc.constantFrom(...IGNORED) }),
+  },
 );
+
+/** A snapshot without the ignored build output, for comparing the two sides. */
+function shared(snap: Map<string, Snap>): Map<string, Snap> {
+  return new Map([...snap].filter(([path]) => !path.endsWith(".log")));
+}
 
 /** Every file's content on either side. */
 function contents(...snaps: Map<string, Snap>[]): Set<string> {
@@ -263,7 +332,7 @@ function noDebris(snap: Map<string, Snap>): void {
   }
 }
 
-async function runSequence(cmds: Cmd[], realHost: boolean): Promise<void> {
+async function runSequence(cmds: Cmd[], realHost: boolean, preexisting: boolean): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "gamma-sync-model-" });
   try {
     await Deno.mkdir(`${dir}/guest`);
@@ -283,21 +352,52 @@ async function runSequence(cmds: Cmd[], realHost: boolean): Promise<void> {
       hostTree = memory;
       host = new MemorySide(memory);
     }
-    const guestTree = new HostTree(`${dir}/guest`);
+    // A fresh tree per sync, as the session makes them (a tree keeps its root's identity).
+    const guestTree = () => new HostTree(`${dir}/guest`);
+    const hostTreeNow = () => realHost ? new HostTree(`${dir}/host`) : hostTree;
     const guest = new DirSide(`${dir}/guest`);
     const targets = ["x", "../outside", `${dir}/outside/inner`, "../../outside/sentinel"];
-    const options = { manifestPath: `${dir}/state/manifest.json`, progress: false as const };
+    const options = { stateDir: `${dir}/state`, progress: false as const };
     // (path, content) pairs that were once the same on both sides: a sync may drop those.
     const synced = new Set<string>();
 
-    const sync = async (direction: SyncDirection): Promise<SyncReport> => {
+    let wiped = false;
+    const sync = async (direction: SyncDirection, adopt = false): Promise<SyncReport> => {
       const h0 = await host.snap();
       const g0 = await guest.snap();
-      const report = await syncTrees(direction, hostTree, guestTree, {
-        ...options,
-        now: new Date(clock),
-      });
+      let report: SyncReport;
+      try {
+        report = await syncTrees(direction, hostTreeNow(), guestTree(), {
+          ...options,
+          adopt,
+          now: new Date(clock),
+        });
+      } catch (e) {
+        if (e instanceof ForeignCopyError && wiped && e.owner === undefined) {
+          // The guest re-created the copy and wrote to it: refused until the user adopts it.
+          assert.deepEqual(await host.snap(), h0);
+          assert.deepEqual(await guest.snap(), g0);
+          return await sync(direction, true);
+        }
+        if (!(e instanceof MassDeletionError)) throw e;
+        // The safety stop changed nothing; the user looks and says --force.
+        assert.deepEqual(await host.snap(), h0);
+        assert.deepEqual(await guest.snap(), g0);
+        assert.ok(e.paths.length > 0);
+        report = await syncTrees(direction, hostTreeNow(), guestTree(), {
+          ...options,
+          force: true,
+          now: new Date(clock),
+        });
+      }
       assert.deepEqual(report.notDone, []);
+      if (wiped) {
+        // A vanished or emptied copy is a first sync: nothing is deleted on the host.
+        assert.ok(["replaced", "new", "adopted"].includes(report.copyState), report.copyState);
+        assert.deepEqual(report.actions.filter((a) => a.side === "host" && a.op === "remove"), []);
+        wiped = false;
+      }
+      if (realHost) assert.deepEqual(specialBits(`${dir}/host`), []);
       const h1 = await host.snap();
       const g1 = await guest.snap();
       noDebris(h1);
@@ -307,6 +407,7 @@ async function runSequence(cmds: Cmd[], realHost: boolean): Promise<void> {
       for (const snap of [h0, g0]) {
         for (const [path, s] of snap) {
           if (s.type !== "file" || synced.has(`${path}\0${s.content}`)) continue;
+          if (s.content.startsWith("ignored-")) continue; // build output: expendable in the copy
           assert.ok(after.has(s.content), `${direction} lost ${path}: ${s.content}`);
         }
       }
@@ -324,18 +425,47 @@ async function runSequence(cmds: Cmd[], realHost: boolean): Promise<void> {
         realHost ? ["guest", "host", "outside", "state"] : ["guest", "outside", "state"],
       );
       const state = [...Deno.readDirSync(`${dir}/state`)].map((e) => e.name).sort();
-      assert.ok(
-        state.every((n) => n === "manifest.json" || n === "manifest.json.lock"),
-        state.join(),
-      );
+      assert.ok(state.every((n) => STATE_FILES.includes(n)), state.join());
       clock += 1000;
       return report;
     };
 
+    /** A sync that must be refused before touching anything. */
+    const refused = async (expected: (e: unknown) => boolean): Promise<void> => {
+      const h0 = await host.snap();
+      const g0 = await guest.snap();
+      const state0 = [...Deno.readDirSync(`${dir}/state`)].map((e) => e.name).sort();
+      await assert.rejects(
+        syncTrees("both", hostTreeNow(), guestTree(), options),
+        (e) => expected(e),
+      );
+      assert.deepEqual(await host.snap(), h0);
+      assert.deepEqual(await guest.snap(), g0);
+      assert.deepEqual(snapDir(`${dir}/outside`), outsideBefore);
+      // Only the lock may appear (taking it is how a sync starts); no state file changes.
+      assert.deepEqual(
+        [...Deno.readDirSync(`${dir}/state`)].map((e) => e.name).filter((n) => n !== "lock")
+          .sort(),
+        state0.filter((n) => n !== "lock"),
+      );
+    };
+
+    // The project's .gitignore, then the copy: foreign files there are refused until adopted.
+    host.write(".gitignore", "*.log\n", 0o644, clock);
+    if (preexisting) {
+      guest.write("x", "foreign", 0o644, clock);
+      guest.write("a/x", "foreign too", 0o644, clock);
+      await Deno.mkdir(`${dir}/state`);
+      await refused((e) => e instanceof ForeignCopyError);
+      assert.equal((await sync("push", true)).copyState, "adopted");
+    } else {
+      assert.equal((await sync("push")).copyState, "new");
+    }
+
     let previous: SyncDirection | undefined;
     for (const cmd of cmds) {
       clock += 1000;
-      const side = cmd.k === "sync" ? undefined : cmd.host ? host : guest;
+      const side = "host" in cmd ? (cmd.host ? host : guest) : undefined;
       switch (cmd.k) {
         case "write":
           side!.write(cmd.path, `v${++version}${"-".repeat(cmd.pad)}`, cmd.mode, clock);
@@ -358,17 +488,53 @@ async function runSequence(cmds: Cmd[], realHost: boolean): Promise<void> {
         case "sync": {
           await sync(cmd.direction);
           if (previous === "push" && cmd.direction === "pull") {
-            assert.deepEqual(await host.snap(), await guest.snap());
+            assert.deepEqual(shared(await host.snap()), shared(await guest.snap()));
           }
           break;
         }
+        case "wipe":
+          await Deno.remove(`${dir}/guest`, { recursive: true }).catch(() => {});
+          if (!cmd.vanish) await Deno.mkdir(`${dir}/guest`);
+          wiped = true;
+          break;
+        case "rootLink": {
+          // The guest swaps its copy for a link to a directory no mount shows.
+          if (!(await Deno.lstat(`${dir}/guest`).then(() => true, () => false))) break;
+          await Deno.rename(`${dir}/guest`, `${dir}/guest.aside`);
+          await Deno.symlink(`${dir}/outside/inner`, `${dir}/guest`);
+          await refused((e) => e instanceof TreeError && e.kind === "SymlinkRoot");
+          await Deno.remove(`${dir}/guest`);
+          await Deno.rename(`${dir}/guest.aside`, `${dir}/guest`);
+          break;
+        }
+        case "stateLink": {
+          const path = `${dir}/state/${STATE_FILES[cmd.file]}`;
+          let aside = false;
+          try {
+            await Deno.rename(path, `${path}.aside`);
+            aside = true;
+          } catch (e) {
+            if (!(e instanceof Deno.errors.NotFound)) throw e;
+          }
+          await Deno.symlink(`${dir}/outside/sentinel`, path);
+          await refused((e) => e instanceof SyncStateError && e.path === path);
+          await Deno.remove(path);
+          if (aside) await Deno.rename(`${path}.aside`, path);
+          break;
+        }
+        case "setid":
+          guest.setid(cmd.path);
+          break;
+        case "build":
+          guest.write(cmd.path, `ignored-${++version}`, 0o644, clock);
+          break;
       }
       previous = cmd.k === "sync" ? cmd.direction : undefined;
     }
     // A push and a pull with no edits in between leave both sides identical...
     await sync("push");
     await sync("pull");
-    assert.deepEqual(await host.snap(), await guest.snap());
+    assert.deepEqual(shared(await host.snap()), shared(await guest.snap()));
     // ...and the next syncs have nothing to do.
     assert.deepEqual((await sync("push")).actions, []);
     assert.deepEqual((await sync("pull")).actions, []);
@@ -382,7 +548,8 @@ Deno.test("syncTrees() keeps every version and converges, over random edit seque
     fc.asyncProperty(
       fc.array(cmdArb, { minLength: 1, maxLength: 40, size: "large" }),
       fc.integer({ min: 0, max: 4 }),
-      (cmds, kind) => runSequence(cmds, kind === 0),
+      fc.boolean(),
+      (cmds, kind, preexisting) => runSequence(cmds, kind === 0, preexisting),
     ),
     { numRuns: Number(Deno.env.get("SYNC_RUNS") ?? 250) },
   );
@@ -417,9 +584,7 @@ Deno.test("syncTrees() killed mid-push leaves no partial file, and a rerun conve
 import { HostTree } from ${JSON.stringify(TREE_MODULE)};
 await syncTrees("push", new HostTree(${JSON.stringify(`${dir}/host`)}),
   new HostTree(${JSON.stringify(`${dir}/guest`)}),
-  { manifestPath: ${
-        JSON.stringify(`${dir}/state/manifest.json`)
-      }, progress: false, concurrency: 2 });
+  { stateDir: ${JSON.stringify(`${dir}/state`)}, progress: false, concurrency: 2 });
 `,
     );
     const child = new Deno.Command(Deno.execPath(), {
@@ -449,13 +614,13 @@ await syncTrees("push", new HostTree(${JSON.stringify(`${dir}/host`)}),
     const partial = snapDirBytes(`${dir}/guest`);
     let complete = 0;
     for (const [path, entry] of partial) {
-      if (path.split("/").at(-1)!.startsWith(".gamma-tmp-")) continue;
+      if (path.split("/").at(-1)!.startsWith(".gamma-tmp-") || path === ".gamma-copy-id") continue;
       assert.deepEqual(entry, host.get(path), path);
       if (entry.type === "file") complete++;
     }
     assert.ok(complete < files, `${complete} of ${files} files were copied before the kill`);
 
-    const options = { manifestPath: `${dir}/state/manifest.json`, progress: false as const };
+    const options = { stateDir: `${dir}/state`, progress: false as const };
     const rerun = await syncTrees(
       "push",
       new HostTree(`${dir}/host`),
@@ -463,8 +628,11 @@ await syncTrees("push", new HostTree(${JSON.stringify(`${dir}/host`)}),
       options,
     );
     assert.equal(rerun.ok, true);
+    assert.equal(rerun.copyState, "relinked"); // its identity was written, its manifest not
     assert.equal(rerun.copied, files - complete);
-    assert.deepEqual(snapDirBytes(`${dir}/guest`), host);
+    const after = snapDirBytes(`${dir}/guest`);
+    after.delete(".gamma-copy-id");
+    assert.deepEqual(after, host); // the killed run's temporary files are gone too
     const again = await syncTrees(
       "push",
       new HostTree(`${dir}/host`),
@@ -505,22 +673,22 @@ function snapDirBytes(root: string): Map<string, ByteSnap> {
 }
 
 async function withDirs(
-  fn: (dir: string, host: HostTree, guest: HostTree, manifestPath: string) => Promise<void>,
+  fn: (dir: string, host: HostTree, guest: HostTree, stateDir: string) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "gamma-sync-" });
   try {
     await Deno.mkdir(`${dir}/host`);
     await Deno.mkdir(`${dir}/guest`);
-    await fn(dir, new HostTree(`${dir}/host`), new HostTree(`${dir}/guest`), `${dir}/m.json`);
+    await fn(dir, new HostTree(`${dir}/host`), new HostTree(`${dir}/guest`), `${dir}/state`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 }
 
 Deno.test("syncTrees() runs one sync at a time per manifest", async () => {
-  await withDirs(async (dir, host, guest, manifestPath) => {
+  await withDirs(async (dir, host, guest, stateDir) => {
     for (let i = 0; i < 50; i++) await Deno.writeTextFile(`${dir}/host/f${i}`, `${i}`);
-    const options = { manifestPath, progress: false as const };
+    const options = { stateDir, progress: false as const };
     const reports = await Promise.all([
       syncTrees("push", host, guest, options),
       syncTrees("push", host, guest, options),
@@ -531,34 +699,60 @@ Deno.test("syncTrees() runs one sync at a time per manifest", async () => {
   });
 });
 
-Deno.test("syncTrees() follows .gammaignore on both sides and never syncs its own manifest", async () => {
-  await withDirs(async (dir, host, guest) => {
-    await Deno.writeTextFile(`${dir}/host/.gammaignore`, "target/\n*.log\n");
+Deno.test("syncTrees() follows .gitignore and .gammaignore at every level on both sides", async () => {
+  await withDirs(async (dir, host, guest, stateDir) => {
+    await Deno.writeTextFile(`${dir}/host/.gitignore`, "target/\n*.log\n");
+    await Deno.mkdir(`${dir}/host/web`);
+    await Deno.writeTextFile(`${dir}/host/web/.gitignore`, "node_modules/\n!keep.log\n");
+    await Deno.writeTextFile(`${dir}/host/.gammaignore`, "secret.txt\n");
+    await Deno.mkdir(`${dir}/host/web/node_modules/pkg`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/host/web/node_modules/pkg/i.js`, "");
+    await Deno.writeTextFile(`${dir}/host/web/keep.log`, "kept");
+    await Deno.writeTextFile(`${dir}/host/web/drop.log`, "dropped");
+    await Deno.writeTextFile(`${dir}/host/secret.txt`, "s");
     await Deno.mkdir(`${dir}/host/target`);
     await Deno.writeTextFile(`${dir}/host/target/out`, "host build");
     await Deno.writeTextFile(`${dir}/host/a.log`, "log");
+    await Deno.mkdir(`${dir}/host/.git`);
+    await Deno.writeTextFile(`${dir}/host/.git/HEAD`, "ref: refs/heads/main\n");
     await Deno.writeTextFile(`${dir}/host/main.rs`, "fn main() {}");
-    // The manifest lies inside the staging tree here: it must not travel.
-    const options = { manifestPath: `${dir}/guest/.sync/m.json`, progress: false as const };
+    const options = { stateDir, progress: false as const };
     const push = await syncTrees("push", host, guest, options);
     assert.deepEqual(push.actions.map((a) => `${a.op} ${a.side} ${a.path}`), [
+      "mkdir guest .git",
+      "mkdir guest web",
       "copy guest .gammaignore",
+      "copy guest .git/HEAD",
+      "copy guest .gitignore",
       "copy guest main.rs",
+      "copy guest web/.gitignore",
+      "copy guest web/keep.log",
     ]);
     await Deno.mkdir(`${dir}/guest/target`);
     await Deno.writeTextFile(`${dir}/guest/target/bin`, "guest build");
     await Deno.writeTextFile(`${dir}/guest/b.log`, "log");
     const pull = await syncTrees("pull", host, guest, options);
-    // Only the manifest's directory shows up; its files (manifest, lock) stay out.
-    assert.deepEqual(pull.actions.map((a) => `${a.op} ${a.side} ${a.path}`), ["mkdir host .sync"]);
-    assert.deepEqual([...Deno.readDirSync(`${dir}/host/.sync`)], []);
+    assert.deepEqual(pull.actions, []);
     assert.equal(await Deno.readTextFile(`${dir}/host/target/out`), "host build");
     await assert.rejects(Deno.stat(`${dir}/host/target/bin`), Deno.errors.NotFound);
+    // --no-gitignore: what git ignores travels too (.gammaignore still counts).
+    const all = await syncTrees("push", host, guest, { ...options, gitignore: false });
+    assert.deepEqual(all.actions.filter((a) => a.op === "copy").map((a) => a.path), [
+      "a.log",
+      "target/out",
+      "web/drop.log",
+      "web/node_modules/pkg/i.js",
+    ]);
+    assert.deepEqual(all.deferred, ["b.log", "target/bin"]); // the guest's: for the next pull
+    assert.equal(
+      await Deno.readTextFile(`${dir}/guest/secret.txt`).catch(() => "absent"),
+      "absent",
+    );
   });
 });
 
 Deno.test("syncTrees() adds the settings' sync.ignore patterns to .gammaignore's", async () => {
-  await withDirs(async (dir, host, guest, manifestPath) => {
+  await withDirs(async (dir, host, guest, stateDir) => {
     await Deno.writeTextFile(`${dir}/host/.gammaignore`, "*.log\n");
     await Deno.mkdir(`${dir}/host/node_modules`);
     await Deno.writeTextFile(`${dir}/host/node_modules/x.js`, "x");
@@ -566,7 +760,7 @@ Deno.test("syncTrees() adds the settings' sync.ignore patterns to .gammaignore's
     await Deno.writeTextFile(`${dir}/host/keep.log`, "kept");
     await Deno.writeTextFile(`${dir}/host/main.ts`, "main");
     const push = await syncTrees("push", host, guest, {
-      manifestPath,
+      stateDir,
       progress: false,
       extraIgnore: ["node_modules/", "!keep.log"],
     });
@@ -579,83 +773,112 @@ Deno.test("syncTrees() adds the settings' sync.ignore patterns to .gammaignore's
 });
 
 Deno.test("syncTrees() with dryRun reports the plan and changes nothing", async () => {
-  await withDirs(async (dir, host, guest, manifestPath) => {
+  await withDirs(async (dir, host, guest, stateDir) => {
     await Deno.writeTextFile(`${dir}/host/a`, "abc");
-    await Deno.writeTextFile(`${dir}/guest/.gamma-tmp-0011`, "half");
     const report = await syncTrees("both", host, guest, {
-      manifestPath,
+      stateDir,
       dryRun: true,
       progress: false,
     });
     assert.equal(report.dryRun, true);
+    assert.equal(report.copyState, "new");
     assert.deepEqual(report.actions.map((a) => `${a.op} ${a.side} ${a.path}`), ["copy guest a"]);
     assert.equal(report.copied, 1);
     assert.equal(report.bytesCopied, 3);
-    assert.deepEqual(report.debrisRemoved, [{ side: "guest", path: ".gamma-tmp-0011" }]);
-    assert.deepEqual([...Deno.readDirSync(`${dir}/guest`)].map((e) => e.name), [".gamma-tmp-0011"]);
-    await assert.rejects(Deno.stat(manifestPath), Deno.errors.NotFound);
+    assert.deepEqual([...Deno.readDirSync(`${dir}/guest`)], []);
+    assert.deepEqual([...Deno.readDirSync(stateDir)].map((e) => e.name), ["lock"]);
   });
 });
 
-Deno.test("syncTrees() removes temporary files an interrupted sync left", async () => {
-  await withDirs(async (dir, host, guest, manifestPath) => {
+Deno.test("syncTrees() removes only the temporary files of interrupted runs, never a user's", async () => {
+  await withDirs(async (dir, _host, _guest, stateDir) => {
+    const tag = "0123456789abcdef0123456789abcdef";
     await Deno.mkdir(`${dir}/host/d`);
-    await Deno.writeTextFile(`${dir}/host/d/.gamma-tmp-aa`, "half");
-    await Deno.writeTextFile(`${dir}/guest/.gamma-tmp-bb`, "half");
-    const report = await syncTrees("push", host, guest, { manifestPath, progress: false });
+    await Deno.writeTextFile(`${dir}/host/d/.gamma-tmp-${tag}-aa`, "half");
+    await Deno.writeTextFile(`${dir}/host/.gamma-tmp-mine`, "a user's file");
+    await Deno.writeTextFile(`${dir}/guest/.gamma-tmp-${tag}-bb`, "half");
+    await Deno.mkdir(stateDir);
+    await Deno.writeTextFile(`${stateDir}/temp-tags`, `${tag}\n`);
+    const host = new HostTree(`${dir}/host`);
+    const report = await syncTrees("push", host, new HostTree(`${dir}/guest`), {
+      stateDir,
+      progress: false,
+    });
     assert.deepEqual(report.debrisRemoved, [
-      { side: "host", path: "d/.gamma-tmp-aa" },
-      { side: "guest", path: ".gamma-tmp-bb" },
+      { side: "host", path: `d/.gamma-tmp-${tag}-aa` },
+      { side: "guest", path: `.gamma-tmp-${tag}-bb` },
     ]);
     assert.deepEqual([...Deno.readDirSync(`${dir}/host/d`)], []);
-    assert.deepEqual([...Deno.readDirSync(`${dir}/guest`)].map((e) => e.name), ["d"]);
+    assert.equal(await Deno.readTextFile(`${dir}/host/.gamma-tmp-mine`), "a user's file");
+    assert.equal(await Deno.readTextFile(`${dir}/guest/.gamma-tmp-mine`), "a user's file");
+    assert.equal(await Deno.readTextFile(`${stateDir}/temp-tags`), "");
   });
 });
 
 Deno.test("syncTrees() refuses a damaged manifest and says how to start over", async () => {
-  await withDirs(async (_dir, host, guest, manifestPath) => {
+  await withDirs(async (_dir, host, guest, stateDir) => {
+    await Deno.mkdir(stateDir);
     await Deno.writeTextFile(
-      manifestPath,
+      `${stateDir}/manifest.json`,
       '{"version":1,"entries":{"../x":{"type":"dir","mode":493}}}',
     );
     await assert.rejects(
-      syncTrees("push", host, guest, { manifestPath, progress: false }),
+      syncTrees("push", host, guest, { stateDir, progress: false }),
       new SyntaxError(
-        `Cannot read the sync manifest: Cannot use path "../x": it has a ".." component (${manifestPath}; remove it to start over: the next sync then keeps both sides' differing files as conflicts)`,
+        `Cannot read the sync manifest: Cannot use path "../x": it has a ".." component (${stateDir}/manifest.json; remove it to start over: the next sync then keeps both sides' differing files as conflicts)`,
       ),
     );
   });
 });
 
 Deno.test("syncTrees() reports progress after every action", async () => {
-  await withDirs(async (dir, host, guest, manifestPath) => {
+  await withDirs(async (dir, host, guest, stateDir) => {
     await Deno.writeTextFile(`${dir}/host/a`, "12345");
     await Deno.mkdir(`${dir}/host/d`);
     const seen: string[] = [];
     await syncTrees("push", host, guest, {
-      manifestPath,
+      stateDir,
       progress: false,
-      onProgress: (p) => seen.push(`${p.done}/${p.total} ${p.bytesDone}/${p.bytesTotal}`),
+      onProgress: (p) =>
+        seen.push(
+          `${p.done}/${p.total} ${p.filesDone}/${p.filesTotal} ${p.bytesDone}/${p.bytesTotal}`,
+        ),
     });
-    assert.deepEqual(seen, ["1/2 0/5", "2/2 5/5"]);
+    assert.deepEqual(seen, ["1/2 0/1 0/5", "2/2 1/1 5/5"]);
   });
 });
 
-Deno.test("syncTrees() stores the manifest beside the staging tree, in path order", async () => {
-  await withDirs(async (dir, host, guest, manifestPath) => {
+Deno.test("syncTrees() stores the manifest in the state directory, with the copy's identity", async () => {
+  await withDirs(async (dir, host, guest, stateDir) => {
     await Deno.mkdir(`${dir}/host/d`);
     await Deno.writeTextFile(`${dir}/host/d/f`, "x");
     await Deno.utime(`${dir}/host/d/f`, 1, 1);
-    await syncTrees("push", host, guest, { manifestPath, progress: false });
+    await syncTrees("push", host, guest, { stateDir, progress: false });
+    const id = JSON.parse(await Deno.readTextFile(`${dir}/guest/.gamma-copy-id`));
+    assert.deepEqual(Object.keys(id), ["copy", "project"]);
+    assert.equal(id.project, `${dir}/host`);
+    assert.match(id.copy, /^[0-9a-f]{32}$/);
     assert.equal(
-      await Deno.readTextFile(manifestPath),
+      await Deno.readTextFile(`${stateDir}/manifest.json`),
       stringifyManifest({
         version: 1,
+        copy: id.copy,
+        project: `${dir}/host`,
         entries: {
           d: { type: "dir", mode: 0o755 },
           "d/f": { type: "file", size: 1, mtimeMs: 1000, mode: 0o644 },
         },
       }),
     );
+    // The copy holds the user's files and the identity; the state holds nothing else.
+    assert.deepEqual([...Deno.readDirSync(`${dir}/guest`)].map((e) => e.name).sort(), [
+      ".gamma-copy-id",
+      "d",
+    ]);
+    assert.deepEqual([...Deno.readDirSync(stateDir)].map((e) => e.name).sort(), [
+      "lock",
+      "manifest.json",
+      "temp-tags",
+    ]);
   });
 });

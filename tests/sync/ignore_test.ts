@@ -40,3 +40,17 @@ Deno.test("compileIgnore() always leaves out the given exact paths, and nothing 
   assert.equal(ignored(".git", true), false);
   assert.equal(IGNORE_FILE, ".gammaignore");
 });
+
+Deno.test("IgnoreRules: rules added with last decide before the files of their directory", () => {
+  const rules = new IgnoreRules();
+  rules.add("", "(settings sync.ignore)", "!keep.log\nvendor/\n", { last: true });
+  rules.add("", ".gitignore", "*.log\n");
+  rules.add("sub", "sub/.gitignore", "keep.log\n");
+  assert.equal(rules.filter("keep.log", false), false); // the settings win at the root
+  assert.equal(rules.filter("other.log", false), true);
+  assert.equal(rules.filter("sub/keep.log", false), true); // a deeper file still wins
+  assert.deepEqual(rules.explain("vendor", true), {
+    file: "(settings sync.ignore)",
+    pattern: "vendor/",
+  });
+});
