@@ -99,7 +99,8 @@ export interface SyncTreesOptions {
 /**
  * How {@linkcode syncTrees} found the copy: `same` (the copy of the last sync), `new` (none
  * yet), `replaced` (the copy of the last sync is gone or empty: a first sync again), `relinked`
- * (a copy of this project whose manifest was lost) or `adopted` (taken with `adopt`). Every
+ * (a copy of this project whose manifest was lost, or whose identity file is gone while the
+ * manifest names this project) or `adopted` (taken with `adopt`). Every
  * state but `same` plans like a first sync: nothing is deleted on either side.
  *
  * @example Usage
@@ -315,7 +316,7 @@ export function copyStateNote(report: SyncReport, staging: string): string | und
     case "replaced":
       return `gamma: sync: the copy ${staging} is gone or was emptied since the last sync; syncing as the first time: everything is pushed again, nothing is deleted on the host`;
     case "relinked":
-      return `gamma: sync: gamma's record of the last sync with ${staging} is missing; syncing as the first time: nothing is deleted, files that differ are kept on both sides as conflicts`;
+      return `gamma: sync: the copy ${staging} and gamma's record of the last sync with it do not match (one was lost); syncing as the first time: nothing is deleted, files that differ are kept on both sides as conflicts`;
     case "adopted":
       return `gamma: sync: adopted ${staging} as this project's copy: nothing is deleted, files that differ are kept on both sides as conflicts`;
     default:
@@ -577,15 +578,18 @@ export async function syncTrees(
     // Is the guest tree the copy the manifest describes?
     const found = await readCopyId(guest);
     let copyState: CopyState = "same";
+    const root = guest instanceof HostTree ? guest.root : "the guest tree";
+    if (found !== undefined && found.project !== project) {
+      throw new ForeignCopyError(root, project, found.project, []);
+    }
     if (base.copy === undefined || found?.copy !== base.copy) {
-      const root = guest instanceof HostTree ? guest.root : "the guest tree";
-      if (found !== undefined && found.project !== project) {
-        throw new ForeignCopyError(root, project, found.project, []);
-      }
       if (guestScan.entries.size === 0) {
         copyState = Object.keys(base.entries).length > 0 ? "replaced" : "new";
-      } else if (found !== undefined) copyState = "relinked";
-      else if (options.adopt) copyState = "adopted";
+      } else if (found !== undefined || (base.copy !== undefined && base.project === project)) {
+        // This project's copy whose manifest was lost, or whose identity file the guest removed
+        // (git clean -x does): merge as a first sync, deleting nothing.
+        copyState = "relinked";
+      } else if (options.adopt) copyState = "adopted";
       else {
         const sample = [...guestScan.entries.keys()].slice(0, 3);
         throw new ForeignCopyError(root, project, undefined, sample);

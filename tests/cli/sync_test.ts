@@ -22,6 +22,7 @@ async function syncSetup() {
     DEVSHELL_VM_LIMACTL: lima.limactl,
     DEVSHELL_VM_LIMA_INSTANCE: "dev",
     DEVSHELL_VM_WORKSPACE_PARENT: ws,
+    XDG_CACHE_HOME: `${root}/cache`,
   };
   return {
     lima,
@@ -55,8 +56,14 @@ Deno.test("gamma exec pushes an unmounted project, runs in its copy, and pulls c
   assert.equal(await Deno.readTextFile(`${t.project}/made.txt`), "made\n");
   assert.equal(await exists(`${t.project}/gone.txt`), false); // deletions come back too
   assert.equal(await Deno.readTextFile(`${t.ws}/app/a.txt`), "host a\n");
-  // The manifest lives beside the copy, outside the project.
-  assert.equal(await exists(`${t.ws}/app.gamma-sync.json`), true);
+  // gamma's state lives in its cache, outside the project and the guest's mount.
+  assert.deepEqual([...Deno.readDirSync(t.ws)].map((e) => e.name), ["app"]);
+  const [state] = [...Deno.readDirSync(`${t.root}/cache/gamma/sync`)].map((e) => e.name);
+  assert.match(state!, /^app-[0-9a-f]{12}$/);
+  assert.deepEqual(
+    [...Deno.readDirSync(`${t.root}/cache/gamma/sync/${state}`)].map((e) => e.name).sort(),
+    ["lock", "manifest.json", "temp-tags"],
+  );
   assert.deepEqual([...Deno.readDirSync(t.project)].map((e) => e.name).sort(), [
     ".git",
     "a.txt",
@@ -87,7 +94,7 @@ Deno.test("gamma sync status, push and pull report changes and conflicts", async
   assert.deepEqual([push.code, push.stderr], [0, ""]);
   assert.equal(
     push.stdout,
-    `${t.project} <-> ${t.ws}/app (guest /workspace/app)\npush: copied 2 files (17 bytes), removed 0\n`,
+    `${t.project} <-> ${t.ws}/app (guest /workspace/app)\npush: copied 2 files (17 B), removed 0\n`,
   );
   // Both sides change a.txt; the guest adds b.txt.
   await Deno.writeTextFile(`${t.project}/a.txt`, "host edit\n");
@@ -149,7 +156,7 @@ Deno.test("sync refuses a staging copy that belongs to another project with the 
   assert.equal(r.code, 125);
   assert.equal(
     r.stderr,
-    `gamma: cannot sync ${other} into instance dev: ${t.ws}/app holds the copy of another project, ${t.project}; rename one of them, or set DEVSHELL_VM_WORKSPACE_PARENT for one\n`,
+    `gamma: cannot sync ${other} with ${t.ws}/app: it holds the copy of another project, ${t.project}; rename one of them, or set DEVSHELL_VM_WORKSPACE_PARENT for one\n`,
   );
 });
 
