@@ -173,3 +173,197 @@ Deno.test("guest mode does not sync", async () => {
   );
   assert.equal(await exists(`${t.ws}/app`), false);
 });
+
+function names(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+}
+
+Deno.test("issue 9 item 1: a vanished copy is a first sync: nothing is deleted on the host", async () => {
+  await using t = await syncSetup();
+  await Deno.writeTextFile(`${t.project}/.git/HEAD`, "ref: refs/heads/main\n");
+  assert.equal((await runGamma(["exec", "--", "true"], { env: t.env, cwd: t.project })).code, 0);
+  const before = names(t.project);
+  // The user clears the cache directory that holds the copy...
+  await Deno.remove(`${t.ws}/app`, { recursive: true });
+  const r = await runGamma(["exec", "--", "cat", ".git/HEAD"], { env: t.env, cwd: t.project });
+  assert.deepEqual([r.code, r.stdout], [0, "ref: refs/heads/main\n"]);
+  assert.equal(
+    r.stderr,
+    `gamma: sync: the copy ${t.ws}/app is gone or was emptied since the last sync; syncing as the first time: everything is pushed again, nothing is deleted on the host\n`,
+  );
+  assert.deepEqual(names(t.project), before);
+  assert.equal(await Deno.readTextFile(`${t.project}/.git/HEAD`), "ref: refs/heads/main\n");
+  // ...or a guest command removes it while it runs.
+  const gone = await runGamma(["exec", "--", "sh", "-c", "cd / && rm -rf /workspace/app"], {
+    env: t.env,
+    cwd: t.project,
+  });
+  assert.equal(gone.code, 0);
+  assert.deepEqual(names(t.project), before);
+  assert.equal(await Deno.readTextFile(`${t.project}/a.txt`), "host a\n");
+});
+
+Deno.test("issue 9: a sync that would delete the whole host project stops and asks for --force", async () => {
+  await using t = await syncSetup();
+  const r = await runGamma(
+    ["exec", "--", "sh", "-c", "rm -rf a.txt gone.txt sub .git"],
+    { env: t.env, cwd: t.project },
+  );
+  assert.equal(r.code, 0); // the command's own exit code
+  assert.equal(
+    r.stderr,
+    [
+      `gamma: sync: pulling the guest's changes back failed: stopped: this sync would delete all 4 entries of ${t.project} because they are gone from the guest's copy; nothing was changed. It would delete:`,
+      "  .git",
+      "  a.txt",
+      "  gone.txt",
+      "  sub",
+      "  if that is what you want: gamma sync pull --force",
+      "",
+    ].join("\n"),
+  );
+  assert.deepEqual(names(t.project), [".git", "a.txt", "gone.txt", "sub"]);
+  const refused = await runGamma(["sync", "pull"], { env: t.env, cwd: t.project });
+  assert.equal(refused.code, 125);
+  assert.deepEqual(names(t.project), [".git", "a.txt", "gone.txt", "sub"]);
+  const forced = await runGamma(["sync", "pull", "--force"], { env: t.env, cwd: t.project });
+  assert.deepEqual([forced.code, forced.stderr], [0, ""]);
+  assert.deepEqual(names(t.project), []);
+});
+
+Deno.test("issue 9 item 2: a link at the copy's root is refused and nothing is touched", async () => {
+  await using t = await syncSetup();
+  assert.equal((await runGamma(["sync", "push"], { env: t.env, cwd: t.project })).code, 0);
+  // The guest swaps its copy for a link to a host directory no mount shows.
+  const secret = `${t.root}/secret`;
+  await Deno.mkdir(secret);
+  await Deno.writeTextFile(`${secret}/key`, "private");
+  await Deno.remove(`${t.ws}/app`, { recursive: true });
+  await Deno.symlink(secret, `${t.ws}/app`);
+  for (const args of [["exec", "--", "true"], ["sync", "pull"], ["sync", "push"]]) {
+    const r = await runGamma(args, { env: t.env, cwd: t.project });
+    assert.deepEqual(
+      [r.code, r.stderr],
+      [
+        125,
+        `gamma: Cannot sync ${t.ws}/app: it is a symbolic link (to ${secret}), and gamma never follows a link at a tree's root; remove the link\n`,
+      ],
+      args.join(" "),
+    );
+  }
+  assert.deepEqual(names(secret), ["key"]);
+  assert.equal(await Deno.readTextFile(`${secret}/key`), "private");
+  assert.deepEqual(names(t.project), [".git", "a.txt", "gone.txt", "sub"]);
+});
+
+Deno.test("issue 9 item 3: gamma's state is outside the mount, never read or written through a link", async () => {
+  await using t = await syncSetup();
+  assert.equal((await runGamma(["sync", "push"], { env: t.env, cwd: t.project })).code, 0);
+  // The guest sees only the project's files and the copy's identity.
+  assert.deepEqual(names(t.ws), ["app"]);
+  assert.deepEqual(names(`${t.ws}/app`), [".gamma-copy-id", ".git", "a.txt", "gone.txt", "sub"]);
+  const [key] = names(`${t.root}/cache/gamma/sync`);
+  const manifest = `${t.root}/cache/gamma/sync/${key}/manifest.json`;
+  const saved = await Deno.readTextFile(manifest);
+  const target = `${t.root}/elsewhere.json`;
+  await Deno.writeTextFile(target, "not gamma's");
+  await Deno.remove(manifest);
+  await Deno.symlink(target, manifest);
+  const r = await runGamma(["exec", "--", "true"], { env: t.env, cwd: t.project });
+  assert.deepEqual(
+    [r.code, r.stderr],
+    [
+      125,
+      `gamma: cannot use gamma's sync state ${manifest}: it is a symbolic link; gamma never reads or writes its state through a link. Remove it (gamma then treats the next sync as a first one, deleting nothing)\n`,
+    ],
+  );
+  assert.equal(await Deno.readTextFile(target), "not gamma's");
+  await Deno.remove(manifest);
+  await Deno.writeTextFile(manifest, saved);
+  assert.equal((await runGamma(["exec", "--", "true"], { env: t.env, cwd: t.project })).code, 0);
+});
+
+Deno.test("issue 9 item 4: set-user-ID and set-group-ID bits from the guest never reach the host", async () => {
+  await using t = await syncSetup();
+  const r = await runGamma(["exec", "--", "sh", "-c", "chmod 6755 a.txt && mkdir -m 3777 d"], {
+    env: t.env,
+    cwd: t.project,
+  });
+  assert.deepEqual([r.code, r.stderr], [0, ""]);
+  assert.equal((await Deno.lstat(`${t.ws}/app/a.txt`)).mode! & 0o7777, 0o6755); // the guest's
+  assert.equal((await Deno.lstat(`${t.project}/a.txt`)).mode! & 0o7777, 0o755);
+  assert.equal((await Deno.lstat(`${t.project}/d`)).mode! & 0o7777, 0o777);
+});
+
+Deno.test("issue 9 item 5: an existing directory is never adopted unless asked", async () => {
+  await using t = await syncSetup();
+  // The workspace parent already holds an unrelated checkout named like the project.
+  await Deno.mkdir(`${t.ws}/app/.git`, { recursive: true });
+  await Deno.writeTextFile(`${t.ws}/app/a.txt`, "another checkout\n");
+  await Deno.writeTextFile(`${t.ws}/app/main.go`, "package main\n");
+  const r = await runGamma(["exec", "--", "true"], { env: t.env, cwd: t.project });
+  assert.equal(r.code, 125);
+  assert.equal(
+    r.stderr,
+    [
+      `gamma: cannot sync ${t.project} with ${t.ws}/app: that directory already holds files gamma did not put there for this project (.git, a.txt, main.go, …), and gamma never merges into a directory it did not make`,
+      "  fix: set DEVSHELL_VM_WORKSPACE_PARENT to another directory,",
+      `  or, once you have checked that ${t.ws}/app holds this project's files: gamma sync push --adopt`,
+      "",
+    ].join("\n"),
+  );
+  assert.deepEqual(names(t.project), [".git", "a.txt", "gone.txt", "sub"]);
+  assert.equal(await Deno.readTextFile(`${t.project}/a.txt`), "host a\n");
+  assert.deepEqual(names(`${t.ws}/app`), [".git", "a.txt", "main.go"]);
+  // After checking, the user adopts it: nothing is deleted, the differing a.txt is a conflict.
+  const adopt = await runGamma(["sync", "push", "--adopt"], { env: t.env, cwd: t.project });
+  assert.equal(adopt.code, 1);
+  assert.match(
+    adopt.stderr,
+    new RegExp(
+      `^gamma: sync: adopted ${t.ws}/app as this project's copy: nothing is deleted, files that differ are kept on both sides as conflicts\ngamma: sync: conflict at a\\.txt: `,
+    ),
+  );
+  assert.equal(await Deno.readTextFile(`${t.project}/a.txt`), "host a\n");
+  assert.equal(await Deno.readTextFile(`${t.ws}/app/a.txt`), "host a\n");
+  assert.equal(await Deno.readTextFile(`${t.ws}/app/main.go`), "package main\n");
+});
+
+Deno.test("issue 9 item 9: ignored build output stays on its side; DEVSHELL_VM_SYNC_GITIGNORE=0 and --no-gitignore sync it", async () => {
+  await using t = await syncSetup();
+  await Deno.writeTextFile(`${t.project}/.gitignore`, "target/\n");
+  await Deno.mkdir(`${t.project}/target`);
+  await Deno.writeTextFile(`${t.project}/target/host-build`, "host binary");
+  const r = await runGamma(
+    ["exec", "--", "sh", "-c", "mkdir -p target && echo linux > target/guest-build"],
+    { env: t.env, cwd: t.project },
+  );
+  assert.deepEqual([r.code, r.stderr], [0, ""]);
+  assert.deepEqual(names(`${t.project}/target`), ["host-build"]);
+  assert.deepEqual(names(`${t.ws}/app/target`), ["guest-build"]);
+  assert.deepEqual(names(`${t.ws}/app/.git`), []); // .git itself is synced
+  const off = await runGamma(["exec", "--", "true"], {
+    env: { ...t.env, DEVSHELL_VM_SYNC_GITIGNORE: "0" },
+    cwd: t.project,
+  });
+  assert.deepEqual([off.code, off.stderr], [0, ""]);
+  assert.deepEqual(names(`${t.project}/target`), ["guest-build", "host-build"]);
+  await Deno.writeTextFile(`${t.project}/target/more`, "x");
+  const push = await runGamma(["sync", "push", "--no-gitignore"], { env: t.env, cwd: t.project });
+  assert.equal(push.code, 0);
+  assert.deepEqual(names(`${t.ws}/app/target`), ["guest-build", "host-build", "more"]);
+});
+
+Deno.test("issue 9 item 10: gamma sync status before the first push says not pushed yet", async () => {
+  await using t = await syncSetup();
+  const r = await runGamma(["sync", "status"], { env: t.env, cwd: t.project });
+  assert.deepEqual(
+    [r.code, r.stdout, r.stderr],
+    [
+      0,
+      `${t.project} <-> ${t.ws}/app (guest /workspace/app)\nnot pushed yet: the first push copies 2 files (17 B)\n`,
+      "",
+    ],
+  );
+  assert.equal(await exists(`${t.ws}/app`), false);
+});
