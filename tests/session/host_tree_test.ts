@@ -274,3 +274,54 @@ Deno.test("HostTree wants an absolute root", () => {
   );
   assert.equal(new HostTree("/a/b/").root, "/a/b");
 });
+
+Deno.test("HostTree refuses a root that is a link, or that was replaced meanwhile (issue 9 item 2)", async () => {
+  await withTree(async (dir) => {
+    await Deno.symlink(`${dir}/outside`, `${dir}/link`);
+    const linked = new HostTree(`${dir}/link`);
+    const message =
+      `Cannot sync ${dir}/link: it is a symbolic link (to ${dir}/outside), and gamma never follows a link at a tree's root; remove the link`;
+    await assert.rejects(linked.scan(), { name: "TreeError", kind: "SymlinkRoot", message });
+    await assert.rejects(linked.writeFile("x", bytes("x"), { mode: 0o644, mtimeMs: 0 }), {
+      kind: "SymlinkRoot",
+    });
+    await assert.rejects(linked.stat("secret"), { kind: "SymlinkRoot" });
+    // A tree whose root is swapped for a link after its first use writes nothing more.
+    const tree = new HostTree(`${dir}/root`);
+    await tree.scan();
+    await Deno.rename(`${dir}/root`, `${dir}/root.aside`);
+    await Deno.symlink(`${dir}/outside`, `${dir}/root`);
+    await assert.rejects(tree.writeFile("secret", bytes("pwned"), { mode: 0o644, mtimeMs: 0 }), {
+      kind: "SymlinkRoot",
+      message:
+        `Cannot sync ${dir}/root: it was replaced during the sync; nothing more is written there`,
+    });
+    await assert.rejects(tree.remove("secret"), { kind: "SymlinkRoot" });
+    assert.deepEqual(listing(`${dir}/outside`), ["secret"]);
+    assert.equal(await Deno.readTextFile(`${dir}/outside/secret`), "secret");
+    await Deno.remove(`${dir}/root`);
+    await Deno.rename(`${dir}/root.aside`, `${dir}/root`);
+  });
+});
+
+Deno.test("HostTree.remove() takes only ignored leftovers with a directory, never through a link", async () => {
+  await withTree(async (dir, tree) => {
+    await Deno.mkdir(`${dir}/root/d/cache`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/root/d/build.log`, "");
+    await Deno.writeTextFile(`${dir}/root/d/cache/x`, "");
+    await Deno.symlink(`${dir}/outside`, `${dir}/root/d/cache/out.log`);
+    const expendable = (path: string, isDir: boolean) =>
+      path.endsWith(".log") || (isDir && path.endsWith("/cache"));
+    await tree.remove("d", { expendable });
+    assert.deepEqual(listing(`${dir}/root`), []);
+    assert.deepEqual(listing(`${dir}/outside`), ["secret"]);
+    await Deno.mkdir(`${dir}/root/e`);
+    await Deno.writeTextFile(`${dir}/root/e/build.log`, "");
+    await Deno.writeTextFile(`${dir}/root/e/keep.txt`, "");
+    await assert.rejects(tree.remove("e", { expendable }), {
+      kind: "NotEmpty",
+      message: 'Cannot remove "e": the directory is not empty',
+    });
+    assert.deepEqual(listing(`${dir}/root`), ["e", "e/build.log", "e/keep.txt"]);
+  });
+});

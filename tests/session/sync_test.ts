@@ -882,3 +882,113 @@ Deno.test("syncTrees() stores the manifest in the state directory, with the copy
     ]);
   });
 });
+
+Deno.test("issue 9 item 6: a directory replaced by a file converges: one conflict, one copy, then nothing", async () => {
+  await withDirs(async (dir, _host, _guest, stateDir) => {
+    await Deno.writeTextFile(`${dir}/host/.gitignore`, "*.log\n");
+    await Deno.mkdir(`${dir}/host/d`);
+    await Deno.writeTextFile(`${dir}/host/d/a.txt`, "base");
+    const run = (direction: SyncDirection) =>
+      syncTrees(direction, new HostTree(`${dir}/host`), new HostTree(`${dir}/guest`), {
+        stateDir,
+        progress: false,
+        now: new Date("2025-01-02T03:04:05Z"),
+      });
+    await run("push");
+    // The host replaces d by a file; the guest edits d/a.txt and leaves an ignored build log.
+    await Deno.remove(`${dir}/host/d`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/host/d`, "now a file");
+    await Deno.writeTextFile(`${dir}/guest/d/a.txt`, "guest edit");
+    await Deno.writeTextFile(`${dir}/guest/d/build.log`, "log");
+    const first = await run("both");
+    assert.deepEqual(first.conflicts.map((c) => [c.path, c.conflictPath]), [
+      ["d", "d.gamma-conflict-guest-20250102T030405Z"],
+    ]);
+    assert.deepEqual(first.notDone, []);
+    for (const side of ["host", "guest"]) {
+      assert.equal(await Deno.readTextFile(`${dir}/${side}/d`), "now a file");
+      assert.equal(
+        await Deno.readTextFile(`${dir}/${side}/d.gamma-conflict-guest-20250102T030405Z/a.txt`),
+        "guest edit",
+      );
+    }
+    // The next runs report nothing and add nothing.
+    for (const direction of ["both", "pull", "push"] as const) {
+      const again = await run(direction);
+      assert.deepEqual([again.conflicts, again.actions, again.notDone], [[], [], []], direction);
+    }
+    assert.deepEqual([...Deno.readDirSync(`${dir}/host`)].map((e) => e.name).sort(), [
+      ".gitignore",
+      "d",
+      "d.gamma-conflict-guest-20250102T030405Z",
+    ]);
+  });
+});
+
+Deno.test("issue 9 item 7: names that are not UTF-8 are reported as skipped, escaped, never dropped silently", async () => {
+  await withDirs(async (dir, host, guest, stateDir) => {
+    const made = new Deno.Command("sh", {
+      args: [
+        "-c",
+        `cd "$1" && printf x > "$(printf 'bad\\377name')" && printf y > ok`,
+        "sh",
+        `${dir}/host`,
+      ],
+    }).outputSync();
+    assert.equal(made.success, true);
+    const report = await syncTrees("push", host, guest, { stateDir, progress: false });
+    assert.deepEqual(report.skipped, [{ side: "host", path: "bad\\xffname" }]);
+    assert.deepEqual(report.actions.map((a) => a.path), ["ok"]);
+    // The file stays on the host, untouched; the next run says the same and does nothing else.
+    const listing = new Deno.Command("ls", { args: ["-b", `${dir}/host`] }).outputSync();
+    assert.equal(new TextDecoder().decode(listing.stdout), "bad\\377name\nok\n");
+    const again = await syncTrees("push", host, guest, { stateDir, progress: false });
+    assert.deepEqual([again.skipped, again.actions], [
+      [{ side: "host", path: "bad\\xffname" }],
+      [],
+    ]);
+  });
+});
+
+Deno.test("issue 9: the lock wait says who holds it, and a lock left by a dead process is taken over", async () => {
+  await withDirs(async (dir, host, guest, stateDir) => {
+    await Deno.writeTextFile(`${dir}/host/a`, "a");
+    await Deno.mkdir(stateDir);
+    // A lock file left by a gamma that died: its process is gone, so its lock is free.
+    await Deno.writeTextFile(
+      `${stateDir}/lock`,
+      '{"pid":999999999,"since":"2020-01-01T00:00:00Z"}\n',
+    );
+    const notices: string[] = [];
+    const free = await syncTrees("push", host, guest, {
+      stateDir,
+      progress: false,
+      notice: (line) => notices.push(line),
+      lockNoticeMs: 0,
+    });
+    assert.equal(free.copied, 1);
+    assert.equal(notices.length, 0);
+    const holder = JSON.parse(await Deno.readTextFile(`${stateDir}/lock`));
+    assert.equal(holder.pid, Deno.pid);
+    // A live holder: the waiting sync says who it is, and goes on once the holder is done.
+    const held = await Deno.open(`${stateDir}/lock`, { read: true, write: true });
+    await held.lock(true);
+    let release!: () => void;
+    const told = new Promise<void>((resolve) => (release = resolve));
+    const waiting = syncTrees("push", host, guest, {
+      stateDir,
+      progress: false,
+      notice: (line) => {
+        notices.push(line);
+        release();
+      },
+      lockNoticeMs: 0,
+    });
+    await told;
+    assert.deepEqual(notices, [
+      `gamma: sync: waiting for another gamma (pid ${Deno.pid}, syncing since ${holder.since}) to finish syncing this project (lock ${stateDir}/lock); gamma goes on when it is done, or stop it with Ctrl-C`,
+    ]);
+    held.close();
+    assert.deepEqual((await waiting).actions, []);
+  });
+});

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { compileIgnore, IGNORE_FILE } from "../../lib/sync/ignore.ts";
+import { compileIgnore, IGNORE_FILE, IgnoreRules } from "../../lib/sync/ignore.ts";
+import { MemoryTree } from "../../lib/sync/memory_tree.ts";
 
 Deno.test("compileIgnore() follows gitignore rules", () => {
   const rules = [
@@ -53,4 +54,77 @@ Deno.test("IgnoreRules: rules added with last decide before the files of their d
     file: "(settings sync.ignore)",
     pattern: "vendor/",
   });
+});
+
+Deno.test("IgnoreRules follows .gitignore files at every level as git does", () => {
+  const rules = new IgnoreRules([".gamma-copy-id"]);
+  rules.add("", ".gitignore", "*.log\ntarget/\n/only-root\nbuild/\n");
+  rules.add("", ".gammaignore", "!important.log\n");
+  rules.add("web", "web/.gitignore", "!keep.log\nnode_modules/\n# comment\n");
+  rules.add("web/deep", "web/deep/.gitignore", "keep.log\n");
+  rules.add("empty", "empty/.gitignore", "# nothing\n\n");
+  const cases: [string, boolean, string | undefined][] = [
+    ["a.log", false, ".gitignore *.log"],
+    ["important.log", false, undefined], // .gammaignore comes later at the same level and wins
+    ["web/keep.log", false, undefined], // the deeper file wins
+    ["web/other.log", false, ".gitignore *.log"],
+    ["web/deep/keep.log", false, "web/deep/.gitignore keep.log"],
+    ["web/node_modules", true, "web/.gitignore node_modules/"],
+    ["node_modules", true, undefined], // rules apply below their own directory only
+    ["target", true, ".gitignore target/"],
+    ["target", false, undefined],
+    ["only-root", false, ".gitignore /only-root"],
+    ["web/only-root", false, undefined],
+    [".gamma-copy-id", false, "(gamma) .gamma-copy-id"],
+    ["sub/.gamma-copy-id", false, undefined],
+    [".git", true, undefined], // .git itself is synced
+  ];
+  for (const [path, isDir, why] of cases) {
+    const reason = rules.explain(path, isDir);
+    assert.equal(reason && `${reason.file} ${reason.pattern}`, why, path);
+    assert.equal(rules.filter(path, isDir), why !== undefined, path);
+  }
+});
+
+Deno.test("MemoryTree.scan() reads ignore files before filtering each directory", async () => {
+  const tree = new MemoryTree();
+  tree.setFile(".gitignore", "*.o\n");
+  tree.setFile("a.o", "");
+  tree.setFile("src/.gitignore", "gen/\n");
+  tree.setFile("src/gen/x.rs", "");
+  tree.setFile("src/main.rs", "");
+  const rules = new IgnoreRules();
+  const seen: string[] = [];
+  const scan = await tree.scan({
+    ignore: rules.filter,
+    ignoreFiles: [".gitignore"],
+    onIgnoreFile: (dir, path, text) => {
+      seen.push(`${dir}|${path}`);
+      rules.add(dir, path, text);
+    },
+  });
+  assert.deepEqual(seen, ["|.gitignore", "src|src/.gitignore"]);
+  assert.deepEqual([...scan.entries.keys()], [
+    ".gitignore",
+    "src",
+    "src/.gitignore",
+    "src/main.rs",
+  ]);
+});
+
+Deno.test("MemoryTree.remove() takes a directory's expendable leftovers with it, nothing else", async () => {
+  const tree = new MemoryTree();
+  tree.setFile("d/build.log", "");
+  tree.setFile("d/cache/x", "");
+  const expendable = (path: string, isDir: boolean) =>
+    path.endsWith(".log") || (isDir && path.endsWith("/cache"));
+  await tree.remove("d", { expendable });
+  assert.equal(tree.get("d"), undefined);
+  tree.setFile("e/build.log", "");
+  tree.setFile("e/keep.txt", "");
+  await assert.rejects(tree.remove("e", { expendable }), {
+    name: "TreeError",
+    message: 'Cannot remove "e": the directory is not empty',
+  });
+  assert.equal(tree.getText("e/build.log"), "");
 });

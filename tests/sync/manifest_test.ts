@@ -99,3 +99,22 @@ Deno.test("parseManifest() refuses what is not a version 1 manifest", () => {
     assert.throws(() => parseManifest(text), new SyntaxError(message), text);
   }
 });
+
+Deno.test("stringifyManifest() and parseManifest() keep the copy's identity and project", () => {
+  const manifest = {
+    version: 1 as const,
+    copy: "0123456789abcdef0123456789abcdef",
+    project: "/src/app",
+    entries: { a: { type: "dir" as const, mode: 0o755 } },
+  };
+  const text = stringifyManifest(manifest);
+  assert.equal(
+    text,
+    '{"version":1,"copy":"0123456789abcdef0123456789abcdef","project":"/src/app","entries":{"a":[493]}}\n',
+  );
+  assert.deepEqual(parseManifest(text), manifest);
+  assert.throws(() => parseManifest('{"version":1,"copy":7,"entries":{}}'), {
+    name: "SyntaxError",
+    message: 'Cannot read the sync manifest: "copy" is not a string',
+  });
+});

@@ -422,3 +422,23 @@ Deno.test("conflictStamp() formats UTC time to the second", () => {
   ];
   for (const [input, expected] of cases) assert.equal(conflictStamp(new Date(input)), expected);
 });
+
+Deno.test("planSync() never makes a conflict copy of empty directories (issue 9 item 6)", () => {
+  // Host: d became a file. Guest: deleted d/a, leaving d empty (its ignored files unseen).
+  const leftover = plan("both", { d: D(), "d/a": a1 }, { d: a2 }, { d: D() });
+  assert.deepEqual(leftover.conflicts, []);
+  assert.deepEqual(summary(leftover), ["remove guest d", "copy guest d"]);
+  // Guest: d became a file. Host: deleted d/a, leaving the old d empty.
+  const hostLeft = plan("both", { d: D(), "d/a": a1 }, { d: D() }, { d: a2 });
+  assert.deepEqual(hostLeft.conflicts, []);
+  assert.deepEqual(summary(hostLeft), ["remove host d", "copy host d"]);
+  // A directory the host made since is not a leftover: it stays, the guest's file is kept beside.
+  const made = plan("both", {}, { d: D() }, { d: a2 });
+  assert.deepEqual(made.conflicts.map((c) => c.conflictPath), [`d.${C}`]);
+  assert.deepEqual(summary(made), [
+    `copy host d.${C} <- guest:d`,
+    `copy guest d.${C} <- guest:d`,
+    "remove guest d",
+    "mkdir guest d 755",
+  ]);
+});
