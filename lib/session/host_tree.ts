@@ -317,12 +317,14 @@ export class HostTree implements Tree {
 
   /**
    * List the tree with `lstat` (links are not followed; sockets, FIFOs and devices are left
-   * out); leftovers named {@linkcode TEMP_PREFIX}… are reported as debris.
+   * out; modes without set-id and sticky bits); leftovers named {@linkcode TEMP_PREFIX}`<tag>-…`
+   * with a tag of `debrisTags` are reported as debris, names that are not UTF-8 as `skipped`.
    *
-   * @param options What to leave out.
+   * @param options What to leave out, which ignore files to read, which tags are debris.
    * @returns The entries in {@linkcode comparePaths} order.
    * @throws {Deno.errors.NotFound} When the root does not exist; any other error reading a
    *   directory (a partial listing would look like deletions).
+   * @throws {TreeError} Of kind `SymlinkRoot` when the root is a link.
    *
    * @example Usage
    * ```ts
@@ -330,11 +332,12 @@ export class HostTree implements Tree {
    * import assert from "node:assert/strict";
    *
    * const dir = await Deno.makeTempDir();
+   * const tag = "0123456789abcdef0123456789abcdef";
    * await Deno.symlink("/etc", `${dir}/etc`);
-   * await Deno.writeTextFile(`${dir}/.gamma-tmp-0123`, "half");
-   * const scan = await new HostTree(dir).scan();
+   * await Deno.writeTextFile(`${dir}/.gamma-tmp-${tag}-01`, "half");
+   * const scan = await new HostTree(dir).scan({ debrisTags: [tag] });
    * assert.deepEqual([...scan.entries], [["etc", { type: "symlink", target: "/etc" }]]);
-   * assert.deepEqual(scan.debris, [".gamma-tmp-0123"]);
+   * assert.deepEqual(scan.debris, [`.gamma-tmp-${tag}-01`]);
    * await Deno.remove(dir, { recursive: true });
    * ```
    */
