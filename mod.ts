@@ -140,6 +140,7 @@ export {
   type CopyState,
   copyStateNote,
   ForeignCopyError,
+  ignoredDirectory,
   MassDeletionError,
   type SyncReport,
   SyncStateError,

@@ -76,7 +76,7 @@ export const syncCommand: CommandSpec = {
     "gamma sync pull --json | jq .conflicts",
   ],
   exitCodes: [
-    "0     synced (or nothing to do; status: also not pushed yet)",
+    "0     synced (or nothing to do: also not pushed yet, or the project is mounted)",
     "1     conflicts were found (listed), or a file could not be synced",
     "2     usage error",
     "125   gamma refused or failed before syncing (mass deletion, foreign or linked copy)",
@@ -103,6 +103,20 @@ export const syncCommand: CommandSpec = {
     }
     const status = action === "status";
     const dry = status || parsed.values["dry-run"] === true;
+    const mounted = await session.guestPathOf();
+    if (mounted !== undefined) {
+      // The guest sees this directory through a mount: there is no copy to keep in step.
+      if (parsed.values["json"] === true) {
+        console.log(
+          JSON.stringify({ cwd: session.cwd, guestCwd: mounted, mounted: true }, null, 2),
+        );
+      } else {
+        console.log(
+          `${session.cwd} is mounted in instance ${session.instance} at ${mounted}: the guest sees it directly, so there is nothing to sync`,
+        );
+      }
+      return 0;
+    }
     const target = await session.syncTarget();
     const report = await session.syncProject(status ? "both" : action as "push" | "pull", {
       dryRun: dry,

@@ -31,7 +31,7 @@ import { realPathOfPrefix } from "../real_prefix.ts";
 import { interactiveShellPlan } from "../shell_plan.ts";
 import { fileStamp } from "./_files.ts";
 import { HostTree } from "./host_tree.ts";
-import { copyStateNote, type SyncReport, syncTrees } from "./sync.ts";
+import { copyStateNote, ignoredDirectory, type SyncReport, syncTrees } from "./sync.ts";
 import { firstRunProbe } from "./probe.ts";
 import { provisionGuest } from "./provision.ts";
 import { diagnoseStart } from "../start_diagnosis.ts";
@@ -764,6 +764,20 @@ export class GammaSession {
       throw await this.#unmappedError();
     }
     const target = await this.syncTarget();
+    const rest = posix.relative(target.project, this.#canonical(this.#cwd));
+    const ignored = ignoredDirectory(target.project, rest, this.config.syncGitignore);
+    if (ignored !== undefined) {
+      const { file, pattern } = ignored.reason;
+      throw new GammaError(
+        `cannot run in instance ${this.instance}: the current directory ${
+          this.#canonical(this.#cwd)
+        } is not in sync mode's copy: ${ignored.path} is ignored by ${
+          JSON.stringify(pattern)
+        } in ${target.project}/${file}; run gamma from a directory that is synced, or change that rule${
+          file.endsWith(".gitignore") ? " (or set DEVSHELL_VM_SYNC_GITIGNORE=0)" : ""
+        }`,
+      );
+    }
     const report = await this.syncProject("push", { target });
     this.#reportSync(report, "push", target);
     if (!report.ok) {
@@ -774,7 +788,6 @@ export class GammaSession {
         }`,
       );
     }
-    const rest = posix.relative(target.project, this.#canonical(this.#cwd));
     return {
       workdir: rest ? posix.join(target.guestStaging, rest) : target.guestStaging,
       synced: target,

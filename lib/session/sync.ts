@@ -11,7 +11,7 @@
 import { GammaError } from "../errors.ts";
 import { normalizeAbsolutePath } from "../guest_path.ts";
 import { type ActionOutcome, applyPlan, type ApplyProgress } from "../sync/apply.ts";
-import { GITIGNORE_FILE, IGNORE_FILE, IgnoreRules } from "../sync/ignore.ts";
+import { GITIGNORE_FILE, IGNORE_FILE, type IgnoreReason, IgnoreRules } from "../sync/ignore.ts";
 import { emptyManifest, parseManifest, stringifyManifest } from "../sync/manifest.ts";
 import {
   type Conflict,
@@ -322,6 +322,62 @@ export function copyStateNote(report: SyncReport, staging: string): string | und
     default:
       return undefined;
   }
+}
+
+/**
+ * Whether a directory inside a project is left out of Mode S by an ignore rule (its own, or one
+ * of a directory above it): the first ignored directory on the way and the rule. Reads the
+ * `.gitignore` (unless `gitignore` is `false`) and `.gammaignore` files of the project root and
+ * of each directory on the way, as a sync would (regular files only, never through a link).
+ *
+ * @param project The project root (absolute).
+ * @param dir A directory inside it, relative (`""`: the root itself, never ignored).
+ * @param gitignore Whether `.gitignore` files count; default `true`.
+ * @returns The ignored directory (relative) and why, or `undefined`.
+ *
+ * @example Usage
+ * ```ts
+ * import { ignoredDirectory } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const project = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${project}/.gitignore`, "target/\n");
+ * assert.deepEqual(ignoredDirectory(project, "target/debug"), {
+ *   path: "target",
+ *   reason: { file: ".gitignore", pattern: "target/" },
+ * });
+ * assert.equal(ignoredDirectory(project, "src"), undefined);
+ * await Deno.remove(project, { recursive: true });
+ * ```
+ */
+export function ignoredDirectory(
+  project: string,
+  dir: string,
+  gitignore = true,
+): { path: string; reason: IgnoreReason } | undefined {
+  if (dir === "") return undefined;
+  const rules = new IgnoreRules();
+  const files = gitignore ? [GITIGNORE_FILE, IGNORE_FILE] : [IGNORE_FILE];
+  const read = (rel: string): void => {
+    for (const name of files) {
+      const path = rel === "" ? name : `${rel}/${name}`;
+      try {
+        if (!Deno.lstatSync(`${project}/${path}`).isFile) continue;
+        rules.add(rel, path, Deno.readTextFileSync(`${project}/${path}`));
+      } catch {
+        // absent or unreadable: no rules from it
+      }
+    }
+  };
+  read("");
+  const parts = dir.split("/");
+  for (let i = 1; i <= parts.length; i++) {
+    const path = parts.slice(0, i).join("/");
+    const reason = rules.explain(path, true);
+    if (reason !== undefined) return { path, reason };
+    read(path);
+  }
+  return undefined;
 }
 
 /** `lstat` a state path: absent, or of the wanted kind and never a link. */
@@ -640,7 +696,17 @@ export async function syncTrees(
 
     // Every check is done: from here on the sync writes. First the tags of this run's
     // temporary files, so that a run killed from now on is cleaned up after.
-    await writeState(tagsPath, [...oldTags, ...myTags].map((t) => `${t}\n`).join(""));
+    try {
+      await writeState(tagsPath, [...oldTags, ...myTags].map((t) => `${t}\n`).join(""));
+    } catch (e) {
+      if (e instanceof SyncStateError) throw e;
+      throw new GammaError(
+        `cannot sync: gamma could not write its list of this run's temporary files to ${tagsPath}: ${
+          (e as Error).message
+        }; nothing was changed (is the disk full?)`,
+        { cause: e },
+      );
+    }
     for (const { side, path } of debris) {
       await (side === "host" ? host : guest).remove(path).catch(() => {});
     }
@@ -660,14 +726,24 @@ export async function syncTrees(
         options.onProgress?.(progress);
       },
     });
-    if (result.manifestChanged || copyState !== "same" || base.project !== project) {
-      await writeState(
-        manifestPath,
-        stringifyManifest({ ...result.manifest, copy: copyId, project }),
+    try {
+      if (result.manifestChanged || copyState !== "same" || base.project !== project) {
+        await writeState(
+          manifestPath,
+          stringifyManifest({ ...result.manifest, copy: copyId, project }),
+        );
+      }
+      // Every temporary file of this run and the earlier ones is gone now.
+      await writeState(tagsPath, "");
+    } catch (e) {
+      if (e instanceof SyncStateError) throw e;
+      throw new GammaError(
+        `the files are synced, but gamma could not write its record of this sync (the manifest ${manifestPath}): ${
+          (e as Error).message
+        }; nothing was lost: both sides keep their files, and the next sync finds what this one carried equal on both sides and records it without conflicts (is the disk full?)`,
+        { cause: e },
       );
     }
-    // Every temporary file of this run and the earlier ones is gone now.
-    await writeState(tagsPath, "");
     return {
       direction,
       dryRun,

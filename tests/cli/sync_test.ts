@@ -367,3 +367,45 @@ Deno.test("issue 9 item 10: gamma sync status before the first push says not pus
   );
   assert.equal(await exists(`${t.ws}/app`), false);
 });
+
+Deno.test("issue 16 item 5: gamma sync in a mounted project says there is nothing to sync", async () => {
+  await using t = await syncSetup();
+  const mounted = `${t.ws}/mounted`;
+  await Deno.mkdir(`${mounted}/.git`, { recursive: true });
+  for (const action of ["push", "pull", "status"]) {
+    const r = await runGamma(["sync", action], { env: t.env, cwd: mounted });
+    assert.deepEqual(
+      [r.code, r.stdout, r.stderr],
+      [
+        0,
+        `${mounted} is mounted in instance dev at /workspace/mounted: the guest sees it directly, so there is nothing to sync\n`,
+        "",
+      ],
+      action,
+    );
+  }
+  assert.deepEqual(names(t.ws), ["mounted"]);
+});
+
+Deno.test("issue 16 item 5: running from an ignored directory in sync mode names the rule", async () => {
+  await using t = await syncSetup();
+  await Deno.writeTextFile(`${t.project}/.gitignore`, "# build output\ntarget/\n");
+  await Deno.mkdir(`${t.project}/target/debug`, { recursive: true });
+  const r = await runGamma(["exec", "--", "true"], {
+    env: t.env,
+    cwd: `${t.project}/target/debug`,
+  });
+  assert.deepEqual(
+    [r.code, r.stderr],
+    [
+      125,
+      `gamma: cannot run in instance dev: the current directory ${t.project}/target/debug is not in sync mode's copy: target is ignored by "target/" in ${t.project}/.gitignore; run gamma from a directory that is synced, or change that rule (or set DEVSHELL_VM_SYNC_GITIGNORE=0)\n`,
+    ],
+  );
+  assert.equal(await exists(`${t.ws}/app`), false); // nothing was pushed
+  const off = await runGamma(["exec", "--", "pwd"], {
+    env: { ...t.env, DEVSHELL_VM_SYNC_GITIGNORE: "off" },
+    cwd: `${t.project}/target/debug`,
+  });
+  assert.deepEqual([off.code, off.stdout], [0, "/workspace/app/target/debug\n"]);
+});

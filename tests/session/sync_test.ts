@@ -992,3 +992,59 @@ Deno.test("issue 9: the lock wait says who holds it, and a lock left by a dead p
     assert.deepEqual((await waiting).actions, []);
   });
 });
+
+Deno.test("issue 16 item 5: a full disk while writing the manifest says so, loses nothing, and adds no conflicts later", async () => {
+  await withDirs(async (dir, host, guest, stateDir) => {
+    await syncTrees("push", host, guest, { stateDir, progress: false });
+    // Both sides get the same 60 new files (no copy is needed), so only the manifest grows.
+    for (const side of ["host", "guest"]) {
+      for (let i = 0; i < 60; i++) {
+        const path = `${dir}/${side}/a-fairly-long-file-name-to-make-the-manifest-large-${i}.txt`;
+        await Deno.writeTextFile(path, "x");
+        await Deno.utime(path, 1_000, 1_000);
+      }
+    }
+    const script = `${dir}/child.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { syncTrees } from ${JSON.stringify(SYNC_MODULE)};
+import { HostTree } from ${JSON.stringify(TREE_MODULE)};
+try {
+  await syncTrees("both", new HostTree(${JSON.stringify(`${dir}/host`)}),
+    new HostTree(${JSON.stringify(`${dir}/guest`)}), { stateDir: ${
+        JSON.stringify(stateDir)
+      }, progress: false });
+  console.log("synced");
+} catch (e) {
+  console.log((e as Error).message);
+}
+`,
+    );
+    // A file size limit of 1 KiB: the disk is "full" for anything bigger (the manifest).
+    const child = new Deno.Command("sh", {
+      args: [
+        "-c",
+        'trap "" XFSZ; ulimit -f 2; exec "$0" run -A --quiet "--config=$1" "$2"',
+        Deno.execPath(),
+        CONFIG,
+        script,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).outputSync();
+    const out = new TextDecoder().decode(child.stdout);
+    assert.match(
+      out,
+      new RegExp(
+        `^the files are synced, but gamma could not write its record of this sync \\(the manifest ${stateDir}/manifest\\.json\\): .*; nothing was lost: both sides keep their files, and the next sync finds what this one carried equal on both sides and records it without conflicts \\(is the disk full\\?\\)\\n$`,
+      ),
+      new TextDecoder().decode(child.stderr),
+    );
+    assert.equal([...Deno.readDirSync(`${dir}/host`)].length, 60);
+    assert.equal([...Deno.readDirSync(stateDir)].filter((e) => e.name.includes(".tmp-")).length, 0);
+    // With room again: no conflicts, nothing to do but record.
+    const again = await syncTrees("both", host, guest, { stateDir, progress: false });
+    assert.deepEqual([again.conflicts, again.actions, again.notDone], [[], [], []]);
+    assert.match(await Deno.readTextFile(`${stateDir}/manifest.json`), /-59\.txt/);
+  });
+});
