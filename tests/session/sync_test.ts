@@ -393,7 +393,10 @@ async function runSequence(cmds: Cmd[], realHost: boolean, preexisting: boolean)
       assert.deepEqual(report.notDone, []);
       if (wiped) {
         // A vanished or emptied copy is a first sync: nothing is deleted on the host.
-        assert.ok(["replaced", "new", "adopted"].includes(report.copyState), report.copyState);
+        assert.ok(
+          ["replaced", "new", "relinked", "adopted"].includes(report.copyState),
+          report.copyState,
+        );
         assert.deepEqual(report.actions.filter((a) => a.side === "host" && a.op === "remove"), []);
         wiped = false;
       }
