@@ -107,9 +107,7 @@ export const syncCommand: CommandSpec = {
     if (mounted !== undefined) {
       // The guest sees this directory through a mount: there is no copy to keep in step.
       if (parsed.values["json"] === true) {
-        console.log(
-          JSON.stringify({ cwd: session.cwd, guestCwd: mounted, mounted: true }, null, 2),
-        );
+        printJson({ cwd: session.cwd, guestCwd: mounted, mounted: true });
       } else {
         console.log(
           `${session.cwd} is mounted in instance ${session.instance} at ${mounted}: the guest sees it directly, so there is nothing to sync`,

@@ -409,3 +409,20 @@ Deno.test("issue 16 item 5: running from an ignored directory in sync mode names
   });
   assert.deepEqual([off.code, off.stdout], [0, "/workspace/app/target/debug\n"]);
 });
+
+Deno.test("issue 9 item 3: gamma's state may not lie inside the workspace parent the guest writes", async () => {
+  await using t = await syncSetup();
+  const r = await runGamma(["exec", "--", "true"], {
+    env: { ...t.env, XDG_CACHE_HOME: `${t.ws}/.cache` },
+    cwd: t.project,
+  });
+  assert.equal(r.code, 125);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `^gamma: cannot sync ${t.project} into instance dev: gamma's sync state ${t.ws}/\\.cache/gamma/sync/app-[0-9a-f]{12} would lie inside the workspace parent ${t.ws}, which the guest can write; set XDG_CACHE_HOME or DEVSHELL_VM_WORKSPACE_PARENT so that they are apart\\n$`,
+    ),
+  );
+  assert.equal(await exists(`${t.ws}/app`), false); // nothing was copied
+  assert.equal(await exists(`${t.ws}/.cache/gamma/sync`), false);
+});
