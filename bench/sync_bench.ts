@@ -8,7 +8,11 @@
  * `time` for its peak memory when available. Medians of `--rounds` rounds are printed as a
  * markdown table.
  *
- *     deno run -A bench/sync_bench.ts [--dir DIR] [--files N] [--rounds N]
+ *     deno run -A bench/sync_bench.ts [--dir DIR] [--files N] [--rounds N] [--ignored N]
+ *
+ * `--ignored N` adds N files of build output under `target/`, which the tree's `.gitignore`
+ * ignores: gamma leaves them out by default, and rsync gets `--filter=':- .gitignore'` to do the
+ * same (issue 9: ignored output must cost a sync nothing).
  *
  * `--dir` chooses where the trees live (default: a new temporary directory); it is emptied.
  *
@@ -27,10 +31,10 @@ interface ChildResult {
   removed: number;
 }
 
-async function child(src: string, dst: string, manifest: string): Promise<void> {
+async function child(src: string, dst: string, stateDir: string): Promise<void> {
   const start = performance.now();
   const report = await syncTrees("push", new HostTree(src), new HostTree(dst), {
-    manifestPath: manifest,
+    stateDir,
     progress: false,
   });
   const ms = performance.now() - start;
@@ -49,17 +53,19 @@ const { values, positionals } = parseArgs({
     dir: { type: "string" },
     files: { type: "string", default: "10000" },
     rounds: { type: "string", default: "3" },
+    ignored: { type: "string", default: "0" },
   },
 });
 
 if (values.child) {
-  const [src, dst, manifest] = positionals as [string, string, string];
-  await child(src, dst, manifest);
+  const [src, dst, stateDir] = positionals as [string, string, string];
+  await child(src, dst, stateDir);
   Deno.exit(0);
 }
 
 const FILES = Number(values.files);
 const ROUNDS = Number(values.rounds);
+const IGNORED = Number(values.ignored);
 const root = values.dir ?? await Deno.makeTempDir({ prefix: "gamma-sync-bench-" });
 await Deno.mkdir(root, { recursive: true });
 for (const entry of Deno.readDirSync(root)) {
@@ -68,7 +74,7 @@ for (const entry of Deno.readDirSync(root)) {
 const SRC = `${root}/src`;
 const GAMMA = `${root}/gamma`;
 const RSYNC = `${root}/rsync`;
-const MANIFEST = `${root}/state/manifest.json`;
+const STATE = `${root}/state`;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const SELF = new URL(import.meta.url).pathname;
 const hasTime = (() => {
@@ -94,6 +100,15 @@ function writeSource(i: number, salt = 0): void {
   Deno.writeFileSync(`${SRC}/${filePath(i)}`, data);
 }
 function generate(): void {
+  if (IGNORED > 0) {
+    Deno.mkdirSync(SRC, { recursive: true });
+    Deno.writeTextFileSync(`${SRC}/.gitignore`, "target/\n");
+    for (let i = 0; i < IGNORED; i++) {
+      const dir = `${SRC}/target/debug/deps${Math.floor(i / 300)}`;
+      if (i % 300 === 0) Deno.mkdirSync(dir, { recursive: true });
+      Deno.writeFileSync(`${dir}/o${i}.o`, pattern.slice(0, 100));
+    }
+  }
   for (let i = 0; i < FILES; i++) {
     const path = `${SRC}/${filePath(i)}`;
     Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
@@ -104,7 +119,7 @@ function generate(): void {
 async function runGamma(): Promise<{ wall: number; result: ChildResult }> {
   const start = performance.now();
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", `--config=${CONFIG}`, SELF, "--child", SRC, GAMMA, MANIFEST],
+    args: ["run", "-A", "--quiet", `--config=${CONFIG}`, SELF, "--child", SRC, GAMMA, STATE],
     stdout: "piped",
     stderr: "inherit",
   }).output();
@@ -114,7 +129,13 @@ async function runGamma(): Promise<{ wall: number; result: ChildResult }> {
 }
 
 async function runRsync(): Promise<{ wall: number; maxKiB: number | undefined }> {
-  const args = ["-a", "--delete", `${SRC}/`, `${RSYNC}/`];
+  const args = [
+    "-a",
+    "--delete",
+    ...(IGNORED > 0 ? ["--filter=:- .gitignore"] : []),
+    `${SRC}/`,
+    `${RSYNC}/`,
+  ];
   const start = performance.now();
   const out = await new Deno.Command(hasTime ? "/usr/bin/time" : "rsync", {
     args: hasTime ? ["-f", "%M", "rsync", ...args] : args,
@@ -213,7 +234,9 @@ try {
   // no du
 }
 console.log(
-  `${FILES} files, ${du} (du), ${ROUNDS} rounds, medians; ${root}; ${Deno.build.os} ${Deno.version.deno}\n`,
+  `${FILES} files${
+    IGNORED > 0 ? ` + ${IGNORED} ignored under target/` : ""
+  }, ${du} (du), ${ROUNDS} rounds, medians; ${root}; ${Deno.build.os} ${Deno.version.deno}\n`,
 );
 console.log(
   "| Scenario | gamma sync call | gamma process (incl. Deno start) | rsync -a --delete | call / rsync | gamma peak RSS | rsync peak RSS | gamma did |",
