@@ -193,7 +193,7 @@ export class ForeignCopyError extends GammaError {
    * @param staging The guest tree's root.
    * @param project The project being synced.
    * @param owner The project the identity found names, if any.
-   * @param sample A few paths found in the guest tree.
+   * @param sample A few paths found in the guest tree (three are shown; a fourth adds "…").
    */
   constructor(staging: string, project: string, owner: string | undefined, sample: string[]) {
     super(
@@ -201,9 +201,9 @@ export class ForeignCopyError extends GammaError {
         ? `cannot sync ${project} with ${staging}: it holds the copy of another project, ${owner}; rename one of them, or set DEVSHELL_VM_WORKSPACE_PARENT for one`
         : [
           `cannot sync ${project} with ${staging}: that directory already holds files gamma did not put there for this project (${
-            sample.join(", ")
+            sample.slice(0, 3).join(", ")
           }${
-            sample.length >= 3 ? ", …" : ""
+            sample.length > 3 ? ", …" : ""
           }), and gamma never merges into a directory it did not make`,
           "  fix: set DEVSHELL_VM_WORKSPACE_PARENT to another directory,",
           `  or, once you have checked that ${staging} holds this project's files: gamma sync push --adopt`,
@@ -647,7 +647,7 @@ export async function syncTrees(
         copyState = "relinked";
       } else if (options.adopt) copyState = "adopted";
       else {
-        const sample = [...guestScan.entries.keys()].slice(0, 3);
+        const sample = [...guestScan.entries.keys()].filter((p) => !p.includes("/")).slice(0, 4);
         throw new ForeignCopyError(root, project, undefined, sample);
       }
       base = emptyManifest();

@@ -306,7 +306,7 @@ Deno.test("issue 9 item 5: an existing directory is never adopted unless asked",
   assert.equal(
     r.stderr,
     [
-      `gamma: cannot sync ${t.project} with ${t.ws}/app: that directory already holds files gamma did not put there for this project (.git, a.txt, main.go, …), and gamma never merges into a directory it did not make`,
+      `gamma: cannot sync ${t.project} with ${t.ws}/app: that directory already holds files gamma did not put there for this project (.git, a.txt, main.go), and gamma never merges into a directory it did not make`,
       "  fix: set DEVSHELL_VM_WORKSPACE_PARENT to another directory,",
       `  or, once you have checked that ${t.ws}/app holds this project's files: gamma sync push --adopt`,
       "",
