@@ -765,15 +765,18 @@ export class GammaSession {
     }
     const target = await this.syncTarget();
     const rest = posix.relative(target.project, this.#canonical(this.#cwd));
-    const ignored = ignoredDirectory(target.project, rest, this.config.syncGitignore);
+    const ignored = ignoredDirectory(target.project, rest, {
+      gitignore: this.config.syncGitignore,
+      extraIgnore: this.config.syncIgnore,
+    });
     if (ignored !== undefined) {
       const { file, pattern } = ignored.reason;
       throw new GammaError(
         `cannot run in instance ${this.instance}: the current directory ${
           this.#canonical(this.#cwd)
-        } is not in sync mode's copy: ${ignored.path} is ignored by ${
-          JSON.stringify(pattern)
-        } in ${target.project}/${file}; run gamma from a directory that is synced, or change that rule${
+        } is not in sync mode's copy: ${ignored.path} is ignored by ${JSON.stringify(pattern)} in ${
+          file.startsWith("(") ? "the settings' sync.ignore" : `${target.project}/${file}`
+        }; run gamma from a directory that is synced, or change that rule${
           file.endsWith(".gitignore") ? " (or set DEVSHELL_VM_SYNC_GITIGNORE=0)" : ""
         }`,
       );

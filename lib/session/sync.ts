@@ -332,7 +332,8 @@ export function copyStateNote(report: SyncReport, staging: string): string | und
  *
  * @param project The project root (absolute).
  * @param dir A directory inside it, relative (`""`: the root itself, never ignored).
- * @param gitignore Whether `.gitignore` files count; default `true`.
+ * @param options `gitignore`: whether `.gitignore` files count (default `true`); `extraIgnore`:
+ *   patterns from settings, as in {@linkcode SyncTreesOptions}.
  * @returns The ignored directory (relative) and why, or `undefined`.
  *
  * @example Usage
@@ -353,11 +354,14 @@ export function copyStateNote(report: SyncReport, staging: string): string | und
 export function ignoredDirectory(
   project: string,
   dir: string,
-  gitignore = true,
+  options: { gitignore?: boolean; extraIgnore?: readonly string[] } = {},
 ): { path: string; reason: IgnoreReason } | undefined {
   if (dir === "") return undefined;
   const rules = new IgnoreRules();
-  const files = gitignore ? [GITIGNORE_FILE, IGNORE_FILE] : [IGNORE_FILE];
+  if (options.extraIgnore !== undefined && options.extraIgnore.length > 0) {
+    rules.add("", "(settings sync.ignore)", options.extraIgnore.join("\n"), { last: true });
+  }
+  const files = (options.gitignore ?? true) ? [GITIGNORE_FILE, IGNORE_FILE] : [IGNORE_FILE];
   const read = (rel: string): void => {
     for (const name of files) {
       const path = rel === "" ? name : `${rel}/${name}`;
