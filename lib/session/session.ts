@@ -186,7 +186,7 @@ export interface SyncTarget {
   guestStaging: string;
   /**
    * gamma's state for this copy (see `SyncTreesOptions.stateDir`):
-   * `<gamma cache>/sync/<leaf>-<hash of staging>`, outside the project and the guest's mounts.
+   * `<gamma cache>/sync/<leaf>-<hash of staging>`, outside the project and the workspace parent.
    */
   stateDir: string;
 }
