@@ -106,7 +106,8 @@ export interface IgnoreReason {
  * Ignore rules collected from ignore files at every level of a tree, matched as git does: the
  * rules of a file apply to paths below its directory, a deeper file's rules take precedence over
  * a shallower one's, and within one directory later files (the order of `add` calls) win. Paths
- * given to `always` are left out whatever the files say.
+ * given to `always` are left out whatever the files say. As in git, rules from a `.gitignore`
+ * file never leave out a `.git` directory or anything in it (`.gammaignore` rules can).
  *
  * Feed it the files a scan finds ({@linkcode ScanOptions.onIgnoreFile}) and use
  * {@linkcode IgnoreRules.filter} as the scan's filter: a directory's files are read before its
@@ -185,7 +186,16 @@ export class IgnoreRules {
    */
   explain(path: string, isDir: boolean): IgnoreReason | undefined {
     if (this.#exact.has(path)) return { file: "(gamma)", pattern: path };
+    // git never applies .gitignore rules to a repository's own .git (it never looks inside),
+    // so `.git` or `*` in a .gitignore leaves it in; only .gammaignore and settings can.
+    const inGitDir = path === ".git" || path.startsWith(".git/") || path.includes("/.git/") ||
+      path.endsWith("/.git");
     for (const level of this.#decidingOrder()) {
+      if (
+        inGitDir && (level.file === GITIGNORE_FILE || level.file.endsWith(`/${GITIGNORE_FILE}`))
+      ) {
+        continue;
+      }
       if (level.dir !== "" && !(path.startsWith(level.dir) && path[level.dir.length] === "/")) {
         continue;
       }

@@ -86,6 +86,27 @@ Deno.test("IgnoreRules follows .gitignore files at every level as git does", () 
   }
 });
 
+Deno.test("IgnoreRules: .gitignore files never leave out .git, as git never looks at it", () => {
+  const rules = new IgnoreRules();
+  rules.add("", ".gitignore", ".git\n*\n!*/\n!*.rs\n");
+  rules.add("vendor/lib", "vendor/lib/.gitignore", ".git/\n");
+  rules.add("", ".gammaignore", ".git/objects/\n");
+  const cases: [string, boolean, string | undefined][] = [
+    [".git", true, undefined],
+    [".git/HEAD", false, undefined],
+    [".git/refs/heads/main", false, undefined],
+    ["vendor/lib/.git", true, undefined],
+    ["vendor/lib/.git/config", false, undefined],
+    [".git/objects", true, ".gammaignore .git/objects/"], // .gammaignore may leave it out
+    ["notes.txt", false, ".gitignore *"],
+    ["main.rs", false, undefined],
+  ];
+  for (const [path, isDir, why] of cases) {
+    const reason = rules.explain(path, isDir);
+    assert.equal(reason && `${reason.file} ${reason.pattern}`, why, path);
+  }
+});
+
 Deno.test("MemoryTree.scan() reads ignore files before filtering each directory", async () => {
   const tree = new MemoryTree();
   tree.setFile(".gitignore", "*.o\n");
