@@ -357,6 +357,10 @@ export class HostTree implements Tree {
         // In the order given (later files win), and only regular files: never through a link.
         if (!list.some((item) => item.isFile && item.name === name)) continue;
         const path = rel === "" ? name : `${rel}/${name}`;
+        // Checked again just before reading (the guest may swap it meanwhile); a file over
+        // 1 MiB is no ignore file anyone wrote.
+        const info = lstatOrUndefined(`${abs}/${name}`);
+        if (info === undefined || !info.isFile || info.size > 1 << 20) continue;
         try {
           options.onIgnoreFile?.(rel, path, Deno.readTextFileSync(`${abs}/${name}`));
         } catch (e) {

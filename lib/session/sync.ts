@@ -531,7 +531,8 @@ function lateProgress(enabled: boolean): {
  * 1. check the state directory and its files with `lstat` (never a link), take the lock (one
  *    sync at a time per state directory; after `lockNoticeMs` it says who holds it);
  * 2. scan the host tree, reading `.gitignore` (unless `gitignore` is `false`) and `.gammaignore`
- *    files at every level as git does, then the guest tree with the same rules; remove the
+ *    files at every level as git does, then the guest tree with the same rules (its own ignore
+ *    files leave out only paths neither the host nor the manifest has); remove the
  *    temporary files of interrupted runs (only names carrying their recorded tags);
  * 3. compare the copy's identity ({@linkcode COPY_ID_FILE}) with the manifest's: when the copy
  *    is gone, empty or another one, plan as a first sync (nothing deleted on either side) and
@@ -628,9 +629,22 @@ export async function syncTrees(
         await Deno.mkdir(guest.root, { mode: 0o755 });
       }
     }
+    // The guest's own ignore files (a .gitignore of "*" that pytest or venv put in a directory
+    // they made, a pattern the guest added) leave out only what exists in the guest alone: a
+    // path the host has or the last sync recorded is never hidden, so they cannot delete on
+    // the host.
+    const guestOwn = new IgnoreRules();
+    const known = (path: string) => hostScan.entries.has(path) || path in base.entries;
+    const guestFilter = (path: string, isDir: boolean): boolean =>
+      rules.filter(path, isDir) || (!known(path) && guestOwn.filter(path, isDir));
     let guestScan;
     try {
-      guestScan = await guest.scan({ ignore: rules.filter, debrisTags: oldTags });
+      guestScan = await guest.scan({
+        ignore: guestFilter,
+        ignoreFiles,
+        onIgnoreFile: (dir, path, text) => guestOwn.add(dir, path, text),
+        debrisTags: oldTags,
+      });
     } catch (e) {
       if (!(dryRun && e instanceof Deno.errors.NotFound)) throw e;
       guestScan = { entries: new Map(), debris: [] as string[] };

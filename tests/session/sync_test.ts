@@ -754,6 +754,37 @@ Deno.test("syncTrees() follows .gitignore and .gammaignore at every level on bot
   });
 });
 
+Deno.test("syncTrees() leaves a guest's new self-ignoring directories in the guest, as git does", async () => {
+  await withDirs(async (dir, host, guest, stateDir) => {
+    await Deno.writeTextFile(`${dir}/host/.gitignore`, "*.log\n");
+    await Deno.writeTextFile(`${dir}/host/main.py`, "print()\n");
+    await Deno.mkdir(`${dir}/host/src`);
+    await Deno.writeTextFile(`${dir}/host/src/lib.py`, "x = 1\n");
+    const options = { stateDir, progress: false as const };
+    await syncTrees("push", host, guest, options);
+    // pytest and python -m venv make directories holding a .gitignore of "*"; the guest also
+    // adds patterns to the root .gitignore, one of them naming files the host has.
+    await Deno.mkdir(`${dir}/guest/.pytest_cache/v/cache`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/guest/.pytest_cache/.gitignore`, "# by pytest\n*\n");
+    await Deno.writeTextFile(`${dir}/guest/.pytest_cache/v/cache/nodeids`, "[]");
+    await Deno.writeTextFile(`${dir}/guest/.gitignore`, "*.log\n*.tmp\nsrc/\n");
+    await Deno.writeTextFile(`${dir}/guest/scratch.tmp`, "guest only");
+    await Deno.writeTextFile(`${dir}/guest/src/new.py`, "y = 2\n");
+    const pull = await syncTrees("pull", host, guest, options);
+    assert.deepEqual(pull.actions.map((a) => `${a.op} ${a.side} ${a.path}`), [
+      "mkdir host .pytest_cache",
+      "copy host .gitignore",
+    ]); // src/new.py is ignored by the guest's "src/" as git would; the host's src stays
+
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(`${dir}/host/.pytest_cache`)), []);
+    assert.equal(await Deno.readTextFile(`${dir}/host/src/lib.py`), "x = 1\n"); // never deleted
+    assert.equal(await Deno.readTextFile(`${dir}/guest/scratch.tmp`), "guest only");
+    assert.equal(await Deno.readTextFile(`${dir}/guest/src/new.py`), "y = 2\n");
+    const again = await syncTrees("both", host, guest, options);
+    assert.deepEqual([again.actions, again.conflicts], [[], []]);
+  });
+});
+
 Deno.test("syncTrees() adds the settings' sync.ignore patterns to .gammaignore's", async () => {
   await withDirs(async (dir, host, guest, stateDir) => {
     await Deno.writeTextFile(`${dir}/host/.gammaignore`, "*.log\n");
