@@ -820,7 +820,12 @@ export class GammaSession {
         `gamma: sync: conflict at ${c.path}: both sides changed it; the host version stays, the guest's is kept as ${c.conflictPath}`,
       );
     }
-    for (const n of report.notDone) {
+    // One line per failed change: the steps skipped after its failure add nothing.
+    const reported = new Set<string>();
+    const first = report.notDone.filter((n) => !n.reason.startsWith("An earlier step"));
+    for (const n of [...first, ...report.notDone.filter((n) => !first.includes(n))]) {
+      if (reported.has(n.action.unit)) continue;
+      reported.add(n.action.unit);
       this.#notice(
         `gamma: sync: ${what} ${n.failed ? "failed" : "skipped"} ${n.action.path}: ${n.reason}`,
       );

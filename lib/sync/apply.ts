@@ -122,7 +122,9 @@ export interface ApplyResult {
  * Carry out a plan on the host and guest trees. Conflict copies come first, then removals, new
  * directories, files and links (several copies at once), and directory modes. A failing action
  * does not stop the sync: it is reported, the rest of its unit is skipped, and the manifest
- * keeps the base for that unit so the next sync looks at it again (never losing either side).
+ * keeps the base for that unit so the next sync looks at it again (never losing either side);
+ * a host directory that could not be removed because it still holds entries is left out of the
+ * manifest, so the next sync takes it as the host's and settles it once.
  *
  * @param plan The plan from {@linkcode planSync}.
  * @param trees The host and guest trees the plan was made from.
@@ -161,6 +163,7 @@ export async function applyPlan(
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const actions = plan.actions;
   const failedUnits = new Set<string>();
+  const kept = new Set<string>();
   const doneSet = new Set<SyncAction>();
   const notDone: ActionOutcome[] = [];
   let bytesCopied = 0;
@@ -195,11 +198,24 @@ export async function applyPlan(
       doneSet.add(action);
     } catch (e) {
       failedUnits.add(action.unit);
+      if (
+        e instanceof TreeError && e.kind === "NotEmpty" && action.op === "remove" &&
+        action.side === "host"
+      ) {
+        // The host directory still holds what the sync does not carry (ignored files, or new
+        // ones): it stays. Forgetting it in the manifest makes the next sync see it as the
+        // host's own (never a reason to delete), so that run settles it once.
+        kept.add(action.path);
+      }
       const expected = e instanceof TreeError && (e.kind === "Changed" || e.kind === "NotEmpty");
       notDone.push({
         action,
         failed: !expected,
-        reason: e instanceof Error ? e.message : String(e),
+        reason: kept.has(action.path)
+          ? `the guest removed or replaced the directory ${action.path}, but on the host it still holds files this sync does not carry (ignored or new ones), which gamma never deletes; the host's directory stays, and the next sync settles it`
+          : e instanceof Error
+          ? e.message
+          : String(e),
       });
     }
     report();
@@ -254,7 +270,9 @@ export async function applyPlan(
   const keys = new Set([...Object.keys(plan.manifest.entries), ...Object.keys(base.entries)]);
   for (const path of keys) {
     const b = Object.hasOwn(base.entries, path) ? base.entries[path] : undefined;
-    const next = touched(path)
+    const next = kept.has(path)
+      ? undefined
+      : touched(path)
       ? b
       : Object.hasOwn(plan.manifest.entries, path)
       ? plan.manifest.entries[path]

@@ -785,6 +785,52 @@ Deno.test("syncTrees() leaves a guest's new self-ignoring directories in the gue
   });
 });
 
+Deno.test("syncTrees() converges when the guest removes or replaces a directory holding host files it ignores", async () => {
+  await withDirs(async (dir, host, guest, stateDir) => {
+    await Deno.writeTextFile(`${dir}/host/.gitignore`, "*.log\nnode_modules/\n");
+    await Deno.mkdir(`${dir}/host/sub`);
+    await Deno.writeTextFile(`${dir}/host/sub/a.txt`, "a");
+    await Deno.writeTextFile(`${dir}/host/sub/host.log`, "host log");
+    await Deno.mkdir(`${dir}/host/web/node_modules`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/host/web/index.js`, "js");
+    await Deno.writeTextFile(`${dir}/host/web/node_modules/x.js`, "dep");
+    const now = new Date("2026-01-02T03:04:05Z");
+    const options = { stateDir, progress: false as const, now };
+    await syncTrees("push", host, guest, options);
+    // The guest replaces sub by a file and removes web: on the host both still hold ignored
+    // files, which gamma never deletes there.
+    await Deno.remove(`${dir}/guest/sub`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/guest/sub`, "now a file");
+    await Deno.remove(`${dir}/guest/web`, { recursive: true });
+    const first = await syncTrees("pull", host, guest, options);
+    assert.deepEqual(
+      first.notDone.filter((n) => n.action.op === "remove").map((n) => n.action.path),
+      [
+        "web",
+        "sub",
+      ],
+    );
+    assert.equal(await Deno.readTextFile(`${dir}/host/sub/host.log`), "host log");
+    assert.equal(await Deno.readTextFile(`${dir}/host/web/node_modules/x.js`), "dep");
+    // The next run settles it once: the host's directories stay, the guest's file is kept as a
+    // conflict copy on both sides...
+    const second = await syncTrees("push", host, guest, options);
+    assert.deepEqual(second.conflicts.map((c) => c.path), ["sub"]);
+    assert.deepEqual(second.notDone, []);
+    assert.equal(
+      await Deno.readTextFile(`${dir}/host/sub.gamma-conflict-guest-20260102T030405Z`),
+      "now a file",
+    );
+    assert.equal((await Deno.lstat(`${dir}/guest/web`)).isDirectory, true);
+    // ...and then nothing is left to do or to report.
+    for (const direction of ["pull", "push", "both"] as const) {
+      const again = await syncTrees(direction, host, guest, options);
+      assert.deepEqual([again.actions, again.conflicts, again.notDone], [[], [], []], direction);
+    }
+    assert.equal(await Deno.readTextFile(`${dir}/host/sub/host.log`), "host log");
+  });
+});
+
 Deno.test("syncTrees() adds the settings' sync.ignore patterns to .gammaignore's", async () => {
   await withDirs(async (dir, host, guest, stateDir) => {
     await Deno.writeTextFile(`${dir}/host/.gammaignore`, "*.log\n");
