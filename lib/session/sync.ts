@@ -66,8 +66,9 @@ export interface SyncTreesOptions {
   /** Plan and report without changing anything (it still takes the lock, to read a settled state). */
   dryRun?: boolean | undefined;
   /**
-   * Take a non-empty guest tree that carries no identity of this project as the copy (its files
-   * are merged as on a first sync: nothing is deleted, differing files become conflicts).
+   * Take a non-empty guest tree that carries no identity of this project as the copy, or the
+   * identity of a project that no longer exists on the host (moved or renamed) (its files are
+   * merged as on a first sync: nothing is deleted, differing files become conflicts).
    */
   adopt?: boolean | undefined;
   /** Carry out a plan even when it deletes most of the host tree (see {@linkcode MassDeletionError}). */
@@ -194,10 +195,27 @@ export class ForeignCopyError extends GammaError {
    * @param project The project being synced.
    * @param owner The project the identity found names, if any.
    * @param sample A few paths found in the guest tree (three are shown; a fourth adds "…").
+   * @param ownerGone Whether `owner` no longer exists on the host (the project was moved or
+   *   renamed): the fix is then `--adopt`.
    */
-  constructor(staging: string, project: string, owner: string | undefined, sample: string[]) {
+  constructor(
+    staging: string,
+    project: string,
+    owner: string | undefined,
+    sample: string[],
+    ownerGone = false,
+  ) {
+    const fixes = [
+      "  fix: set DEVSHELL_VM_WORKSPACE_PARENT to another directory,",
+      `  or, once you have checked that ${staging} holds this project's files: gamma sync push --adopt`,
+    ];
     super(
-      owner !== undefined
+      owner !== undefined && ownerGone
+        ? [
+          `cannot sync ${project} with ${staging}: it holds the copy of ${owner}, which is gone (moved or renamed?)`,
+          ...fixes,
+        ].join("\n")
+        : owner !== undefined
         ? `cannot sync ${project} with ${staging}: it holds the copy of another project, ${owner}; rename one of them, or set DEVSHELL_VM_WORKSPACE_PARENT for one`
         : [
           `cannot sync ${project} with ${staging}: that directory already holds files gamma did not put there for this project (${
@@ -205,8 +223,7 @@ export class ForeignCopyError extends GammaError {
           }${
             sample.length > 3 ? ", …" : ""
           }), and gamma never merges into a directory it did not make`,
-          "  fix: set DEVSHELL_VM_WORKSPACE_PARENT to another directory,",
-          `  or, once you have checked that ${staging} holds this project's files: gamma sync push --adopt`,
+          ...fixes,
         ].join("\n"),
     );
     this.name = "ForeignCopyError";
@@ -653,13 +670,26 @@ export async function syncTrees(
     const found = await readCopyId(guest);
     let copyState: CopyState = "same";
     const root = guest instanceof HostTree ? guest.root : "the guest tree";
+    let adoptOther = false;
     if (found !== undefined && found.project !== project) {
-      throw new ForeignCopyError(root, project, found.project, []);
+      // A copy of a project that is gone (moved or renamed) may be adopted; one of a project
+      // that still exists is refused even then (two projects would share one copy).
+      let gone = false;
+      try {
+        Deno.lstatSync(found.project);
+      } catch (e) {
+        gone = e instanceof Deno.errors.NotFound;
+      }
+      if (!(gone && options.adopt)) {
+        throw new ForeignCopyError(root, project, found.project, [], gone);
+      }
+      adoptOther = true;
     }
-    if (base.copy === undefined || found?.copy !== base.copy) {
+    if (adoptOther || base.copy === undefined || found?.copy !== base.copy) {
       if (guestScan.entries.size === 0) {
         copyState = Object.keys(base.entries).length > 0 ? "replaced" : "new";
-      } else if (found !== undefined || (base.copy !== undefined && base.project === project)) {
+      } else if (adoptOther) copyState = "adopted";
+      else if (found !== undefined || (base.copy !== undefined && base.project === project)) {
         // This project's copy whose manifest was lost, or whose identity file the guest removed
         // (git clean -x does): merge as a first sync, deleting nothing.
         copyState = "relinked";

@@ -158,6 +158,36 @@ Deno.test("sync refuses a staging copy that belongs to another project with the 
     r.stderr,
     `gamma: cannot sync ${other} with ${t.ws}/app: it holds the copy of another project, ${t.project}; rename one of them, or set DEVSHELL_VM_WORKSPACE_PARENT for one\n`,
   );
+  // --adopt never takes the copy of a project that still exists.
+  const adopt = await runGamma(["sync", "push", "--adopt"], { env: t.env, cwd: other });
+  assert.deepEqual([adopt.code, adopt.stderr], [125, r.stderr]);
+});
+
+Deno.test("a project moved on the host can take its copy back with --adopt", async () => {
+  await using t = await syncSetup();
+  const r1 = await runGamma(["exec", "--", "sh", "-c", "echo guest > g.txt"], {
+    env: t.env,
+    cwd: t.project,
+  });
+  assert.equal(r1.code, 0);
+  const moved = `${t.root}/moved/app`;
+  await Deno.mkdir(`${t.root}/moved`);
+  await Deno.rename(t.project, moved);
+  const r = await runGamma(["exec", "--", "true"], { env: t.env, cwd: moved });
+  assert.deepEqual([r.code, r.stderr], [
+    125,
+    [
+      `gamma: cannot sync ${moved} with ${t.ws}/app: it holds the copy of ${t.project}, which is gone (moved or renamed?)`,
+      "  fix: set DEVSHELL_VM_WORKSPACE_PARENT to another directory,",
+      `  or, once you have checked that ${t.ws}/app holds this project's files: gamma sync push --adopt`,
+      "",
+    ].join("\n"),
+  ]);
+  const adopt = await runGamma(["sync", "push", "--adopt"], { env: t.env, cwd: moved });
+  assert.equal(adopt.code, 0, adopt.stderr);
+  const again = await runGamma(["exec", "--", "cat", "g.txt"], { env: t.env, cwd: moved });
+  assert.deepEqual([again.code, again.stdout, again.stderr], [0, "guest\n", ""]);
+  assert.deepEqual(names(moved), [".git", "a.txt", "g.txt", "gone.txt", "sub"]);
 });
 
 Deno.test("guest mode does not sync", async () => {
