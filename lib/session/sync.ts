@@ -22,7 +22,8 @@ import {
 } from "../sync/plan.ts";
 import { formatProgress } from "../sync/progress.ts";
 import { type Tree, TreeError } from "../sync/tree.ts";
-import type { Manifest } from "../sync/types.ts";
+import { setOwn } from "../sync/_paths.ts";
+import { type Manifest, sameEntry, type SyncEntry } from "../sync/types.ts";
 import { HostTree, newTempTag } from "./host_tree.ts";
 
 /**
@@ -195,22 +196,28 @@ export class ForeignCopyError extends GammaError {
    * @param project The project being synced.
    * @param owner The project the identity found names, if any.
    * @param sample A few paths found in the guest tree (three are shown; a fourth adds "…").
-   * @param ownerGone Whether `owner` no longer exists on the host (the project was moved or
-   *   renamed): the fix is then `--adopt`.
+   * @param why `"gone"`: `owner` no longer exists on the host (the project was moved or
+   *   renamed); `"older"`: the marker an older gamma kept beside the copy names this project.
+   *   Either way the fix is `--adopt`.
    */
   constructor(
     staging: string,
     project: string,
     owner: string | undefined,
     sample: string[],
-    ownerGone = false,
+    why?: "gone" | "older",
   ) {
     const fixes = [
       "  fix: set DEVSHELL_VM_WORKSPACE_PARENT to another directory,",
       `  or, once you have checked that ${staging} holds this project's files: gamma sync push --adopt`,
     ];
     super(
-      owner !== undefined && ownerGone
+      why === "older"
+        ? [
+          `cannot sync ${project} with ${staging}: it was made for this project by an older gamma (${staging}.gamma-source names it), which kept no identity gamma can trust, and gamma never merges into a directory it cannot tell it made`,
+          ...fixes,
+        ].join("\n")
+        : owner !== undefined && why === "gone"
         ? [
           `cannot sync ${project} with ${staging}: it holds the copy of ${owner}, which is gone (moved or renamed?)`,
           ...fixes,
@@ -399,6 +406,59 @@ export function ignoredDirectory(
     read(path);
   }
   return undefined;
+}
+
+/**
+ * Whether the marker the layout before gamma kept its state in its cache (`<copy>.gamma-source`)
+ * names `project`. Only read for a message: a small regular file, never through a link.
+ */
+function oldMarkerNames(path: string, project: string): boolean {
+  try {
+    const info = Deno.lstatSync(path);
+    if (!info.isFile || info.size > 4096) return false;
+    return Deno.readTextFileSync(path).trim() === project;
+  } catch {
+    return false;
+  }
+}
+
+/** Files larger than this are not compared by content on a first sync. */
+const SEED_COMPARE_MAX = 64 * 1024 * 1024;
+
+async function readAll(tree: Tree, path: string): Promise<Uint8Array | undefined> {
+  try {
+    const data = await tree.readFile(path);
+    return data instanceof Uint8Array
+      ? data
+      : new Uint8Array(await new Response(data).arrayBuffer());
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A base for a first sync of two full trees: each file both have with the same size and the
+ * same bytes but another time or mode is recorded as the guest's, so the plan carries the
+ * host's time and mode over instead of reporting a conflict.
+ */
+async function seedSameContent(
+  host: Tree,
+  guest: Tree,
+  hostEntries: ReadonlyMap<string, SyncEntry>,
+  guestEntries: ReadonlyMap<string, SyncEntry>,
+): Promise<Manifest> {
+  const seeded = emptyManifest();
+  for (const [path, h] of hostEntries) {
+    const g = guestEntries.get(path);
+    if (
+      h.type !== "file" || g?.type !== "file" || h.size !== g.size || h.size > SEED_COMPARE_MAX ||
+      sameEntry(h, g)
+    ) continue;
+    const [a, b] = await Promise.all([readAll(host, path), readAll(guest, path)]);
+    if (a === undefined || b === undefined || a.length !== b.length) continue;
+    if (a.every((byte, i) => byte === b[i])) setOwn(seeded.entries, path, g);
+  }
+  return seeded;
 }
 
 /** `lstat` a state path: absent, or of the wanted kind and never a link. */
@@ -681,7 +741,7 @@ export async function syncTrees(
         gone = e instanceof Deno.errors.NotFound;
       }
       if (!(gone && options.adopt)) {
-        throw new ForeignCopyError(root, project, found.project, [], gone);
+        throw new ForeignCopyError(root, project, found.project, [], gone ? "gone" : undefined);
       }
       adoptOther = true;
     }
@@ -696,9 +756,23 @@ export async function syncTrees(
       } else if (options.adopt) copyState = "adopted";
       else {
         const sample = [...guestScan.entries.keys()].filter((p) => !p.includes("/")).slice(0, 4);
-        throw new ForeignCopyError(root, project, undefined, sample);
+        throw new ForeignCopyError(
+          root,
+          project,
+          undefined,
+          sample,
+          guest instanceof HostTree && oldMarkerNames(`${root}.gamma-source`, project)
+            ? "older"
+            : undefined,
+        );
       }
       base = emptyManifest();
+    }
+    if (copyState === "relinked" || copyState === "adopted") {
+      // A first sync with both sides full: files whose content is the same (only the time or
+      // mode differ, as after a plain cp -r or a git checkout in the guest) are no conflict;
+      // the host's time and mode win.
+      base = await seedSameContent(host, guest, hostScan.entries, guestScan.entries);
     }
     const debris: { side: SyncSide; path: string }[] = [
       ...hostScan.debris.map((path) => ({ side: "host" as const, path })),

@@ -163,6 +163,27 @@ Deno.test("sync refuses a staging copy that belongs to another project with the 
   assert.deepEqual([adopt.code, adopt.stderr], [125, r.stderr]);
 });
 
+Deno.test("a copy made by an older gamma is named as such, and --adopt takes it", async () => {
+  await using t = await syncSetup();
+  // The layout before issue 9: the copy, and beside it a marker naming the project.
+  await Deno.mkdir(`${t.ws}/app/sub`, { recursive: true });
+  await Deno.writeTextFile(`${t.ws}/app/a.txt`, "host a\n");
+  await Deno.writeTextFile(`${t.ws}/app.gamma-source`, `${t.project}\n`);
+  const r = await runGamma(["exec", "--", "true"], { env: t.env, cwd: t.project });
+  assert.deepEqual([r.code, r.stderr], [
+    125,
+    [
+      `gamma: cannot sync ${t.project} with ${t.ws}/app: it was made for this project by an older gamma (${t.ws}/app.gamma-source names it), which kept no identity gamma can trust, and gamma never merges into a directory it cannot tell it made`,
+      "  fix: set DEVSHELL_VM_WORKSPACE_PARENT to another directory,",
+      `  or, once you have checked that ${t.ws}/app holds this project's files: gamma sync push --adopt`,
+      "",
+    ].join("\n"),
+  ]);
+  const adopt = await runGamma(["sync", "push", "--adopt"], { env: t.env, cwd: t.project });
+  assert.equal(adopt.code, 0, adopt.stderr);
+  assert.deepEqual(names(t.project), [".git", "a.txt", "gone.txt", "sub"]);
+});
+
 Deno.test("a project moved on the host can take its copy back with --adopt", async () => {
   await using t = await syncSetup();
   const r1 = await runGamma(["exec", "--", "sh", "-c", "echo guest > g.txt"], {

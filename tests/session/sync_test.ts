@@ -831,6 +831,31 @@ Deno.test("syncTrees() converges when the guest removes or replaces a directory 
   });
 });
 
+Deno.test("syncTrees() relinking a copy finds files with the same content equal, whatever their times", async () => {
+  await withDirs(async (dir, host, guest, stateDir) => {
+    await Deno.writeTextFile(`${dir}/host/same.txt`, "same\n");
+    await Deno.writeTextFile(`${dir}/host/differs.txt`, "host\n");
+    const options = { stateDir, progress: false as const, now: new Date("2026-01-02T03:04:05Z") };
+    await syncTrees("push", host, guest, options);
+    // gamma's state is lost (the cache was cleared); meanwhile the guest rewrote both files
+    // (a git checkout there), one with the same bytes.
+    await Deno.remove(stateDir, { recursive: true });
+    await Deno.writeTextFile(`${dir}/guest/same.txt`, "same\n");
+    await Deno.utime(`${dir}/guest/same.txt`, 1, 1);
+    await Deno.writeTextFile(`${dir}/guest/differs.txt`, "gst\n");
+    await Deno.utime(`${dir}/guest/differs.txt`, 1, 1);
+    const push = await syncTrees("push", host, guest, options);
+    assert.equal(push.copyState, "relinked");
+    assert.deepEqual(push.conflicts.map((c) => c.path), ["differs.txt"]);
+    assert.deepEqual(
+      (await Deno.stat(`${dir}/guest/same.txt`)).mtime,
+      (await Deno.stat(`${dir}/host/same.txt`)).mtime,
+    );
+    const again = await syncTrees("both", host, guest, options);
+    assert.deepEqual([again.actions, again.conflicts], [[], []]);
+  });
+});
+
 Deno.test("syncTrees() adds the settings' sync.ignore patterns to .gammaignore's", async () => {
   await withDirs(async (dir, host, guest, stateDir) => {
     await Deno.writeTextFile(`${dir}/host/.gammaignore`, "*.log\n");
