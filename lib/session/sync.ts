@@ -512,7 +512,10 @@ function readManifest(path: string): Manifest {
 /** The identity in the copy, or `undefined` when there is none (or it is not a readable file). */
 async function readCopyId(guest: Tree): Promise<{ copy: string; project: string } | undefined> {
   try {
-    if ((await guest.stat(COPY_ID_FILE))?.type !== "file") return undefined;
+    // A small regular file only: the guest can plant anything there (a sparse file of
+    // gigabytes would take the host's memory).
+    const info = await guest.stat(COPY_ID_FILE);
+    if (info?.type !== "file" || info.size > 4096) return undefined;
     const data = await guest.readFile(COPY_ID_FILE);
     const text = data instanceof Uint8Array
       ? new TextDecoder().decode(data)

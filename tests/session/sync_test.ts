@@ -856,6 +856,21 @@ Deno.test("syncTrees() relinking a copy finds files with the same content equal,
   });
 });
 
+Deno.test("syncTrees() does not read a huge identity file the guest planted", async () => {
+  await withDirs(async (dir, host, guest, stateDir) => {
+    await Deno.writeTextFile(`${dir}/host/a.txt`, "a");
+    const options = { stateDir, progress: false as const };
+    await syncTrees("push", host, guest, options);
+    // A sparse file of 3 GiB: reading it would exhaust memory.
+    const file = await Deno.open(`${dir}/guest/.gamma-copy-id`, { write: true, truncate: true });
+    await file.truncate(3 * 1024 ** 3);
+    file.close();
+    const pull = await syncTrees("pull", host, guest, options);
+    assert.deepEqual([pull.copyState, pull.conflicts, pull.notDone], ["relinked", [], []]);
+    assert.equal((await Deno.stat(`${dir}/guest/.gamma-copy-id`)).size < 200, true); // rewritten
+  });
+});
+
 Deno.test("syncTrees() adds the settings' sync.ignore patterns to .gammaignore's", async () => {
   await withDirs(async (dir, host, guest, stateDir) => {
     await Deno.writeTextFile(`${dir}/host/.gammaignore`, "*.log\n");
