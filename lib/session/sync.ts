@@ -714,7 +714,8 @@ export async function syncTrees(
     // path the host has or the last sync recorded is never hidden, so they cannot delete on
     // the host.
     const guestOwn = new IgnoreRules();
-    const known = (path: string) => hostScan.entries.has(path) || path in base.entries;
+    const recorded = base.entries;
+    const known = (path: string) => hostScan.entries.has(path) || Object.hasOwn(recorded, path);
     const guestFilter = (path: string, isDir: boolean): boolean =>
       rules.filter(path, isDir) || (!known(path) && guestOwn.filter(path, isDir));
     let guestScan;
@@ -845,7 +846,7 @@ export async function syncTrees(
     }
     const result = await applyPlan(plan, { host, guest }, base, {
       concurrency: options.concurrency,
-      expendable: { guest: rules.filter },
+      expendable: { guest: guestFilter },
       onProgress: (progress) => {
         bar.update(progress);
         options.onProgress?.(progress);

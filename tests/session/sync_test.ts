@@ -782,6 +782,14 @@ Deno.test("syncTrees() leaves a guest's new self-ignoring directories in the gue
     assert.equal(await Deno.readTextFile(`${dir}/guest/src/new.py`), "y = 2\n");
     const again = await syncTrees("both", host, guest, options);
     assert.deepEqual([again.actions, again.conflicts], [[], []]);
+    // Removing the (empty) directory on the host removes it in the guest, with what it ignores.
+    await Deno.remove(`${dir}/host/.pytest_cache`);
+    const removed = await syncTrees("push", host, guest, options);
+    assert.deepEqual([removed.actions.map((a) => a.path), removed.notDone], [
+      [".pytest_cache"],
+      [],
+    ]);
+    await assert.rejects(Deno.lstat(`${dir}/guest/.pytest_cache`), Deno.errors.NotFound);
   });
 });
 
