@@ -29,11 +29,13 @@ import { type LimactlCall, limactlTimeoutHint, limactlTimeoutMs } from "../limac
 import { findProjectRoot } from "../project_root.ts";
 import { realPathOfPrefix } from "../real_prefix.ts";
 import { interactiveShellPlan } from "../shell_plan.ts";
+import { relayedCommand, relayFile, relaySignalCommand } from "../signal_relay.ts";
 import { fileStamp } from "./_files.ts";
 import { HostTree } from "./host_tree.ts";
 import { copyStateNote, ignoredDirectory, type SyncReport, syncTrees } from "./sync.ts";
 import { firstRunProbe } from "./probe.ts";
 import { provisionGuest } from "./provision.ts";
+import { type HostSignal, runRelayed } from "./relay.ts";
 import { diagnoseStart } from "../start_diagnosis.ts";
 import type { SyncDirection } from "../sync/plan.ts";
 import { defaultWorkspaceParent, type WorkspaceParent } from "../workspace_parent.ts";
@@ -735,6 +737,18 @@ export class GammaSession {
       workdir = place.workdir;
       synced = place.synced;
       await firstRunProbe(this, { notice: this.#notice });
+      if (!hasTerminal(options)) {
+        // No pty, so ssh would pass no signal on: the guest command runs under the relay.
+        const file = relayFile(crypto.randomUUID().replaceAll("-", ""));
+        const env = { ...this.guestEnv(), ...options.env };
+        return await this.#runRelayed(
+          relayedCommand(argv, file),
+          file,
+          { ...options, env },
+          workdir,
+          synced,
+        );
+      }
       builder = this.#command(
         limactlArgs.shell(this.instance, argv, {
           workdir,
@@ -746,6 +760,48 @@ export class GammaSession {
     builder = builder.stdin(stdin).stdout(options.stdout ?? "inherit")
       .stderr(options.stderr ?? "inherit");
     const { code, stdout, stderr } = await runForwarding(builder, ["SIGINT", "SIGTERM", "SIGHUP"]);
+    if (synced) await this.#pullAfterRun(synced);
+    const result: ExecResult = { code, workdir };
+    if (options.stdout === "piped") result.stdout = stdout;
+    if (options.stderr === "piped") result.stderr = stderr;
+    return result;
+  }
+
+  /**
+   * Run a relayed guest command ({@linkcode relayedCommand}) through `limactl shell` and wait
+   * for it; signals that reach gamma go to its process group ({@linkcode runRelayed}). In sync
+   * mode the pull runs afterwards, whatever ended the command, and the code is kept.
+   */
+  async #runRelayed(
+    guestArgv: string[],
+    file: string,
+    options: ExecOptions & { ignore?: HostSignal[] },
+    workdir: string,
+    synced: SyncTarget | undefined,
+  ): Promise<ExecResult> {
+    const argv = limactlArgs.shell(this.instance, guestArgv, { workdir, env: options.env });
+    this.#onLimactl?.(argv);
+    const { code, stdout, stderr } = await runRelayed({
+      command: this.limactl!,
+      args: argv,
+      env: this.#childEnv,
+      stdin: options.stdin ?? "inherit",
+      stdout: options.stdout ?? "inherit",
+      stderr: options.stderr ?? "inherit",
+      notice: this.#notice,
+      ignore: options.ignore,
+      signalGuest: async (signal, abort) => {
+        const call = limactlArgs.shell(this.instance, relaySignalCommand(file, signal), {
+          workdir: "/",
+          noTty: true,
+        });
+        const controller = new KillController();
+        abort.addEventListener("abort", () => controller.kill("SIGKILL"));
+        const r = await this.#command(call).stdin("null").stdout("null").stderr("piped")
+          .signal(controller.signal).noThrow();
+        return r.code;
+      },
+    });
     if (synced) await this.#pullAfterRun(synced);
     const result: ExecResult = { code, workdir };
     if (options.stdout === "piped") result.stdout = stdout;
@@ -961,11 +1017,21 @@ export class GammaSession {
         workdir: place.workdir,
         hostDirLink: this.config.guestHostDir,
       });
+      const script = ["/bin/sh", "-c", plan.script];
+      if (!hasTerminal({})) {
+        // A piped script: SIGTERM and SIGHUP reach the shell through the relay.
+        const file = relayFile(crypto.randomUUID().replaceAll("-", ""));
+        const options = { ignore: ["SIGINT" as const], env: this.guestEnv() };
+        return (await this.#runRelayed(
+          relayedCommand(script, file),
+          file,
+          options,
+          plan.workdir,
+          synced,
+        )).code;
+      }
       builder = this.#command(
-        limactlArgs.shell(this.instance, ["/bin/sh", "-c", plan.script], {
-          workdir: plan.workdir,
-          env: this.guestEnv(),
-        }),
+        limactlArgs.shell(this.instance, script, { workdir: plan.workdir, env: this.guestEnv() }),
       );
     }
     builder = builder.stdin("inherit").stdout("inherit").stderr("inherit");
@@ -1105,6 +1171,15 @@ export class GammaSession {
       projectFile: this.config.projectFile,
     };
   }
+}
+
+/**
+ * Whether the transport would get a pty: Lima asks ssh for one (`-t`) when stdout is a terminal,
+ * and ssh allocates it only when stdin is one too. Then the terminal carries Ctrl-C itself.
+ */
+function hasTerminal(options: Pick<ExecOptions, "stdin" | "stdout">): boolean {
+  return (options.stdin ?? "inherit") === "inherit" && Deno.stdin.isTerminal() &&
+    (options.stdout ?? "inherit") === "inherit" && Deno.stdout.isTerminal();
 }
 
 /**
