@@ -9,6 +9,10 @@
  * ({@linkcode relaySignalCommand}) that checks the file still names that run and signals the
  * whole group. Both are plain argv, so they travel over `limactl shell` and plain ssh alike.
  *
+ * The command line runs in the user's login shell (`$SHELL -c`), which bash, zsh and busybox
+ * `ash` replace with the command; a login shell that stays as its parent (dash, fish) is in the
+ * group too, and reports the signal rather than the command's own status.
+ *
  * @module
  */
 

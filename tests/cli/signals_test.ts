@@ -37,9 +37,9 @@ function sleeping(marker: string): number[] {
  * gamma without a terminal (stdin closed, stdout and stderr piped), for a test that sends it
  * signals itself.
  */
-function spawnGamma(args: string[], env: Record<string, string>, cwd: string) {
+function spawnGamma(args: string[], env: Record<string, string>, cwd: string, stdin?: string) {
   const h = testHome();
-  return new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", CLI, ...args],
     cwd,
     clearEnv: true,
@@ -51,10 +51,15 @@ function spawnGamma(args: string[], env: Record<string, string>, cwd: string) {
       ...denoEnv(),
       ...env,
     },
-    stdin: "null",
+    stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    writer.write(new TextEncoder().encode(stdin)).then(() => writer.close()).catch(() => {});
+  }
+  return child;
 }
 
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -161,4 +166,20 @@ Deno.test("gamma exec on a pty (script -qec): Ctrl-C is the terminal's, as befor
   const debug = decode(out.stdout).split(/\r?\n/).filter((l) => l.startsWith("gamma: debug: "));
   const run = JSON.parse(debug.at(-1)!.slice("gamma: debug: ".length)) as string[];
   assert.deepEqual(run.slice(-3), ["sh", "-c", guest]);
+});
+
+Deno.test("gamma shell with a piped script: SIGINT is the shell's, SIGTERM reaches its group", async () => {
+  await using t = await setup();
+  const marker = `44.${Date.now() % 100000}`;
+  const script =
+    `trap 'echo int >> ints' INT\necho > started\nsleep ${marker}\necho late > late.txt\n`;
+  const child = spawnGamma(["shell"], t.env, t.project, script);
+  await exists(`${t.project}/started`);
+  child.kill("SIGINT"); // swallowed: without a terminal nothing types Ctrl-C for the shell
+  child.kill("SIGTERM");
+  const out = await child.output();
+  assert.deepEqual([out.signal, out.code, decode(out.stderr)], [null, 143, ""]);
+  assert.deepEqual(sleeping(marker), []);
+  await assert.rejects(Deno.lstat(`${t.project}/ints`), Deno.errors.NotFound);
+  await assert.rejects(Deno.lstat(`${t.project}/late.txt`), Deno.errors.NotFound);
 });
