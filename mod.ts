@@ -158,6 +158,7 @@ export {
   relayFile,
   type RelaySignal,
   relaySignalCommand,
+  terminalCommand,
 } from "./lib/signal_relay.ts";
 export { diagnoseStart, type StartDiagnosis, type StartEvidence } from "./lib/start_diagnosis.ts";
 export {

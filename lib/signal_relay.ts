@@ -61,6 +61,16 @@ const WRAPPER = [
   'exit "$s"',
 ].join("\n");
 
+// With a pty: $1 the command line. The terminal carries Ctrl-C to the whole foreground group
+// (wrapper and command), so nothing is recorded and no group is made; the wrapper only outlives
+// the command (a trap whose action is not empty: the command gets default handlers back) and
+// exits with its status, so sshd reports 128+N as an exit status rather than a signal (ssh: 255).
+const TERMINAL_WRAPPER = [
+  "trap : INT QUIT TERM HUP",
+  `{ /bin/sh -c 'exec 2>&3 3>&-; exec "$0" -c "$1"' "\${SHELL:-/bin/sh}" "$1"; } 3>&2 2>/dev/null`,
+  'exit "$?"',
+].join("\n");
+
 // $1 the run file, $2 the signal name. Waits (bounded) for the run to record itself, then checks
 // that the group leader's parent is the recorded wrapper, that the leader leads the group, and
 // that the wrapper's argv names this run file, so a stale file can never signal a recycled
@@ -140,6 +150,31 @@ export function relayedCommand(command: readonly string[], file: string): string
     throw new TypeError("Cannot relay an empty command");
   }
   return ["/bin/sh", "-c", WRAPPER, WRAPPER_NAME, file, command.map(bashSingleQuoted).join(" ")];
+}
+
+/**
+ * The argv that runs `command` in the guest on a pseudo-terminal: `/bin/sh -c WRAPPER
+ * gamma-run LINE`. The terminal keeps carrying Ctrl-C to the command; the wrapper only turns a
+ * death by signal N into exit status 128+N, which ssh passes on (it reports 255 for a remote
+ * command killed by a signal).
+ *
+ * @param command The command and its arguments (the first must not be empty).
+ * @returns The argv to hand to `limactl shell` (or to put in an ssh script).
+ * @throws {TypeError} For an empty command or a NUL character.
+ *
+ * @example Usage
+ * ```ts
+ * import { terminalCommand } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(terminalCommand(["vim", "a b"]).slice(3), ["gamma-run", "'vim' 'a b'"]);
+ * ```
+ */
+export function terminalCommand(command: readonly string[]): string[] {
+  if (command.length === 0 || command[0] === "") {
+    throw new TypeError("Cannot run an empty command");
+  }
+  return ["/bin/sh", "-c", TERMINAL_WRAPPER, "gamma-run", command.map(bashSingleQuoted).join(" ")];
 }
 
 /**

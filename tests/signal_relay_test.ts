@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { relayedCommand, relayFile, relaySignalCommand } from "../lib/signal_relay.ts";
+import {
+  relayedCommand,
+  relayFile,
+  relaySignalCommand,
+  terminalCommand,
+} from "../lib/signal_relay.ts";
 
 // The scripts run here as the guest runs them, under each shell a guest may have as /bin/sh
 // (the wrapper's `sh -c`) and as the user's login shell ($SHELL, which runs the command line).
@@ -197,3 +202,51 @@ Deno.test("relay signaller: a run file that does not name a live run signals not
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+for (const [name, shell] of Object.entries(SHELLS)) {
+  Deno.test(`terminal wrapper under ${name}: exact argv, 128+N, and the group's signal`, async () => {
+    const dir = await tempDir();
+    try {
+      const args = ["a b", "it's", "$(id)", "", "x\ny"];
+      const exact = await command(shell, terminalCommand(["printf", "%s|", ...args]), { cwd: dir })
+        .output();
+      assert.deepEqual([exact.code, decoder.decode(exact.stdout), decoder.decode(exact.stderr)], [
+        0,
+        args.map((a) => `${a}|`).join(""),
+        "",
+      ]);
+      const killed = await command(shell, terminalCommand(["sh", "-c", "kill -KILL $$"]), {
+        cwd: dir,
+      }).output();
+      assert.deepEqual([killed.code, decoder.decode(killed.stderr)], [137, ""]);
+      // A terminal's Ctrl-C reaches the whole foreground group: here the wrapper leads a group
+      // of its own (setsid) and the test signals all of it, as the terminal would.
+      for (const [script, code] of [["trap 'exit 5' INT; ", 5], ["", 130]] as const) {
+        await Deno.remove(`${dir}/started`).catch(() => {});
+        const argv = terminalCommand([
+          "sh",
+          "-c",
+          `${script}echo > started; while :; do sleep 1; done`,
+        ]);
+        const run = new Deno.Command("setsid", {
+          args: [...shell.argv, ...argv.slice(1)],
+          cwd: dir,
+          clearEnv: true,
+          env: {
+            PATH: "/usr/bin:/bin",
+            SHELL: shell.login.startsWith("/") ? shell.login : `${dir}/${shell.login}`,
+          },
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        await until(() => exists(`${dir}/started`));
+        Deno.kill(-run.pid, "SIGINT");
+        const out = await run.output();
+        assert.deepEqual([out.code, out.signal, decoder.decode(out.stderr)], [code, null, ""]);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}

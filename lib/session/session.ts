@@ -29,7 +29,7 @@ import { type LimactlCall, limactlTimeoutHint, limactlTimeoutMs } from "../limac
 import { findProjectRoot } from "../project_root.ts";
 import { realPathOfPrefix } from "../real_prefix.ts";
 import { interactiveShellPlan } from "../shell_plan.ts";
-import { relayedCommand, relayFile, relaySignalCommand } from "../signal_relay.ts";
+import { relayedCommand, relayFile, relaySignalCommand, terminalCommand } from "../signal_relay.ts";
 import { fileStamp } from "./_files.ts";
 import { HostTree } from "./host_tree.ts";
 import { copyStateNote, ignoredDirectory, type SyncReport, syncTrees } from "./sync.ts";
@@ -749,8 +749,9 @@ export class GammaSession {
           synced,
         );
       }
+      // A pty carries Ctrl-C; the wrapper only makes a death by signal N exit 128+N, not 255.
       builder = this.#command(
-        limactlArgs.shell(this.instance, argv, {
+        limactlArgs.shell(this.instance, terminalCommand(argv), {
           workdir,
           env: { ...this.guestEnv(), ...options.env },
         }),

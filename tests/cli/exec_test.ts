@@ -53,7 +53,7 @@ Deno.test("gamma exec: a guest command killed by signal N exits 128+N, not ssh's
   const own = await runGamma(["exec", "--", "sh", "-c", "exit 255"], opts);
   assert.deepEqual([own.code, own.stderr], [
     255,
-    "gamma: cannot reach instance dev over ssh (limactl exited 255; Lima's message, if any, is above; a guest command that exits 255, or is killed by a signal on a terminal, ends the same way)\n",
+    "gamma: cannot reach instance dev over ssh (limactl exited 255; Lima's message, if any, is above; a guest command that exits 255 ends the same way)\n",
   ]);
 });
 

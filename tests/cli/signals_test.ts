@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { terminalCommand } from "../../lib/signal_relay.ts";
 import { denoEnv, setup, testHome } from "./_run.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
@@ -126,32 +127,42 @@ Deno.test("gamma exec without a pty: a second SIGINT kills the guest command's g
   assert.deepEqual(sleeping(marker), []);
 });
 
-Deno.test("gamma exec on a pty (script -qec): Ctrl-C is the terminal's, as before the relay", async () => {
-  await using t = await setup();
+/** gamma on a pseudo-terminal (`script -qec`), with `--debug`; stdin goes to the terminal. */
+function onPty(t: { env: Record<string, string>; project: string }, args: string[]) {
   const h = testHome();
-  const env = {
-    PATH: "/usr/local/bin:/usr/bin:/bin",
-    HOME: h,
-    XDG_CACHE_HOME: `${h}/.cache`,
-    NO_COLOR: "1",
-    TERM: "dumb",
-    ...denoEnv(),
-    ...t.env,
-  };
   const quote = (s: string) => `'${s.replaceAll("'", `'"'"'`)}'`;
-  const marker = `43.${Date.now() % 100000}`;
-  const guest = `echo > started; sleep ${marker}; echo late > late.txt`;
-  const gamma = [Deno.execPath(), "run", "-A", "--quiet", CLI, "--debug", "exec", "--"];
-  const line = [...gamma, "sh", "-c", guest].map(quote).join(" ");
-  const child = new Deno.Command("script", {
-    args: ["-qec", line, "/dev/null"],
+  const gamma = [Deno.execPath(), "run", "-A", "--quiet", CLI, "--debug", ...args];
+  return new Deno.Command("script", {
+    args: ["-qec", gamma.map(quote).join(" "), "/dev/null"],
     cwd: t.project,
     clearEnv: true,
-    env,
+    env: {
+      PATH: "/usr/local/bin:/usr/bin:/bin",
+      HOME: h,
+      XDG_CACHE_HOME: `${h}/.cache`,
+      NO_COLOR: "1",
+      TERM: "dumb",
+      ...denoEnv(),
+      ...t.env,
+    },
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+}
+
+/** The guest argv of the last limactl call gamma --debug printed. */
+function lastGuestArgv(stdout: Uint8Array): string[] {
+  const debug = decode(stdout).split(/\r?\n/).filter((l) => l.startsWith("gamma: debug: "));
+  const argv = JSON.parse(debug.at(-1)!.slice("gamma: debug: ".length)) as string[];
+  return argv.slice(argv.indexOf("--") + 1);
+}
+
+Deno.test("gamma exec on a pty (script -qec): Ctrl-C is the terminal's, as before the relay", async () => {
+  await using t = await setup();
+  const marker = `43.${Date.now() % 100000}`;
+  const guest = `echo > started; sleep ${marker}; echo late > late.txt`;
+  const child = onPty(t, ["exec", "--", "sh", "-c", guest]);
   const writer = child.stdin.getWriter();
   await exists(`${t.project}/started`);
   await writer.write(new Uint8Array([3])); // Ctrl-C typed on the terminal
@@ -162,10 +173,18 @@ Deno.test("gamma exec on a pty (script -qec): Ctrl-C is the terminal's, as befor
   assert.equal(out.code, 130);
   assert.deepEqual(sleeping(marker), []);
   await assert.rejects(Deno.lstat(`${t.project}/late.txt`), Deno.errors.NotFound);
-  // No relay on a terminal: limactl ran the command as it is.
-  const debug = decode(out.stdout).split(/\r?\n/).filter((l) => l.startsWith("gamma: debug: "));
-  const run = JSON.parse(debug.at(-1)!.slice("gamma: debug: ".length)) as string[];
-  assert.deepEqual(run.slice(-3), ["sh", "-c", guest]);
+  // No relay on a terminal: no run file, no process group of its own.
+  assert.deepEqual(lastGuestArgv(out.stdout), terminalCommand(["sh", "-c", guest]));
+});
+
+Deno.test("gamma exec on a pty: a command killed by signal N exits 128+N, not ssh's 255", async () => {
+  await using t = await setup();
+  const child = onPty(t, ["exec", "--", "sh", "-c", "kill -TERM $$"]);
+  await child.stdin.close();
+  const out = await child.output();
+  assert.equal(out.code, 143);
+  assert.deepEqual(lastGuestArgv(out.stdout), terminalCommand(["sh", "-c", "kill -TERM $$"]));
+  assert.ok(!decode(out.stdout).includes("cannot reach instance"), decode(out.stdout));
 });
 
 Deno.test("gamma shell with a piped script: SIGINT is the shell's, SIGTERM reaches its group", async () => {
