@@ -708,7 +708,9 @@ export class GammaSession {
    * Run one command in the guest (or on the host) and wait for it. The working directory is the
    * guest path of the host working directory unless `workdir` is given; `--workdir` is always
    * passed. SIGINT, SIGTERM and SIGHUP that reach gamma meanwhile are passed to the command, and
-   * gamma outlives it.
+   * gamma outlives it: without a terminal, to its whole process group in the guest through one
+   * extra guest call ({@linkcode relayedCommand}); a second signal, or 5 s after SIGTERM or
+   * SIGHUP, kills that group. The code is the command's own, or 128+N for signal N.
    *
    * @param argv The command and its arguments, each passed to the guest as it is.
    * @param options Environment, stdio and working directory.
