@@ -57,7 +57,8 @@ const WRAPPER = [
   "f=$1",
   `{ /bin/sh -c ${bashSingleQuoted(CHILD)} "\${SHELL:-/bin/sh}" "$1" "$2"; } 3>&2 2>/dev/null`,
   "s=$?",
-  'rm -f "$f"',
+  // The command's own PATH may lack rm (an env override): fall back on /bin/rm, quietly.
+  '{ rm -f "$f" || /bin/rm -f "$f"; } 2>/dev/null',
   'exit "$s"',
 ].join("\n");
 
