@@ -63,8 +63,9 @@ export type HostSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
  * `graceMs` after SIGTERM or SIGHUP, kills the group with SIGKILL and says so. Only when the
  * guest cannot be reached is the signal passed to the transport itself, as before the relay.
  *
- * The run is spawned with `Deno.Command`, not dax: dax can neither detach a child nor report
- * that it died of a signal (it reported 0 for a child that died of a forwarded SIGINT).
+ * The run is spawned with `Deno.Command`, not dax: dax cannot detach a child, and its code for
+ * a child killed by a signal is not the shell's (it maps SIGHUP to 1, and 0 was observed for a
+ * forwarded SIGINT), while `Deno.Command` reports the signal itself.
  *
  * @param run The transport and how to reach the guest.
  * @returns The exit code and the captured output.
