@@ -153,6 +153,13 @@ export {
   interactiveShellPlan,
 } from "./lib/shell_plan.ts";
 export { bashSingleQuoted } from "./lib/shell_quote.ts";
+export {
+  relayedCommand,
+  relayFile,
+  type RelaySignal,
+  relaySignalCommand,
+  terminalCommand,
+} from "./lib/signal_relay.ts";
 export { diagnoseStart, type StartDiagnosis, type StartEvidence } from "./lib/start_diagnosis.ts";
 export {
   type ActionOutcome,

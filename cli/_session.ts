@@ -50,7 +50,7 @@ export async function finish(
 ): Promise<number> {
   if (code === 255 && session.backend === "lima") {
     context.notice(
-      `gamma: cannot reach instance ${session.instance} over ssh (limactl exited 255; Lima's message, if any, is above; a guest command that exits 255 or is killed by a signal ends the same way)`,
+      `gamma: cannot reach instance ${session.instance} over ssh (limactl exited 255; Lima's message, if any, is above; a guest command that exits 255 ends the same way)`,
     );
   }
   try {

@@ -29,11 +29,13 @@ import { type LimactlCall, limactlTimeoutHint, limactlTimeoutMs } from "../limac
 import { findProjectRoot } from "../project_root.ts";
 import { realPathOfPrefix } from "../real_prefix.ts";
 import { interactiveShellPlan } from "../shell_plan.ts";
+import { relayedCommand, relayFile, relaySignalCommand, terminalCommand } from "../signal_relay.ts";
 import { fileStamp } from "./_files.ts";
 import { HostTree } from "./host_tree.ts";
 import { copyStateNote, ignoredDirectory, type SyncReport, syncTrees } from "./sync.ts";
 import { firstRunProbe } from "./probe.ts";
 import { provisionGuest } from "./provision.ts";
+import { type HostSignal, runRelayed } from "./relay.ts";
 import { diagnoseStart } from "../start_diagnosis.ts";
 import type { SyncDirection } from "../sync/plan.ts";
 import { defaultWorkspaceParent, type WorkspaceParent } from "../workspace_parent.ts";
@@ -706,7 +708,9 @@ export class GammaSession {
    * Run one command in the guest (or on the host) and wait for it. The working directory is the
    * guest path of the host working directory unless `workdir` is given; `--workdir` is always
    * passed. SIGINT, SIGTERM and SIGHUP that reach gamma meanwhile are passed to the command, and
-   * gamma outlives it.
+   * gamma outlives it: without a terminal, to its whole process group in the guest through one
+   * extra guest call ({@linkcode relayedCommand}); a second signal, or 5 s after SIGTERM or
+   * SIGHUP, kills that group. The code is the command's own, or 128+N for signal N.
    *
    * @param argv The command and its arguments, each passed to the guest as it is.
    * @param options Environment, stdio and working directory.
@@ -735,8 +739,21 @@ export class GammaSession {
       workdir = place.workdir;
       synced = place.synced;
       await firstRunProbe(this, { notice: this.#notice });
+      if (!hasTerminal(options)) {
+        // No pty, so ssh would pass no signal on: the guest command runs under the relay.
+        const file = relayFile(crypto.randomUUID().replaceAll("-", ""));
+        const env = { ...this.guestEnv(), ...options.env };
+        return await this.#runRelayed(
+          relayedCommand(argv, file),
+          file,
+          { ...options, env },
+          workdir,
+          synced,
+        );
+      }
+      // A pty carries Ctrl-C; the wrapper only makes a death by signal N exit 128+N, not 255.
       builder = this.#command(
-        limactlArgs.shell(this.instance, argv, {
+        limactlArgs.shell(this.instance, terminalCommand(argv), {
           workdir,
           env: { ...this.guestEnv(), ...options.env },
         }),
@@ -746,6 +763,48 @@ export class GammaSession {
     builder = builder.stdin(stdin).stdout(options.stdout ?? "inherit")
       .stderr(options.stderr ?? "inherit");
     const { code, stdout, stderr } = await runForwarding(builder, ["SIGINT", "SIGTERM", "SIGHUP"]);
+    if (synced) await this.#pullAfterRun(synced);
+    const result: ExecResult = { code, workdir };
+    if (options.stdout === "piped") result.stdout = stdout;
+    if (options.stderr === "piped") result.stderr = stderr;
+    return result;
+  }
+
+  /**
+   * Run a relayed guest command ({@linkcode relayedCommand}) through `limactl shell` and wait
+   * for it; signals that reach gamma go to its process group ({@linkcode runRelayed}). In sync
+   * mode the pull runs afterwards, whatever ended the command, and the code is kept.
+   */
+  async #runRelayed(
+    guestArgv: string[],
+    file: string,
+    options: ExecOptions & { ignore?: HostSignal[] },
+    workdir: string,
+    synced: SyncTarget | undefined,
+  ): Promise<ExecResult> {
+    const argv = limactlArgs.shell(this.instance, guestArgv, { workdir, env: options.env });
+    this.#onLimactl?.(argv);
+    const { code, stdout, stderr } = await runRelayed({
+      command: this.limactl!,
+      args: argv,
+      env: this.#childEnv,
+      stdin: options.stdin ?? "inherit",
+      stdout: options.stdout ?? "inherit",
+      stderr: options.stderr ?? "inherit",
+      notice: this.#notice,
+      ignore: options.ignore,
+      signalGuest: async (signal, abort) => {
+        const call = limactlArgs.shell(this.instance, relaySignalCommand(file, signal), {
+          workdir: "/",
+          noTty: true,
+        });
+        const controller = new KillController();
+        abort.addEventListener("abort", () => controller.kill("SIGKILL"));
+        const r = await this.#command(call).stdin("null").stdout("null").stderr("piped")
+          .signal(controller.signal).noThrow();
+        return r.code;
+      },
+    });
     if (synced) await this.#pullAfterRun(synced);
     const result: ExecResult = { code, workdir };
     if (options.stdout === "piped") result.stdout = stdout;
@@ -966,11 +1025,21 @@ export class GammaSession {
         workdir: place.workdir,
         hostDirLink: this.config.guestHostDir,
       });
+      const script = ["/bin/sh", "-c", plan.script];
+      if (!hasTerminal({})) {
+        // A piped script: SIGTERM and SIGHUP reach the shell through the relay.
+        const file = relayFile(crypto.randomUUID().replaceAll("-", ""));
+        const options = { ignore: ["SIGINT" as const], env: this.guestEnv() };
+        return (await this.#runRelayed(
+          relayedCommand(script, file),
+          file,
+          options,
+          plan.workdir,
+          synced,
+        )).code;
+      }
       builder = this.#command(
-        limactlArgs.shell(this.instance, ["/bin/sh", "-c", plan.script], {
-          workdir: plan.workdir,
-          env: this.guestEnv(),
-        }),
+        limactlArgs.shell(this.instance, script, { workdir: plan.workdir, env: this.guestEnv() }),
       );
     }
     builder = builder.stdin("inherit").stdout("inherit").stderr("inherit");
@@ -1110,6 +1179,15 @@ export class GammaSession {
       projectFile: this.config.projectFile,
     };
   }
+}
+
+/**
+ * Whether the transport would get a pty: Lima asks ssh for one (`-t`) when stdout is a terminal,
+ * and ssh allocates it only when stdin is one too. Then the terminal carries Ctrl-C itself.
+ */
+function hasTerminal(options: Pick<ExecOptions, "stdin" | "stdout">): boolean {
+  return (options.stdin ?? "inherit") === "inherit" && Deno.stdin.isTerminal() &&
+    (options.stdout ?? "inherit") === "inherit" && Deno.stdout.isTerminal();
 }
 
 /**

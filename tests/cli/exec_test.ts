@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { relayedCommand } from "../../lib/signal_relay.ts";
 import { commands, runGamma, setup } from "./_run.ts";
 
 Deno.test("gamma exec runs at the guest path of a remapped mount", async () => {
@@ -41,17 +42,19 @@ Deno.test("gamma exec: a command ended by SIGTERM sent to gamma exits 143", asyn
   assert.equal(r.code, 143);
 });
 
-Deno.test("gamma exec: a guest command killed by a signal ends like ssh: 255", async () => {
+Deno.test("gamma exec: a guest command killed by signal N exits 128+N, not ssh's 255", async () => {
   await using t = await setup();
-  const r = await runGamma(["exec", "--", "sh", "-c", "kill -KILL $$"], {
-    env: t.env,
-    cwd: t.project,
-  });
-  assert.equal(r.code, 255);
-  assert.equal(
-    r.stderr,
-    "gamma: cannot reach instance dev over ssh (limactl exited 255; Lima's message, if any, is above; a guest command that exits 255 or is killed by a signal ends the same way)\n",
-  );
+  const opts = { env: t.env, cwd: t.project };
+  const killed = await runGamma(["exec", "--", "sh", "-c", "kill -KILL $$"], opts);
+  assert.deepEqual([killed.code, killed.stderr], [137, ""]);
+  const terminated = await runGamma(["exec", "--", "sh", "-c", "kill -TERM $$"], opts);
+  assert.deepEqual([terminated.code, terminated.stderr], [143, ""]);
+  // 255 stays the transport's: a guest command that exits 255 cannot be told from it.
+  const own = await runGamma(["exec", "--", "sh", "-c", "exit 255"], opts);
+  assert.deepEqual([own.code, own.stderr], [
+    255,
+    "gamma: cannot reach instance dev over ssh (limactl exited 255; Lima's message, if any, is above; a guest command that exits 255 ends the same way)\n",
+  ]);
 });
 
 Deno.test("gamma exec passes 1 MiB of binary stdin byte-exact, and -n closes it", async () => {
@@ -296,6 +299,12 @@ Deno.test("gamma --debug prints every limactl argv", async () => {
   const argvs = (stderr: string): string[][] =>
     stderr.split("\n").filter((l) => l.startsWith("gamma: debug: "))
       .map((l) => JSON.parse(l.slice("gamma: debug: ".length)));
+  // Without a terminal the command runs under the signal relay (lib/signal_relay.ts).
+  const relayed = (argv: string[]): string[] => {
+    const file = argv.at(-2) ?? "";
+    assert.match(file, /^\/tmp\/gamma-relay\.[0-9a-f]{32}$/);
+    return [...argv.slice(0, -2), "FILE", argv.at(-1)!];
+  };
   const command = [
     t.lima.limactl,
     "shell",
@@ -304,8 +313,7 @@ Deno.test("gamma --debug prints every limactl argv", async () => {
     "dev",
     "--",
     "K=v w",
-    "echo",
-    "a b",
+    ...relayedCommand(["echo", "a b"], "FILE"),
   ];
   const cold = argvs(r.stderr);
   assert.equal(cold.length, 3);
@@ -322,12 +330,12 @@ Deno.test("gamma --debug prints every limactl argv", async () => {
     "/bin/sh",
     "-c",
   ]);
-  assert.deepEqual(cold[2], command);
+  assert.deepEqual(relayed(cold[2]!), command);
   const warm = await runGamma(["--debug", "exec", "-e", "K=v w", "--", "echo", "a b"], {
     env: t.env,
     cwd: t.project,
   });
-  assert.deepEqual(argvs(warm.stderr), [command]);
+  assert.deepEqual(argvs(warm.stderr).map(relayed), [command]);
 });
 
 Deno.test("gamma exec with DEVSHELL_VM_STOP_ON_EXIT stops only a VM it started", async () => {

@@ -80,12 +80,19 @@ Deno.test("gamma exec keeps the exit code and pulls back after a failure and aft
   });
   assert.deepEqual([failed.code, failed.stderr], [3, ""]);
   assert.equal(await Deno.readTextFile(`${t.project}/out.txt`), "partial\n");
+  // SIGINT once the command runs in the staging copy: the relay stops it (nothing after the
+  // sleep runs), gamma keeps its 130 and still pulls its changes back.
+  const started = async () => {
+    while (!(await exists(`${t.ws}/app/started`))) await new Promise((r) => setTimeout(r, 25));
+  };
   const interrupted = await runGamma(
-    ["exec", "--", "sh", "-c", "echo before-ctrl-c > int.txt; sleep 30"],
-    { env: t.env, cwd: t.project, signal: { sig: "SIGINT", after: 2000 } },
+    ["exec", "--", "sh", "-c", "echo before-ctrl-c > int.txt; : > started; sleep 30; : > late"],
+    { env: t.env, cwd: t.project, signal: { sig: "SIGINT", after: started } },
   );
-  assert.deepEqual([interrupted.signal, interrupted.code], [null, 130]);
+  assert.deepEqual([interrupted.signal, interrupted.code, interrupted.stderr], [null, 130, ""]);
   assert.equal(await Deno.readTextFile(`${t.project}/int.txt`), "before-ctrl-c\n");
+  assert.equal(await exists(`${t.project}/started`), true);
+  assert.equal(await exists(`${t.ws}/app/late`), false);
 });
 
 Deno.test("gamma sync status, push and pull report changes and conflicts", async () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { relayedCommand } from "../../lib/signal_relay.ts";
 import { LimactlError, LimactlNotFoundError, UnmappedPathError } from "../../lib/errors.ts";
 import { gatherDoctorFacts } from "../../lib/session/doctor.ts";
 import { GammaSession } from "../../lib/session/session.ts";
@@ -30,6 +31,10 @@ Deno.test("GammaSession.exec() feeds stdin bytes, passes env and captures output
   assert.equal(result.workdir, "/work/p/sub");
   assert.equal(new TextDecoder().decode(result.stdout), "in\0put|a 'b' $c");
   assert.equal(new TextDecoder().decode(result.stderr), "oops\n");
+  // No terminal: the command runs under the signal relay (lib/signal_relay.ts).
+  const command = ["sh", "-c", 'cat; printf "|%s" "$X"; echo oops >&2; exit 7'];
+  const file = argvs.at(-1)!.at(-2)!;
+  assert.match(file, /^\/tmp\/gamma-relay\.[0-9a-f]{32}$/);
   assert.deepEqual(argvs.at(-1), [
     "shell",
     "--workdir",
@@ -37,9 +42,7 @@ Deno.test("GammaSession.exec() feeds stdin bytes, passes env and captures output
     "dev",
     "--",
     "X=a 'b' $c",
-    "sh",
-    "-c",
-    'cat; printf "|%s" "$X"; echo oops >&2; exit 7',
+    ...relayedCommand(command, file),
   ]);
   await assert.rejects(() => session.exec([]), {
     name: "TypeError",

@@ -1611,7 +1611,17 @@ async function runInGuest(
     } catch { /* no skel */ }
   }
   Deno.mkdirSync(guestTmp, { recursive: true, mode: 0o1777 });
-  const b = ["--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts"];
+  // ssh allocates a pty only for `-t` (Lima passes it when stdout is a terminal) with stdin a
+  // terminal too. With one, the stand-in hands its terminal to the guest and the guest dies with
+  // the client, as a remote pty hangs up. Without one, ssh sends the remote side no signal: a
+  // client killed by a signal leaves the remote command running, with its stdio closed (real Lima
+  // 2.2.0, reference/real-lima-2.2-observed.md §2). So the guest then runs in its own session,
+  // outlives the stand-in, and talks through pipes the stand-in relays, as sshd's channel does.
+  // All guest commands then share one pid namespace, as on one guest kernel.
+  const pty = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
+  const b = pty
+    ? ["--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+    : ["--unshare-ipc", "--unshare-uts"];
   b.push("--hostname", inst.hostname, "--ro-bind", "/usr", "/usr");
   for (const top of ["bin", "sbin", "lib", "lib32", "lib64", "libx32"]) {
     try { // merged-/usr symlinks as on the host (Debian/Ubuntu)
@@ -1656,15 +1666,26 @@ async function runInGuest(
   if (colorterm !== undefined) env.COLORTERM = colorterm; // -o SendEnv=COLORTERM
   const bwrap = lookPath("bwrap") ?? "bwrap";
   const args = [...b, ...perl, perl.length > 0 ? baseName(shell) : shell, ...argv.slice(1)];
+  const stdio = pty ? "inherit" : "piped";
   const child = new Deno.Command(bwrap, {
     args,
     clearEnv: true,
     env,
-    stdin: "inherit", // always connected, like ssh (lima-vm/lima#2924)
-    stdout: "inherit",
-    stderr: "inherit",
+    stdin: stdio, // always connected, like ssh (lima-vm/lima#2924)
+    stdout: stdio,
+    stderr: stdio,
+    detached: !pty, // setsid: a remote session is in no process group of the client's
   }).spawn();
+  const relays: Promise<void>[] = [];
+  if (!pty) {
+    // ssh reads its stdin eagerly and forwards it; the remote side sees EOF when it ends.
+    Deno.stdin.readable.pipeTo(child.stdin).catch(() => {});
+    for (const [from, to] of [[child.stdout, Deno.stdout], [child.stderr, Deno.stderr]] as const) {
+      relays.push(from.pipeTo(to.writable, { preventClose: true }).catch(() => {}));
+    }
+  }
   const status = await child.status;
+  await Promise.all(relays);
   // osutil.HandleExitError: the child's exit code; a child killed by a signal gives -1 → 255
   return status.signal !== null ? 255 : status.code;
 }
