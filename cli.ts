@@ -208,6 +208,8 @@ async function runCommand(spec: CommandSpec, args: string[]): Promise<number> {
     }
     if (e instanceof Error && !(e instanceof ReferenceError)) {
       printError(`gamma: ${e.message}`);
+      // A missing instance is a configuration problem whatever the subcommand: 125.
+      if (e.name === "MissingInstanceError") return 125;
       return spec.failureCode ?? 1;
     }
     throw e;

@@ -73,6 +73,7 @@ export {
   LimactlError,
   LimactlNotFoundError,
   LimactlTimeoutError,
+  MissingInstanceError,
   StartError,
   UnmappedPathError,
 } from "./lib/errors.ts";
@@ -89,7 +90,11 @@ export {
   parseLsMode,
 } from "./lib/guest_fs.ts";
 export { type Mount, normalizeAbsolutePath, toGuestPath, toHostPath } from "./lib/guest_path.ts";
-export { sanitizeInstanceSegment, validateInstanceName } from "./lib/instance_name.ts";
+export {
+  closestInstanceNames,
+  sanitizeInstanceSegment,
+  validateInstanceName,
+} from "./lib/instance_name.ts";
 export { type InstanceInfo, parseLimaList } from "./lib/lima_list.ts";
 export {
   type LimaMountEntry,

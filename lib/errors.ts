@@ -224,3 +224,48 @@ export class LimactlTimeoutError extends GammaError {
     this.timeoutMs = timeoutMs;
   }
 }
+
+/**
+ * The Lima instance gamma was asked to use does not exist. gamma never creates one on its own
+ * (`limactl start NAME` would, from Lima's default template); `gamma start -i NAME --create` does.
+ *
+ * @example Usage
+ * ```ts
+ * import { MissingInstanceError } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new MissingInstanceError("dve", ["dev"], ["dev", "web"]);
+ * assert.equal(
+ *   e.message,
+ *   "instance dve does not exist\n  did you mean: dev\n  existing instances: dev, web\n  to create it: gamma start -i dve --create [--template template:default]",
+ * );
+ * ```
+ */
+export class MissingInstanceError extends GammaError {
+  /** The instance name that does not exist. */
+  readonly instance: string;
+  /** The existing names close to it. */
+  readonly closest: readonly string[];
+
+  /**
+   * Make the error.
+   *
+   * @param instance The missing name.
+   * @param closest Existing names close to it, nearest first.
+   * @param existing Every existing name.
+   */
+  constructor(instance: string, closest: readonly string[], existing: readonly string[]) {
+    const lines = [`instance ${instance} does not exist`];
+    if (closest.length > 0) lines.push(`  did you mean: ${closest.join(", ")}`);
+    lines.push(
+      existing.length > 0
+        ? `  existing instances: ${existing.join(", ")}`
+        : "  there are no Lima instances yet",
+      `  to create it: gamma start -i ${instance} --create [--template template:default]`,
+    );
+    super(lines.join("\n"));
+    this.name = "MissingInstanceError";
+    this.instance = instance;
+    this.closest = closest;
+  }
+}

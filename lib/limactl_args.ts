@@ -150,6 +150,11 @@ function shellArgs(name: string, command: readonly string[], options: ShellArgsO
 export const limactlArgs: {
   /** `limactl start --tty=false [--timeout T] NAME`: start (or create) without prompts. */
   start(name: string, options?: StartArgsOptions): string[];
+  /**
+   * `limactl create --tty=false --name=NAME TEMPLATE`: the non-deprecated way to create (a bare
+   * template word such as `docker` means `template:docker`).
+   */
+  create(name: string, template?: string): string[];
   /** `limactl stop [-f] NAME`. */
   stop(name: string, options?: StopArgsOptions): string[];
   /** `limactl list --json [NAME]`: NDJSON, one object per instance. */
@@ -168,6 +173,20 @@ export const limactlArgs: {
     if (options.timeout !== undefined) argv.push("--timeout", options.timeout);
     argv.push(instance(name));
     return argv;
+  },
+  create(name, template = "template:default") {
+    if (template === "" || template.startsWith("-") || template.includes("\0")) {
+      throw new RangeError(
+        `Invalid template ${
+          JSON.stringify(template)
+        }: name a Lima template (template:default, docker), a .yaml file or a URL`,
+      );
+    }
+    const locator = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(template) && !template.includes("/") &&
+        !template.endsWith(".yaml") && !template.endsWith(".yml")
+      ? `template:${template}`
+      : template;
+    return ["create", "--tty=false", `--name=${instance(name)}`, locator];
   },
   stop(name, options = {}) {
     return options.force ? ["stop", "-f", instance(name)] : ["stop", instance(name)];

@@ -18,11 +18,16 @@ import {
   LimactlError,
   LimactlNotFoundError,
   LimactlTimeoutError,
+  MissingInstanceError,
   StartError,
   UnmappedPathError,
 } from "../errors.ts";
 import { type Mount, normalizeAbsolutePath, toGuestPath, toHostPath } from "../guest_path.ts";
-import { sanitizeInstanceSegment, validateInstanceName } from "../instance_name.ts";
+import {
+  closestInstanceNames,
+  sanitizeInstanceSegment,
+  validateInstanceName,
+} from "../instance_name.ts";
 import { type InstanceInfo, parseLimaList } from "../lima_list.ts";
 import { limactlArgs } from "../limactl_args.ts";
 import { type LimactlCall, limactlTimeoutHint, limactlTimeoutMs } from "../limactl_timeout.ts";
@@ -457,7 +462,64 @@ export class GammaSession {
     }
   }
 
+  /**
+   * Whether the instance exists: Lima's own rule (store.Inspect) is that `NAME/lima.yaml` exists
+   * under `$LIMA_HOME`; without a known Lima home, `limactl list` answers.
+   */
+  async #exists(): Promise<boolean> {
+    const dir = this.instanceDir;
+    if (dir !== undefined) return fileStamp(`${dir}/lima.yaml`) !== "none";
+    return await this.instanceInfo({ fresh: true }) !== undefined;
+  }
+
+  /**
+   * Fail unless the instance exists, naming the closest existing names (`limactl list -q`) and
+   * the command that creates it. gamma never lets `limactl start` create an instance as a side
+   * effect (Lima 2.2 does, from its default template, for any unknown name).
+   *
+   * @throws {MissingInstanceError} When it does not exist.
+   */
+  async requireInstance(): Promise<void> {
+    if (this.backend === "host" || this.isRunning() || await this.#exists()) return;
+    const r = await this.#capture(limactlArgs.listNames(), "null", "list");
+    const names = r.code === 0
+      ? new TextDecoder().decode(r.stdout).split("\n").map((l) => l.trim()).filter(Boolean)
+      : [];
+    throw new MissingInstanceError(
+      this.instance,
+      closestInstanceNames(this.instance, names),
+      names,
+    );
+  }
+
+  /**
+   * Create the instance with `limactl create --tty=false --name=NAME TEMPLATE` (Lima's progress
+   * on stderr) unless it exists, then start it: `gamma start --create`.
+   *
+   * @param template A Lima template locator (`template:default` by default), file or URL.
+   * @returns Whether it was created.
+   * @throws {LimactlError} When `limactl create` fails.
+   * @throws {StartError} When the start fails.
+   */
+  async create(template?: string): Promise<boolean> {
+    await this.#requireLima("create");
+    let created = false;
+    if (!this.isRunning() && !(await this.#exists())) {
+      const argv = limactlArgs.create(this.instance, template);
+      this.#notice(`gamma: creating instance ${this.instance} from ${argv.at(-1)}…`);
+      const r = await this.#command(argv).stdin("null").stdout(Deno.stderr).stderr("inheritPiped")
+        .noThrow();
+      this.#info = undefined;
+      if (r.code !== 0) throw new LimactlError(argv, r.code, r.stderr);
+      created = true;
+    }
+    await this.ensureRunning();
+    return created;
+  }
+
   async #start(): Promise<void> {
+    await this.requireInstance();
+    this.#notice(`gamma: starting instance ${this.instance}…`);
     const dir = this.instanceDir;
     const existed = dir !== undefined && fileStamp(`${dir}/lima.yaml`) !== "none";
     const before = dir === undefined
@@ -900,6 +962,7 @@ export class GammaSession {
    * parent is not in the guest, or the staging directory belongs to another project.
    */
   async syncTarget(): Promise<SyncTarget> {
+    await this.requireInstance();
     const cwd = this.#canonical(this.#cwd);
     const project = findProjectRoot(cwd, (path) => {
       try {

@@ -61,6 +61,23 @@ export function denoEnv(): Record<string, string> {
   return env;
 }
 
+/**
+ * Wait until a file exists (a readiness marker written by a command or the stand-in), polling;
+ * fails after two minutes so a broken test ends instead of hanging.
+ */
+export async function waitForFile(path: string): Promise<void> {
+  const give = Date.now() + 120_000;
+  for (;;) {
+    try {
+      await Deno.lstat(path);
+      return;
+    } catch {
+      if (Date.now() > give) throw new Error(`timed out waiting for ${path}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
 /** A temp HOME shared by the test process, so no test touches the real one. */
 export function testHome(): string {
   home ??= Deno.makeTempDirSync({ prefix: "gamma-home-" });

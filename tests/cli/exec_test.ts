@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { relayedCommand } from "../../lib/signal_relay.ts";
-import { commands, runGamma, setup } from "./_run.ts";
+import { commands, runGamma, setup, waitForFile } from "./_run.ts";
 
 Deno.test("gamma exec runs at the guest path of a remapped mount", async () => {
   await using t = await setup();
@@ -104,6 +104,7 @@ Deno.test("gamma exec starts a stopped instance on demand exactly once", async (
   const first = await runGamma(["exec", "--", "echo", "hi"], { env: t.env, cwd: t.project });
   assert.equal(first.code, 0);
   assert.equal(first.stdout, "hi\n"); // Lima's start logs went to stderr, not stdout
+  assert.ok(first.stderr.startsWith("gamma: starting instance dev…\n"), first.stderr);
   assert.match(first.stderr, /READY/);
   // start; list (facts, then cached); the first-run mount probe; the command.
   assert.deepEqual(await commands(t.lima), ["start", "list", "shell", "shell"]);
@@ -115,10 +116,14 @@ Deno.test("gamma exec starts a stopped instance on demand exactly once", async (
 
 Deno.test("gamma exec: two gamma processes at once start the instance once", async () => {
   await using t = await setup({ running: false, fault: "slow-start" });
-  const [a, b] = await Promise.all([
+  const both = Promise.all([
     runGamma(["exec", "--", "echo", "a"], { env: t.env, cwd: t.project }),
     runGamma(["exec", "--", "echo", "b"], { env: t.env, cwd: t.project }),
   ]);
+  // The boot holds until released: let it go once the host agent is up.
+  await waitForFile(`${t.lima.dir}/dev/ha.pid`);
+  await Deno.writeTextFile(`${t.lima.dir}/dev/slow-start.release`, "");
+  const [a, b] = await both;
   assert.deepEqual([a.code, a.stdout, b.code, b.stdout], [0, "a\n", 0, "b\n"]);
   assert.equal((await commands(t.lima)).filter((c) => c === "start").length, 1);
 });

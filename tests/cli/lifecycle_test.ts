@@ -9,6 +9,7 @@ Deno.test("gamma start starts a stopped instance once; a running one is left alo
   const r = await runGamma(["start"], { env: t.env });
   assert.equal(r.code, 0);
   assert.equal(r.stdout, "");
+  assert.ok(r.stderr.startsWith("gamma: starting instance dev…\n"), r.stderr);
   assert.match(r.stderr, /READY/);
   assert.deepEqual(await runGamma(["start"], { env: t.env }), {
     code: 0,
@@ -18,6 +19,61 @@ Deno.test("gamma start starts a stopped instance once; a running one is left alo
     stderr: "",
   });
   assert.deepEqual(await commands(t.lima), ["start"]);
+});
+
+Deno.test("exec, shell, sync, fs and start never create a missing instance: 125 and the way to create it", async () => {
+  await using t = await setup();
+  await t.lima.addInstance("web", { running: false });
+  const expected = [
+    "gamma: instance dve does not exist",
+    "  did you mean: dev",
+    "  existing instances: dev, web",
+    "  to create it: gamma start -i dve --create [--template template:default]",
+    "",
+  ].join("\n");
+  for (
+    const args of [["exec", "--", "true"], ["shell"], ["sync", "push"], ["fs", "ls", "/workspace"]]
+  ) {
+    const r = await runGamma(["-i", "dve", ...args], { env: t.env, cwd: t.project });
+    assert.deepEqual([args[0], r.code, r.stdout, r.stderr], [args[0], 125, "", expected]);
+  }
+  const start = await runGamma(["start", "-i", "dve"], { env: t.env });
+  assert.deepEqual([start.code, start.stderr], [125, expected]);
+  const far = await runGamma(["exec", "-i", "zzzzzz", "--", "true"], { env: t.env });
+  assert.equal(far.code, 125);
+  assert.ok(!far.stderr.includes("did you mean"), far.stderr);
+  // Only list -q ran: no start (which real Lima would turn into a create), no create.
+  assert.deepEqual((await commands(t.lima)).filter((c) => c !== "list"), []);
+  assert.equal(await Deno.stat(`${t.lima.dir}/dve`).then(() => true, () => false), false);
+});
+
+Deno.test("gamma start --create makes the instance with limactl create, then starts it", async () => {
+  await using t = await setup();
+  const r = await runGamma(["start", "-i", "fresh", "--create"], { env: t.env });
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stderr.split("\n");
+  assert.equal(lines[0], "gamma: creating instance fresh from template:default…");
+  assert.ok(lines.includes("gamma: starting instance fresh…"), r.stderr);
+  assert.ok(!r.stderr.includes("deprecated"), r.stderr);
+  assert.match(r.stderr, /READY/);
+  assert.deepEqual(
+    (await t.lima.argvLog()).filter((a) => a[0] === "create" || a[0] === "start"),
+    [
+      ["create", "--tty=false", "--name=fresh", "template:default"],
+      ["start", "--tty=false", "fresh"],
+    ],
+  );
+  // Already there: --create just starts it (here: it is running, so nothing at all).
+  const again = await runGamma(["start", "-i", "fresh", "--create"], { env: t.env });
+  assert.deepEqual([again.code, again.stderr], [0, ""]);
+  const bad = await runGamma(["start", "-i", "x", "--create", "--template", "nosuch"], {
+    env: t.env,
+  });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /limactl create --tty=false --name=x template:nosuch failed/);
+  const usage = await runGamma(["start", "--template", "docker"], { env: t.env });
+  assert.equal(usage.code, 2);
+  assert.ok(usage.stderr.startsWith("gamma start: --template needs --create\n"), usage.stderr);
 });
 
 Deno.test("gamma stop stops a running instance; stopping a stopped one is not an error", async () => {

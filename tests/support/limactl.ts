@@ -11,7 +11,9 @@
  * Stand-in knobs: env `LIMACTL_STANDIN_VERSION` (reported version), `LIMACTL_STANDIN_NO_LOG=1`
  * (do not record this call in `$LIMA_HOME/_standin/argv.ndjson`), `LIMACTL_STANDIN_HANG=1`
  * (every call hangs, `--version` too: see {@linkcode hangForever}), and a file `standin-fault`
- * in an instance dir holding one of: kvm, degraded, timeout, ssh, slow-start, hang (see
+ * in an instance dir holding one of: kvm, degraded, timeout, ssh, slow-start (the boot holds
+ * after the essential requirements until a file `slow-start.release` appears in the instance
+ * dir, so tests decide when it ends instead of racing a fixed delay), hang (see
  * {@linkcode hangForever}).
  *
  * @module
@@ -1049,7 +1051,9 @@ async function startInstance(
         status.errors.push("guest agent does not seem to be running; port forwards will not work");
       } else ha.line("info", "Guest agent is running");
     }
-    if (fault === "slow-start" && label === "essential") await sleep(1500);
+    if (fault === "slow-start" && label === "essential") {
+      while (!exists(joinPath(dir, "slow-start.release"))) await sleep(20);
+    }
   }
   status.running = true;
   status.degraded = status.errors.length > 0;
@@ -1107,10 +1111,19 @@ function writeSshConfig(inst: Instance, port: number): void {
   );
 }
 
-/** cmd/limactl/start.go loadOrCreateInstance for an instance-name argument. */
-async function loadOrCreate(ctx: Ctx, arg: string, flags: ParsedFlags): Promise<Instance> {
+/**
+ * cmd/limactl/start.go loadOrCreateInstance for an instance-name argument or a `template:NAME`
+ * locator; `createOnly` is `limactl create` (an existing instance is an error there).
+ */
+async function loadOrCreate(
+  ctx: Ctx,
+  arg: string,
+  flags: ParsedFlags,
+  createOnly = false,
+): Promise<Instance> {
   const nameFlag = flagString(flags, "name");
   if (nameFlag !== "") validateInstName(nameFlag);
+  if (arg.startsWith("template:")) return await createFromTemplate(ctx, arg, nameFlag, flags);
   if (arg !== "" && nameFlag !== "" && nameFlag !== arg) {
     fail(
       `instance name ${bq(arg)} and CLI flag --name=${bq(nameFlag)} cannot be specified together`,
@@ -1127,6 +1140,8 @@ async function loadOrCreate(ctx: Ctx, arg: string, flags: ParsedFlags): Promise<
     if (!existing.config) {
       fail(`instance ${goQuote(name)} has configuration errors: ${existing.errors.join("\n")}`);
     }
+    // start.go: createOnly refuses an existing instance
+    if (createOnly) fail(`instance ${bq(name)} already exists`);
     ctx.log.info(`Using the existing instance ${bq(name)}`);
     return existing;
   }
@@ -1140,7 +1155,36 @@ async function loadOrCreate(ctx: Ctx, arg: string, flags: ParsedFlags): Promise<
       } instead`,
     );
   }
-  const template = readTemplate("default");
+  return await createInstance(ctx, name, readTemplate("default"), flags);
+}
+
+/**
+ * start.go loadOrCreateInstance's other branch: limatmpl.Read of a `template:NAME` locator (the
+ * instance is named by --name, else after the template: limatmpl.InstNameFromURL), then
+ * store.Inspect refuses an existing instance when creating only. Only `template:` locators are
+ * emulated; the stand-in's `start` takes instance names only.
+ */
+async function createFromTemplate(
+  ctx: Ctx,
+  arg: string,
+  nameFlag: string,
+  flags: ParsedFlags,
+): Promise<Instance> {
+  const templateName = arg.slice("template:".length);
+  const template = readTemplate(templateName);
+  const name = nameFlag || templateName.split("/").pop() || templateName;
+  validateInstName(name);
+  if (await inspect(ctx, name)) fail(`instance ${bq(name)} already exists`);
+  return await createInstance(ctx, name, template, flags);
+}
+
+/** The common tail of loadOrCreateInstance: no TUI without a terminal, then instance.Create. */
+async function createInstance(
+  ctx: Ctx,
+  name: string,
+  template: string,
+  flags: ParsedFlags,
+): Promise<Instance> {
   // with a TTY, Lima would offer its TUI menu; the stand-in always proceeds like --tty=false
   if (!flagBool(flags, "tty")) {
     ctx.log.info("Terminal is not available, proceeding without opening an editor");
@@ -1207,6 +1251,27 @@ async function cmdStart(ctx: Ctx, f: ParsedFlags): Promise<number> {
     launchingShell: false,
     timeoutMs: timeout > 0 ? timeout : 600000,
   });
+  return 0;
+}
+
+/**
+ * cmd/limactl/start.go createAction: loadOrCreateInstance with createOnly, then (instance.Prepare,
+ * not emulated: no disk here) "Run `limactl start NAME` to start the instance."
+ */
+async function cmdCreate(ctx: Ctx, f: ParsedFlags): Promise<number> {
+  const arg = f.args[0] ?? "";
+  const notEmulated = START_FLAGS.find((x) => f.changed.has(x.name) && x.name !== "name");
+  if (notEmulated) fail(`limactl stand-in: create --${notEmulated.name} is not emulated`);
+  if (arg !== "" && !arg.startsWith("template:")) {
+    try {
+      validateInstName(arg);
+    } catch {
+      fail(`limactl stand-in: template locator ${bq(arg)} is not emulated (pass template:NAME)`);
+    }
+  }
+  const inst = await loadOrCreate(ctx, arg, f, true);
+  if (inst.errors.length > 0) fail(`errors inspecting instance: [${inst.errors.join(" ")}]`);
+  ctx.log.info(`Run ${bq(`limactl start ${inst.name}`)} to start the instance.`);
   return 0;
 }
 
@@ -1782,8 +1847,17 @@ interface CommandSpec {
   max?: number;
 }
 
-// Use/Short/Args/flags of each emulated command (cmd/limactl/{start,stop,list,shell,copy}.go)
+// Use/Short/Args/flags of each emulated command (cmd/limactl/{start,stop,list,shell,copy}.go;
+// create is in start.go)
 const COMMANDS: Record<string, CommandSpec> = {
+  create: {
+    use: "create FILE.yaml|URL",
+    short: "Create an instance of Lima",
+    interspersed: true,
+    max: 1,
+    flags: START_FLAGS.filter((x) => !["timeout", "foreground", "progress"].includes(x.name) // start.go: start-only flags
+    ),
+  },
   start: {
     use: "start NAME|FILE.yaml|URL",
     short: "Start an instance of Lima",
@@ -1843,7 +1917,7 @@ const COMMANDS: Record<string, CommandSpec> = {
 // the rest of cmd/limactl/main.go's commands: real, but not emulated here
 // deno-fmt-ignore
 const OTHER_COMMANDS = [
-  "create", "delete", "validate", "prune", "hostagent", "guest-install", "info", "show-ssh", "debug",
+  "delete", "validate", "prune", "hostagent", "guest-install", "info", "show-ssh", "debug",
   "edit", "factory-reset", "disk", "usernet", "generate-doc", "generate-jsonschema", "snapshot",
   "screenshot", "protect", "unprotect", "tunnel", "template", "restart", "sudoers", "autostart",
   "start-at-login", "network", "clone", "rename", "watch", "completion", "help", "yq-restrictions",
@@ -1954,7 +2028,14 @@ export async function main(argv: string[], log = new Logger()): Promise<number> 
       : !flagBool(f, "yes") && Deno.stdout.isTerminal();
     f.values.set("tty", tty);
     const ctx: Ctx = { home: limaDir(), log };
-    const run = { start: cmdStart, stop: cmdStop, list: cmdList, shell: cmdShell, copy: cmdCopy }[
+    const run = {
+      create: cmdCreate,
+      start: cmdStart,
+      stop: cmdStop,
+      list: cmdList,
+      shell: cmdShell,
+      copy: cmdCopy,
+    }[
       name as "start"
     ];
     return await run(ctx, f);
