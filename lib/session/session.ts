@@ -37,6 +37,7 @@ import { interactiveShellPlan } from "../shell_plan.ts";
 import { relayedCommand, relayFile, relaySignalCommand, terminalCommand } from "../signal_relay.ts";
 import { fileStamp } from "./_files.ts";
 import { HostTree } from "./host_tree.ts";
+import { runHostProgram } from "./host_run.ts";
 import { copyStateNote, ignoredDirectory, type SyncReport, syncTrees } from "./sync.ts";
 import { firstRunProbe } from "./probe.ts";
 import { provisionGuest } from "./provision.ts";
@@ -787,12 +788,22 @@ export class GammaSession {
     let synced: SyncTarget | undefined;
     if (this.backend === "host") {
       this.#hostNoticeOnce();
-      workdir = options.workdir ?? this.#cwd;
-      const env = { ...this.guestEnv(), ...options.env };
-      builder = new CommandBuilder().command([...argv]).cwd(workdir).env(env);
-      if (this.#childEnv !== undefined) {
-        builder = builder.clearEnv().env({ ...this.#childEnv, ...env });
-      }
+      // The program itself, as a shell would run it (no dax shell, so no built-ins).
+      const ran = await runHostProgram(argv, {
+        cwd: options.workdir ?? this.#cwd,
+        env: this.#childEnv,
+        extraEnv: { ...this.guestEnv(), ...options.env },
+        stdin: options.stdin ?? "inherit",
+        stdout: options.stdout ?? "inherit",
+        stderr: options.stderr ?? "inherit",
+        forward: ["SIGINT", "SIGTERM", "SIGHUP"],
+        ignore: [],
+        notice: this.#notice,
+      });
+      const hostResult: ExecResult = { code: ran.code, workdir: options.workdir ?? this.#cwd };
+      if (options.stdout === "piped") hostResult.stdout = ran.stdout;
+      if (options.stderr === "piped") hostResult.stderr = ran.stderr;
+      return hostResult;
     } else {
       await this.ensureRunning();
       const place = options.workdir === undefined
@@ -1077,7 +1088,19 @@ export class GammaSession {
     if (this.backend === "host") {
       this.#hostNoticeOnce();
       const shell = this.#env["SHELL"]?.startsWith("/") ? this.#env["SHELL"] : "/bin/sh";
-      builder = new CommandBuilder().command([shell, "-l"]).cwd(this.#cwd).env(this.guestEnv());
+      // Like the Lima path: the shell handles Ctrl-C itself; SIGTERM and SIGHUP are passed on.
+      const ran = await runHostProgram([shell, "-l"], {
+        cwd: this.#cwd,
+        env: this.#childEnv,
+        extraEnv: this.guestEnv(),
+        stdin: "inherit",
+        stdout: "inherit",
+        stderr: "inherit",
+        forward: ["SIGTERM", "SIGHUP"],
+        ignore: ["SIGINT"],
+        notice: this.#notice,
+      });
+      return ran.code;
     } else {
       await this.ensureRunning();
       const place = await this.#placeCwd();
