@@ -10,7 +10,6 @@
  * @module
  */
 
-import { styleText } from "node:util";
 import {
   commandHelp,
   type CommandSpec,
@@ -19,28 +18,46 @@ import {
   parseCommand,
   suggest,
   UsageError,
+  usageText,
 } from "./cli/_spec.ts";
 import { COMMANDS } from "./cli/_table.ts";
 import { ConfigError } from "./lib/config.ts";
 import { LimactlTimeoutError } from "./lib/errors.ts";
+import { launchOf, permissionAdvice } from "./cli/_permissions.ts";
 import { VERSION } from "./lib/version.ts";
 
-/** Whether gamma's own stderr lines may be coloured: stderr is a terminal and NO_COLOR unset. */
+/**
+ * Whether gamma's own stderr lines may be coloured: stderr is a terminal and NO_COLOR unset.
+ * Never asks for a permission (a colour is not worth a prompt).
+ */
 function colour(): boolean {
   try {
-    return Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
+    const env = Deno.permissions.querySync({ name: "env", variable: "NO_COLOR" }).state;
+    return env === "granted" && Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
   } catch {
-    return false; // no env permission: no colour
+    return false;
   }
 }
+
+const ANSI = { red: "\x1b[31m", yellow: "\x1b[33m" };
 
 /** Print one of gamma's own lines to stderr, its `gamma…:` prefix coloured when allowed. */
 function printError(text: string, style: "red" | "yellow" = "red"): void {
   const styled = colour()
-    ? text.replace(/^(gamma[^:]*:)/, (prefix) => styleText(style, prefix))
+    ? text.replace(/^(gamma[^:]*:)/, (prefix) => `${ANSI[style]}${prefix}\x1b[39m`)
     : text;
   console.error(styled);
 }
+
+/** The permission error: what was refused and how to run gamma with it, for how it was run. */
+function permissionError(command: string, what: string, flags: string[]): string {
+  return [
+    `gamma: gamma ${command} ${what}`,
+    ...permissionAdvice(launchOf(Deno.mainModule), command, flags),
+  ].join("\n");
+}
+
+const ALL_FLAGS = ["--allow-env", "--allow-read", "--allow-write", "--allow-run"];
 
 function topHelp(): string {
   const width = Math.max(4, ...COMMANDS.map((c) => c.name.length)) + 2;
@@ -101,7 +118,7 @@ export async function main(args: string[]): Promise<number> {
   const { global, rest } = splitGlobal(args);
   const [word, ...subArgs] = rest;
   if (word === undefined) {
-    printError(`gamma: missing command\n\n${topHelp()}`);
+    printError(usageText("gamma: missing command"));
     return 2;
   }
   if (word === "-h" || word === "--help") {
@@ -120,7 +137,7 @@ export async function main(args: string[]): Promise<number> {
     }
     const spec = findCommand(topic);
     if (spec === undefined) {
-      printError(`${unknownCommand(topic, "gamma help: ")}\n\n${topHelp()}`);
+      printError(usageText(unknownCommand(topic, "gamma help: ")));
       return 2;
     }
     console.log(commandHelp(spec));
@@ -131,16 +148,16 @@ export async function main(args: string[]): Promise<number> {
       o,
     ) => [`--${o.name}`, ...(o.short ? [`-${o.short}`] : [])]);
     const hint = suggest(word, [...names, "--version", "-V"]);
-    printError(
+    printError(usageText(
       `gamma: unknown option ${JSON.stringify(word)}${
         hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""
-      }\n\n${topHelp()}`,
-    );
+      }`,
+    ));
     return 2;
   }
   const spec = findCommand(word);
   if (spec === undefined) {
-    printError(`${unknownCommand(word, "gamma: ")}\n\n${topHelp()}`);
+    printError(usageText(unknownCommand(word, "gamma: ")));
     return 2;
   }
   return await runCommand(spec, [...global, ...subArgs]);
@@ -172,22 +189,17 @@ async function runCommand(spec: CommandSpec, args: string[]): Promise<number> {
     quiet = parsed.values["quiet"] === true;
     const missing = missingPermissions(spec);
     if (missing.length > 0) {
-      const all = spec.permissions.map((p) => `--allow-${p}`).join(" ");
-      printError(
-        [
-          `gamma: gamma ${spec.name} needs Deno permissions that were not granted: ${
-            missing.join(" ")
-          }`,
-          `  run it as: deno run ${all} jsr:@devshell/gamma ${spec.name} …`,
-          `  or:        deno run -A jsr:@devshell/gamma ${spec.name} …`,
-        ].join("\n"),
-      );
+      printError(permissionError(
+        spec.name,
+        `needs Deno permissions that were not granted: ${missing.join(" ")}`,
+        spec.permissions.map((p) => `--allow-${p}`),
+      ));
       return 125;
     }
     return await spec.run(parsed, { notice, error: (line) => printError(line) });
   } catch (e) {
     if (e instanceof UsageError) {
-      printError(`${e.message}\n\n${commandHelp(e.command ?? spec)}`);
+      printError(usageText(e.message, e.command ?? spec));
       return 2;
     }
     if (e instanceof ConfigError) {
@@ -196,9 +208,9 @@ async function runCommand(spec: CommandSpec, args: string[]): Promise<number> {
       return 2;
     }
     if (e instanceof Deno.errors.NotCapable) {
-      printError(
-        `gamma: ${e.message}\n  run it with the permission flags it names, or: deno run -A jsr:@devshell/gamma ${spec.name} …`,
-      );
+      printError(permissionError(spec.name, `was refused a permission: ${e.message}`, [
+        ...new Set([...spec.permissions.map((p) => `--allow-${p}`), ...flagsIn(e.message)]),
+      ]));
       return 125;
     }
     if (e instanceof LimactlTimeoutError) {
@@ -216,12 +228,25 @@ async function runCommand(spec: CommandSpec, args: string[]): Promise<number> {
   }
 }
 
+/** The `--allow-…` flags a Deno permission error names. */
+function flagsIn(message: string): string[] {
+  return message.match(/--allow-[a-z]+/g) ?? [];
+}
+
 /** Run the CLI on `Deno.args` and exit with its code. */
 export async function runMain(): Promise<never> {
   let code: number;
   try {
     code = await main(Deno.args);
   } catch (e) {
+    if (e instanceof Deno.errors.NotCapable) {
+      // Refused before a subcommand was chosen (e.g. a prompt answered "n").
+      const word = Deno.args.find((a) => !a.startsWith("-")) ?? "COMMAND";
+      printError(permissionError(word, `was refused a permission: ${e.message}`, [
+        ...new Set([...ALL_FLAGS, ...flagsIn(e.message)]),
+      ]));
+      Deno.exit(125);
+    }
     printError(`gamma: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     code = 125;
   }

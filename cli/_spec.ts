@@ -4,7 +4,6 @@
  * @module
  */
 
-import { closest, distance } from "fastest-levenshtein";
 import { parseArgs } from "node:util";
 
 /** One option of a subcommand (or a global one). */
@@ -193,16 +192,81 @@ export function rejectPositionals(spec: CommandSpec, parsed: Parsed, hint?: stri
 }
 
 /**
- * The candidate closest to `word`, when it is close enough to be a likely typo.
+ * Edit distance where swapping two neighbouring letters costs one edit (optimal string
+ * alignment): `stauts` is one edit from `status`, two from `start`.
+ */
+function typoDistance(a: string, b: string): number {
+  const rows = Array.from(
+    { length: a.length + 1 },
+    (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+      }
+      rows[i]![j] = d;
+    }
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/**
+ * The candidate closest to `word`, when it is close enough to be a likely typo: at most one
+ * edit for words up to 4 letters, two up to 8, three beyond (a swap of neighbours is one edit).
  *
  * @param word What the user typed.
  * @param candidates The valid words.
  * @returns The suggestion, or `undefined`.
  */
 export function suggest(word: string, candidates: string[]): string | undefined {
-  if (candidates.length === 0) return undefined;
-  const best = closest(word, candidates);
-  return distance(word, best) <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  const bare = (w: string): string => w.replace(/^-+/, "");
+  const typed = bare(word);
+  const limit = typed.length <= 4 ? 1 : typed.length <= 8 ? 2 : 3;
+  let best: { word: string; d: number } | undefined;
+  for (const candidate of candidates) {
+    const d = typoDistance(typed, bare(candidate));
+    if (d <= limit && (best === undefined || d < best.d)) best = { word: candidate, d };
+  }
+  return best?.word;
+}
+
+/**
+ * The short text of a usage error: what is wrong, the subcommand's usage line, and where the
+ * full help is; at most four lines.
+ *
+ * @param message What is wrong, starting `gamma…:`.
+ * @param spec The subcommand, when known.
+ * @returns The text, without a final newline.
+ */
+export function usageText(message: string, spec?: CommandSpec): string {
+  if (spec === undefined) {
+    return [
+      message,
+      "usage: gamma [-i NAME] [--limactl PATH] [--debug] [-q] COMMAND [OPTIONS] [ARGS]",
+      "Run 'gamma help' for the commands.",
+    ].join("\n");
+  }
+  return [
+    message,
+    `usage: gamma ${spec.usage[0]}`,
+    `Run 'gamma help ${spec.name}' for its options.`,
+  ].join("\n");
+}
+
+/** node:util parseArgs' messages, said the way gamma's usage errors are. */
+function parseArgsMessage(raw: string): string {
+  const missing = raw.match(/^Option '(?:-(\w), )?--([\w-]+) <value>' argument missing/);
+  if (missing) {
+    return `${missing[1] ? `-${missing[1]}/` : ""}--${missing[2]} needs a value`;
+  }
+  const flag = raw.match(/^Option '(?:-(\w), )?--([\w-]+)' does not take an argument/);
+  if (flag) return `${flag[1] ? `-${flag[1]}/` : ""}--${flag[2]} takes no value`;
+  const extra = raw.match(/^Unexpected argument '(.*)'/s);
+  if (extra) return `unexpected argument ${JSON.stringify(extra[1])}`;
+  return raw.replace(/\. To specify a positional.*$/s, "");
 }
 
 /** Reject options the subcommand does not have, naming the closest one. */
@@ -257,7 +321,6 @@ export function parseCommand(spec: CommandSpec, args: string[]): Parsed {
     });
     return { values, positionals: spec.commandTail ? tail : positionals };
   } catch (e) {
-    const message = (e as Error).message.replace(/\. To specify a positional.*$/s, "");
-    throw new UsageError(`gamma ${spec.name}: ${message}`, spec);
+    throw new UsageError(`gamma ${spec.name}: ${parseArgsMessage((e as Error).message)}`, spec);
   }
 }

@@ -8,6 +8,9 @@ import { type CommandSpec, LIMA_PERMISSIONS, UsageError } from "./_spec.ts";
 import { failureHint } from "../lib/doctor.ts";
 import { finish, sessionFor } from "./_session.ts";
 
+/** What Lima passes as an environment variable name (it quotes the value, not the name). */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** `gamma exec`. */
 export const execCommand: CommandSpec = {
   name: "exec",
@@ -61,13 +64,23 @@ export const execCommand: CommandSpec = {
     const env: Record<string, string> = {};
     for (const item of (parsed.values["env"] ?? []) as string[]) {
       const eq = item.indexOf("=");
-      if (eq === 0) {
-        throw new UsageError(`gamma exec: -e ${JSON.stringify(item)}: missing name`, this);
+      const name = eq < 0 ? item : item.slice(0, eq);
+      const bad = name === ""
+        ? "missing name (write -e K=V, or -e K to pass the host's value)"
+        : !ENV_NAME.test(name)
+        ? `invalid name ${
+          JSON.stringify(name)
+        }: use letters, digits and "_", not starting with a digit`
+        : item.includes("\0")
+        ? "contains a NUL character"
+        : undefined;
+      if (bad !== undefined) {
+        throw new UsageError(`gamma exec: -e ${JSON.stringify(item)}: ${bad}`, this);
       }
-      if (eq > 0) env[item.slice(0, eq)] = item.slice(eq + 1);
+      if (eq > 0) env[name] = item.slice(eq + 1);
       else {
-        const value = Deno.env.get(item);
-        if (value !== undefined) env[item] = value;
+        const value = Deno.env.get(name);
+        if (value !== undefined) env[name] = value;
       }
     }
     const workdir = parsed.values["workdir"] as string | undefined;

@@ -44,6 +44,8 @@ export interface DoctorOptions {
   kvmDevice?: string | undefined;
   /** The host OS; default `Deno.build.os` (the KVM check runs on `linux`). */
   platform?: string | undefined;
+  /** The user the KVM check judges for; default this process's ids from /proc/self/status. */
+  kvmUser?: { uid: number; gid: number; groups: number[] } | undefined;
 }
 
 /** The tools `gamma doctor` looks for when none are named. */
@@ -65,29 +67,89 @@ function isFile(path: string): boolean {
   }
 }
 
-/** Open the KVM device for reading and writing, as QEMU does, and describe its group. */
-function kvmFacts(device: string): KvmFacts {
-  const facts: KvmFacts = { device, access: "ok" };
-  try {
-    Deno.openSync(device, { read: true, write: true }).close();
-  } catch (e) {
-    facts.access = e instanceof Deno.errors.NotFound
-      ? "absent"
-      : e instanceof Deno.errors.PermissionDenied
-      ? "denied"
-      : "error";
-    facts.detail = (e as Error).message.replace(/ \(os error \d+\).*$/, "");
-  }
-  try {
-    const info = Deno.statSync(device);
-    if (info.gid !== null) {
-      const line = (readText("/etc/group") ?? "").split("\n")
-        .find((l) => l.split(":")[2] === String(info.gid));
-      facts.group = line?.split(":")[0] ?? String(info.gid);
+/** Run a small host tool (`stat`, `id`) and return its stdout, or its stderr as an error. */
+function tool(program: string, args: string[]): { ok: boolean; text: string } {
+  let error = `${program} not found`;
+  // On the PATH, else where every Linux system has them.
+  for (const path of [program, `/usr/bin/${program}`, `/bin/${program}`]) {
+    try {
+      const out = new Deno.Command(path, { args, stdin: "null", stdout: "piped", stderr: "piped" })
+        .outputSync();
+      const decode = (b: Uint8Array): string => new TextDecoder().decode(b).trim();
+      return out.success
+        ? { ok: true, text: decode(out.stdout) }
+        : { ok: false, text: decode(out.stderr) };
+    } catch (e) {
+      error = (e as Error).message;
+      if (!(e instanceof Deno.errors.NotFound)) break;
     }
-    if (info.mode !== null) facts.groupReadWrite = (info.mode & 0o060) === 0o060;
-  } catch {
-    // absent or unreadable: the open above said so
+  }
+  return { ok: false, text: error };
+}
+
+/**
+ * The effective uid, gid and groups of this user, from `id` (Deno refuses to read /proc and to
+ * stat /dev without --allow-all, so gamma asks the host's own tools).
+ */
+function processIds(): { uid: number; gid: number; groups: number[] } | undefined {
+  const r = tool("id", []);
+  if (!r.ok) return undefined;
+  const uid = r.text.match(/uid=(\d+)/)?.[1];
+  const gid = r.text.match(/gid=(\d+)/)?.[1];
+  if (uid === undefined || gid === undefined) return undefined;
+  const groups = [...(r.text.match(/groups=(\S*)/)?.[1] ?? "").matchAll(/(\d+)/g)]
+    .map((m) => Number(m[1]));
+  return { uid: Number(uid), gid: Number(gid), groups };
+}
+
+/**
+ * Whether this user may read and write the KVM device, judged as the kernel would from its
+ * owner, group and mode and this process's ids and groups (a stat, never an open: opening it
+ * would need Deno's --allow-all).
+ */
+function kvmFacts(
+  device: string,
+  user: { uid: number; gid: number; groups: number[] } | undefined,
+): KvmFacts {
+  const facts: KvmFacts = { device, access: "ok" };
+  // stat(1): mode in hex, owner and group ids.
+  const st = tool("stat", ["-L", "-c", "%f %u %g", "--", device]);
+  const fields = st.ok ? st.text.split(" ") : [];
+  if (fields.length !== 3) {
+    facts.access = /No such file/i.test(st.text) ? "absent" : "error";
+    facts.detail = st.text.replace(/^stat: /, "");
+    return facts;
+  }
+  const info = {
+    mode: Number.parseInt(fields[0]!, 16),
+    uid: Number(fields[1]),
+    gid: Number(fields[2]) as number | null,
+  };
+  if (info.gid !== null) {
+    const line = (readText("/etc/group") ?? "").split("\n")
+      .find((l) => l.split(":")[2] === String(info.gid));
+    facts.group = line?.split(":")[0] ?? String(info.gid);
+  }
+  const mode = info.mode ?? 0;
+  facts.groupReadWrite = (mode & 0o060) === 0o060;
+  const ids = user ?? processIds();
+  if (ids === undefined) {
+    facts.access = "error";
+    facts.detail = "cannot read this process's user and groups from /proc/self/status";
+    return facts;
+  }
+  const inGroup = info.gid !== null && (ids.gid === info.gid || ids.groups.includes(info.gid));
+  const allowed = ids.uid === 0 ||
+    (info.uid === ids.uid
+      ? (mode & 0o600) === 0o600
+      : inGroup
+      ? (mode & 0o060) === 0o060
+      : (mode & 0o006) === 0o006);
+  if (!allowed) {
+    facts.access = "denied";
+    facts.detail = `mode ${(mode & 0o777).toString(8).padStart(4, "0")}, group ${
+      facts.group ?? "?"
+    }; this user is ${inGroup ? "in" : "not in"} that group`;
   }
   return facts;
 }
@@ -256,7 +318,7 @@ export async function gatherDoctorFacts(
     }
     facts.instanceFacts = instance;
   }
-  if (platform === "linux") facts.kvm = kvmFacts(options.kvmDevice ?? "/dev/kvm");
+  if (platform === "linux") facts.kvm = kvmFacts(options.kvmDevice ?? "/dev/kvm", options.kvmUser);
   facts.templates = templateFacts(env, lima ? session.limactl : undefined);
   const dir = session.instanceDir;
   if (dir !== undefined) {

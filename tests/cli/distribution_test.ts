@@ -11,11 +11,21 @@ Deno.test("gamma without permission flags fails with 125 and the flags to use", 
     "",
     [
       "gamma: gamma exec needs Deno permissions that were not granted: --allow-env --allow-read --allow-write --allow-run",
-      "  run it as: deno run --allow-env --allow-read --allow-write --allow-run jsr:@devshell/gamma exec …",
-      "  or:        deno run -A jsr:@devshell/gamma exec …",
+      `  run it as: deno run --allow-env --allow-read --allow-write --allow-run ${ROOT}cli.ts exec …`,
+      `  or:        deno run -A ${ROOT}cli.ts exec …`,
       "",
     ].join("\n"),
   ]);
+  // --no-prompt: the same, never an uncaught NotCapable.
+  const noPrompt = await runGamma(["status"], { denoFlags: ["--no-prompt", "--allow-env"] });
+  assert.equal(noPrompt.code, 125);
+  assert.ok(
+    noPrompt.stderr.startsWith(
+      "gamma: gamma status needs Deno permissions that were not granted: --allow-read --allow-write --allow-run\n",
+    ),
+    noPrompt.stderr,
+  );
+  assert.ok(!noPrompt.stderr.includes("NotCapable"));
   // Help, version and completions need no permission at all.
   for (const args of [["--help"], ["-V"], ["exec", "-h"], ["completions", "bash"]]) {
     assert.equal((await runGamma(args, { denoFlags: [] })).code, 0, args.join(" "));
@@ -30,6 +40,74 @@ Deno.test("gamma runs with exactly the documented permissions", async () => {
     denoFlags: ["--allow-env", "--allow-read", "--allow-write", "--allow-run"],
   });
   assert.deepEqual([r.code, r.stdout, r.stderr], [0, "/work/p\n", ""]);
+  // doctor's kvm check is a stat and the user's groups: the four permissions are enough.
+  const doctor = await runGamma(["doctor", "--json"], {
+    env: t.env,
+    cwd: t.project,
+    denoFlags: ["--allow-env", "--allow-read", "--allow-write", "--allow-run"],
+  });
+  const kvm = JSON.parse(doctor.stdout).checks.find((c: { id: string }) => c.id === "kvm");
+  if (kvm !== undefined) {
+    assert.doesNotMatch(kvm.message, /allow|Requires/, kvm.message);
+    assert.notEqual(kvm.status, "warn", kvm.message);
+  }
+});
+
+Deno.test("a permission prompt answered n ends in 125 with the flags, not NotCapable", async (t) => {
+  const scriptPath = ["/usr/bin/script", "/bin/script"].find((p) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  });
+  if (scriptPath === undefined) {
+    await t.step({
+      name: "skipped: script(1) from util-linux is not installed",
+      ignore: true,
+      fn() {},
+    });
+    return;
+  }
+  for (const args of [["exce"], ["exec", "--", "true"], ["status"]]) {
+    // script(1) gives Deno a terminal, so it prompts; every prompt is answered "n".
+    const child: Deno.ChildProcess = new Deno.Command(scriptPath, {
+      args: [
+        "-qec",
+        [Deno.execPath(), "run", "--quiet", `${ROOT}cli.ts`, ...args].join(" "),
+        "/dev/null",
+      ],
+      env: { NO_COLOR: "1", HOME: Deno.makeTempDirSync() },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // Deno drains pending input when it prompts, so keep answering "n" until gamma ends.
+    const writer = child.stdin.getWriter();
+    const answer = setInterval(() => {
+      writer.write(new TextEncoder().encode("n\r")).catch(() => {});
+    }, 100);
+    const out = await child.output();
+    clearInterval(answer);
+    const status: Deno.CommandStatus = out;
+    const seen = new TextDecoder().decode(out.stdout);
+    // deno-lint-ignore no-control-regex
+    const text = seen.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/\r/g, "");
+    assert.ok(!text.includes("NotCapable"), text);
+    if (args[0] === "exce") {
+      assert.equal(status.code, 2, text);
+      assert.match(text, /gamma: unknown command "exce" \(did you mean "exec"\?\)/);
+    } else {
+      assert.equal(status.code, 125, text);
+      assert.match(text, /gamma: gamma \w+ needs Deno permissions that were not granted: /);
+      assert.match(
+        text,
+        new RegExp(
+          `run it as: deno run --allow-env --allow-read --allow-write --allow-run ${ROOT}cli\\.ts`,
+        ),
+      );
+    }
+  }
 });
 
 Deno.test("gamma suggests the closest command or option", async () => {
@@ -67,6 +145,10 @@ Deno.test("the bundle (deno task bundle) is one file that runs --help, --version
       cwd: t.project,
     });
     assert.deepEqual([exec.code, exec.stdout, exec.stderr], [3, "/work/p\n", ""]);
+    // The permission advice names the bundle, the file that was run.
+    const denied = await runGamma(["exec", "--", "true"], { script: bundle, denoFlags: [] });
+    assert.equal(denied.code, 125);
+    assert.match(denied.stderr, new RegExp(`\n  or: +deno run -A ${bundle} exec …\n`));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
