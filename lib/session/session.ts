@@ -511,7 +511,18 @@ export class GammaSession {
       const r = await this.#command(argv).stdin("null").stdout(Deno.stderr).stderr("inheritPiped")
         .noThrow();
       this.#info = undefined;
-      if (r.code !== 0) throw new LimactlError(argv, r.code, r.stderr);
+      if (r.code !== 0) {
+        const failed = new LimactlError(argv, r.code, r.stderr);
+        // The same template hint as for a failed start (limactl create reads the same store).
+        const hint = diagnoseStart({
+          instance: this.instance,
+          limaHome: this.config.limaHome ?? "~/.lima",
+          exitCode: r.code,
+          startStderr: r.stderr,
+          existed: true,
+        }).hints.find((h) => h.startsWith("Lima's templates"));
+        throw hint === undefined ? failed : new GammaError(`${failed.message}\nhint: ${hint}`);
+      }
       created = true;
     }
     await this.ensureRunning();
@@ -782,6 +793,10 @@ export class GammaSession {
    * @throws {UnmappedPathError} When no mount shows the working directory.
    */
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return await this.#asUser(() => this.#exec(argv, options));
+  }
+
+  async #exec(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
     if (argv.length === 0) throw new TypeError("Cannot run an empty command");
     let builder: CommandBuilder;
     let workdir: string;
@@ -1083,6 +1098,10 @@ export class GammaSession {
    * @throws {UnmappedPathError} When no mount shows the working directory.
    */
   async shell(): Promise<number> {
+    return await this.#asUser(() => this.#shell());
+  }
+
+  async #shell(): Promise<number> {
     let builder: CommandBuilder;
     let synced: SyncTarget | undefined;
     if (this.backend === "host") {
@@ -1222,16 +1241,106 @@ export class GammaSession {
   }
 
   /**
-   * End the session: with `DEVSHELL_VM_STOP_ON_EXIT`, stop the VM, but only when this session
-   * started it (other terminals may be using a VM they found running).
+   * End the session: with `DEVSHELL_VM_STOP_ON_EXIT`, stop the VM when this session started it
+   * (or another gamma that started it left the stop to the last user) and no other gamma
+   * process is running a command in it (user files in the cache directory; those of processes
+   * that died are stale and ignored). Otherwise the stop is left to the last one to leave.
    *
    * @returns Whether the VM was stopped.
    */
   async close(): Promise<boolean> {
-    if (!this.config.stopOnExit || !this.#startedHere) return false;
+    if (!this.config.stopOnExit || this.backend === "host") return false;
+    const dir = this.#usersDir();
+    const requested = posix.join(dir, "stop-requested");
+    const handedOver = fileStamp(requested) !== "none";
+    if (!this.#startedHere && !handedOver) return false;
+    const others = this.#liveUsers();
+    if (others > 0) {
+      // The last gamma to leave stops it, if it runs with DEVSHELL_VM_STOP_ON_EXIT too.
+      try {
+        Deno.writeTextFileSync(requested, `${Deno.pid}\n`);
+      } catch {
+        // Best effort: without the marker the VM just keeps running.
+      }
+      this.#notice(
+        `gamma: not stopping instance ${this.instance}: ${others} other gamma process${
+          others === 1 ? " is" : "es are"
+        } using it`,
+      );
+      this.#startedHere = false;
+      return false;
+    }
     await this.stop();
     this.#startedHere = false;
+    try {
+      Deno.removeSync(requested);
+    } catch {
+      // Not there.
+    }
     return true;
+  }
+
+  /** The directory of user files: one per gamma command running in this instance. */
+  #usersDir(): string {
+    return this.cacheFile("users", "d");
+  }
+
+  /**
+   * Mark this process as a user of the instance while `run` runs (a file named after the pid in
+   * the cache directory), so that another gamma's stop-on-exit leaves the VM alone meanwhile.
+   */
+  async #asUser<T>(run: () => Promise<T>): Promise<T> {
+    if (this.backend === "host") return await run();
+    const file = posix.join(
+      this.#usersDir(),
+      `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.user`,
+    );
+    try {
+      Deno.mkdirSync(posix.dirname(file), { recursive: true });
+      Deno.writeTextFileSync(file, `${Deno.pid}\n`);
+    } catch {
+      // A read-only cache: this run is not counted, which only matters with stop-on-exit.
+    }
+    try {
+      return await run();
+    } finally {
+      try {
+        Deno.removeSync(file);
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
+  /** How many gamma runs use the instance now; files of processes that died are removed. */
+  #liveUsers(): number {
+    let count = 0;
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(this.#usersDir())];
+    } catch {
+      return 0;
+    }
+    for (const entry of entries) {
+      const pid = Number.parseInt(entry.name, 10);
+      if (!entry.isFile || !entry.name.endsWith(".user") || !(pid > 0)) continue;
+      let alive: boolean;
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (e) {
+        alive = (e as { code?: string }).code === "EPERM";
+      }
+      if (alive) count++;
+      else {
+        try {
+          Deno.removeSync(posix.join(this.#usersDir(), entry.name)); // a crashed run's file
+        } catch {
+          // Someone else removed it.
+        }
+      }
+    }
+    return count;
   }
 
   /**

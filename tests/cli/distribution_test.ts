@@ -119,6 +119,15 @@ Deno.test("gamma suggests the closest command or option", async () => {
   assert.ok(
     opt.stderr.startsWith('gamma status: unknown option "--jsn" (did you mean "--json"?)\n'),
   );
+  // A swap of two letters is one edit: "stauts" is status, not start.
+  const swapped = await runGamma(["stauts"]);
+  assert.deepEqual([swapped.code, swapped.stderr.split("\n")[0]], [
+    2,
+    'gamma: unknown command "stauts" (did you mean "status"?)',
+  ]);
+  // Not close: no suggestion.
+  const short = await runGamma(["sx"]);
+  assert.equal(short.stderr.split("\n")[0], 'gamma: unknown command "sx"');
   const far = await runGamma(["frobnicate"]);
   assert.ok(far.stderr.startsWith('gamma: unknown command "frobnicate"\n'));
 });

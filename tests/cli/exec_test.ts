@@ -163,15 +163,15 @@ Deno.test("gamma exec: a degraded start warns and runs the command", async () =>
   );
 });
 
-Deno.test("gamma exec: a missing instance without Lima's templates fails with the template hint", async () => {
+Deno.test("gamma start --create without Lima's templates fails with the template hint", async () => {
   await using t = await setup();
-  const r = await runGamma(["exec", "-i", "nope", "--", "true"], {
+  const r = await runGamma(["start", "-i", "nope", "--create"], {
     env: { ...t.env, LIMA_TEMPLATES_PATH: "/nonexistent" },
     cwd: t.project,
   });
-  assert.equal(r.code, 125);
-  assert.match(r.stderr, /gamma: limactl start nope failed \(exit code 1\)\n/);
-  assert.match(r.stderr, /hint: Lima's templates are missing/);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /gamma: limactl create --tty=false --name=nope template:default failed/);
+  assert.match(r.stderr, /\nhint: Lima's templates are missing/);
 });
 
 Deno.test("gamma exec refuses an unmapped directory with the mounts and the fixes", async () => {
@@ -366,14 +366,37 @@ Deno.test("gamma exec usage errors exit 2 with the usage on stderr", async () =>
       ["exec", "-w", "rel", "--", "true"],
       'gamma exec: -w "rel": the guest directory must be an absolute path',
     ],
-    [["exec", "-e", "=x", "--", "true"], 'gamma exec: -e "=x": missing name'],
+    [
+      ["exec", "-e", "=x", "--", "true"],
+      `gamma exec: -e "=x": missing name (write -e K=V, or -e K to pass the host's value)`,
+    ],
+    [
+      ["exec", "-e", "", "--", "true"],
+      `gamma exec: -e "": missing name (write -e K=V, or -e K to pass the host's value)`,
+    ],
+    [
+      ["exec", "-e", "1X=2", "--", "true"],
+      'gamma exec: -e "1X=2": invalid name "1X": use letters, digits and "_", not starting with a digit',
+    ],
+    [
+      ["exec", "-e", "A B=1", "--", "true"],
+      'gamma exec: -e "A B=1": invalid name "A B": use letters, digits and "_", not starting with a digit',
+    ],
+    [["exec", "-e"], "gamma exec: -e/--env needs a value"],
+    [["exec", "--nope", "--", "true"], 'gamma exec: unknown option "--nope"'],
   ];
   for (const [args, first] of cases) {
     const r = await runGamma(args);
-    assert.equal(r.code, 2, args.join(" "));
-    assert.equal(r.stdout, "");
-    assert.ok(r.stderr.startsWith(`${first}\n\ngamma exec: run one command`), r.stderr);
-    assert.match(r.stderr, /\nUSAGE:\n {2}gamma exec /);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [
+      2,
+      "",
+      [
+        first,
+        "usage: gamma exec [-i NAME] [-e K=V | -e K]... [-w GUEST_DIR] [-n] [--] CMD [ARG...]",
+        "Run 'gamma help exec' for its options.",
+        "",
+      ].join("\n"),
+    ], args.join(" "));
   }
 });
 

@@ -124,7 +124,11 @@ Deno.test("gamma fs usage errors exit 2 before any guest call", async () => {
     const r = await runGamma(args, { env });
     assert.equal(r.code, 2, args.join(" "));
     assert.equal(r.stdout, "");
-    assert.ok(r.stderr.startsWith(`${message}\n\ngamma fs: `), r.stderr);
+    const lines = r.stderr.split("\n");
+    assert.equal(lines[0], message);
+    assert.match(lines[1] ?? "", /^usage: gamma fs /);
+    assert.equal(lines[2], "Run 'gamma help fs' for its options.");
+    assert.equal(lines.length, 4, r.stderr); // three lines and the final newline
   }
   assert.deepEqual(await commands(t.lima), []);
 });
