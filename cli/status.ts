@@ -18,7 +18,8 @@ export const statusCommand: CommandSpec = {
     "Asks limactl for the instance's state and configuration; does not start the VM.",
     "--json prints one object with the fields schema (1), backend, instance, limaStatus,",
     "limactl, limactlVersion, limaHome, mounts, workspaceParent, workspaceParentSource,",
-    "guestWorkspace, mode, cwd, guestCwd (null when unknown or unmapped) and projectFile (the",
+    "guestWorkspace, mode, cwd, guestCwd (null when unknown or unmapped), guestCwdSource (the",
+    "mount it comes through, the Mode S copy, or why there is none) and projectFile (the",
     ".gamma.yaml in use, or null).",
   ],
   permissions: LIMA_PERMISSIONS,
@@ -54,6 +55,7 @@ export const statusCommand: CommandSpec = {
       ["mode", s.mode],
       ["cwd", s.cwd],
       ["guest cwd", s.guestCwd ?? (s.backend === "host" ? "(host backend)" : "(not mapped)")],
+      ["guest cwd from", s.guestCwdSource],
       ["project file", s.projectFile ?? "(none)"],
     ];
     for (const [k, v] of rows) console.log(`${k ? `${k}:` : ""}`.padEnd(18) + v);

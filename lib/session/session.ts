@@ -22,7 +22,13 @@ import {
   StartError,
   UnmappedPathError,
 } from "../errors.ts";
-import { type Mount, normalizeAbsolutePath, toGuestPath, toHostPath } from "../guest_path.ts";
+import {
+  coveringMount,
+  type Mount,
+  normalizeAbsolutePath,
+  toGuestPath,
+  toHostPath,
+} from "../guest_path.ts";
 import {
   closestInstanceNames,
   sanitizeInstanceSegment,
@@ -164,6 +170,11 @@ export interface GammaStatus {
   cwd: string;
   /** Its guest path, `undefined` when unmapped. */
   guestCwd: string | undefined;
+  /**
+   * Where `guestCwd` comes from: `mount HOST -> GUEST`, `sync copy STAGING (mount HOST ->
+   * GUEST)` in Mode S, or why there is none.
+   */
+  guestCwdSource: string;
   /** The project's `.gamma.yaml` in use, `undefined` when there is none. */
   projectFile: string | undefined;
 }
@@ -682,22 +693,6 @@ export class GammaSession {
   }
 
   /**
-   * The configured workspace parent → guest workspace pair, unless a real mount already sits at
-   * the guest workspace. Found lazily: only paths no real mount maps pay for it.
-   */
-  #workspaceMount(real: Mount[]): Mount | undefined {
-    const taken = real.some((m) =>
-      normalizeAbsolutePath(m.mountPoint) === this.config.guestWorkspace
-    );
-    if (taken) return undefined;
-    return {
-      location: this.workspaceParent().path,
-      mountPoint: this.config.guestWorkspace,
-      writable: true,
-    };
-  }
-
-  /**
    * A host path made absolute against the working directory, with symlinks resolved in its
    * longest existing prefix (the whole path when it exists).
    *
@@ -721,7 +716,8 @@ export class GammaSession {
 
   /**
    * The guest path of a host path (default: the working directory), symlinks resolved, through
-   * the instance's real mounts and then the configured workspace parent → guest workspace.
+   * the instance's real mounts only: a path no mount shows has no guest path (the workspace
+   * parent is never assumed to be mounted; Mode S copies such a project instead).
    *
    * @param hostPath Host path, absolute or relative to the working directory.
    * @returns The guest path, or `undefined` when unmapped.
@@ -729,10 +725,7 @@ export class GammaSession {
   async guestPathOf(hostPath?: string): Promise<string | undefined> {
     const path = this.#canonical(hostPath ?? this.#cwd);
     const real = (await this.instanceInfo())?.mounts ?? [];
-    const mapped = toGuestPath(path, real);
-    if (mapped !== undefined) return mapped;
-    const workspace = this.#workspaceMount(real);
-    return workspace && toGuestPath(path, [workspace]);
+    return toGuestPath(path, real);
   }
 
   /**
@@ -742,16 +735,13 @@ export class GammaSession {
    * @returns The host path, or `undefined` when no mount covers it.
    */
   async hostPathOf(guestPath: string): Promise<string | undefined> {
-    const real = (await this.instanceInfo())?.mounts ?? [];
-    const workspace = this.#workspaceMount(real);
-    return toHostPath(guestPath, workspace ? [...real, workspace] : real);
+    return toHostPath(guestPath, (await this.instanceInfo())?.mounts ?? []);
   }
 
   /** Why the working directory has no guest path: its mounts and the fixes. */
   async #unmappedError(): Promise<UnmappedPathError> {
     const path = this.#canonical(this.#cwd);
     const real = (await this.instanceInfo())?.mounts ?? [];
-    const workspace = this.#workspaceMount(real);
     const describe = (m: Mount): string =>
       `    ${m.location} -> ${m.mountPoint} (${m.writable ? "writable" : "read-only"})`;
     const yaml = this.instanceDir ? `${this.instanceDir}/lima.yaml` : "lima.yaml";
@@ -760,12 +750,6 @@ export class GammaSession {
       real.length ? `  mounts of ${this.instance}:` : `  instance ${this.instance} has no mounts`,
       ...real.map(describe),
     ];
-    if (workspace) {
-      lines.push(
-        `  workspace parent (${this.workspaceParent().source}):`,
-        describe(workspace),
-      );
-    }
     lines.push(
       "fix: run gamma from inside a mounted directory, or mount this one by adding to",
       `  ${yaml}:`,
@@ -774,6 +758,8 @@ export class GammaSession {
       "      writable: true",
       `  then restart the instance: limactl stop ${this.instance} && limactl start ${this.instance}`,
       "  or name a guest directory with -w GUEST_DIR",
+      "  or let gamma copy the project (Mode S): DEVSHELL_VM_WORKSPACE_MODE=sync, with the workspace",
+      `  parent ${this.workspaceParent().path} mounted`,
     );
     return new UnmappedPathError(path, this.instance, lines.join("\n"));
   }
@@ -1370,9 +1356,47 @@ export class GammaSession {
       guestWorkspace: this.config.guestWorkspace,
       mode: this.config.workspaceMode,
       cwd: this.#canonical(this.#cwd),
-      guestCwd: this.backend === "host" ? undefined : await this.guestPathOf(),
+      ...(await this.#guestCwdOrigin(info)),
       projectFile: this.config.projectFile,
     };
+  }
+
+  /** The guest path of the working directory for `status`, and where it comes from. */
+  async #guestCwdOrigin(
+    info: InstanceInfo | undefined,
+  ): Promise<{ guestCwd: string | undefined; guestCwdSource: string }> {
+    if (this.backend === "host") return { guestCwd: undefined, guestCwdSource: "host backend" };
+    if (info === undefined) {
+      return { guestCwd: undefined, guestCwdSource: `instance ${this.instance} does not exist` };
+    }
+    const cwd = this.#canonical(this.#cwd);
+    const cover = coveringMount(cwd, info.mounts);
+    if (cover !== undefined) {
+      return {
+        guestCwd: cover.guestPath,
+        guestCwdSource: `mount ${cover.mount.location} -> ${cover.mount.mountPoint}`,
+      };
+    }
+    if (this.config.workspaceMode !== "sync") {
+      return { guestCwd: undefined, guestCwdSource: "not under any mount (guest mode)" };
+    }
+    try {
+      const target = await this.syncTarget();
+      const rest = posix.relative(target.project, cwd);
+      const via = coveringMount(target.staging, info.mounts)!;
+      return {
+        guestCwd: rest ? posix.join(target.guestStaging, rest) : target.guestStaging,
+        guestCwdSource:
+          `sync copy ${target.staging} (mount ${via.mount.location} -> ${via.mount.mountPoint})`,
+      };
+    } catch (e) {
+      return {
+        guestCwd: undefined,
+        guestCwdSource: `not under any mount, and no sync copy: ${
+          (e as Error).message.split("\n")[0]
+        }`,
+      };
+    }
   }
 }
 

@@ -116,6 +116,7 @@ Deno.test("gamma status --json reports every field", async () => {
     mode: "sync",
     cwd: `${t.project}/sub`,
     guestCwd: "/work/p/sub",
+    guestCwdSource: `mount ${t.project} -> /work/p`,
     projectFile: null,
   });
   const missing = await runGamma(["status", "--json", "-i", "ghost"], { env: t.env, cwd: "/" });
@@ -141,6 +142,7 @@ Deno.test("gamma status prints a readable summary", async () => {
       "mode:             sync",
       `cwd:              ${t.project}`,
       "guest cwd:        /work/p",
+      `guest cwd from:   mount ${t.project} -> /work/p`,
       "project file:     (none)",
       "",
     ].join("\n"),
@@ -189,13 +191,15 @@ Deno.test("gamma path maps host to guest and back, and exits 1 when unmapped", a
   assert.deepEqual(await commands(t.lima), ["list"]);
 });
 
-Deno.test("gamma path maps through the workspace parent when no mount sits at the guest workspace", async () => {
+Deno.test("gamma path never assumes the workspace parent is mounted", async () => {
   await using t = await setup();
   const ws = `${t.project}/../ws`;
   const r = await runGamma(["path", `${ws}/app`], {
     env: { ...t.env, DEVSHELL_VM_WORKSPACE_PARENT: ws, DEVSHELL_VM_GUEST_WORKSPACE: "/ws" },
   });
-  assert.deepEqual([r.code, r.stdout, r.stderr], [0, "/ws/app\n", ""]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /is not under any mount of instance dev\n$/);
 });
 
 Deno.test("gamma help, -h, --version and unknown commands", async () => {
