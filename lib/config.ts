@@ -55,7 +55,11 @@ export interface GammaConfig {
   readonly backend: Backend;
   /** `DEVSHELL_VM_LIMA_INSTANCE`: the Lima instance. Default `devshell-rust`. */
   readonly instance: string;
-  /** `DEVSHELL_VM_LIMACTL`: absolute path of `limactl`; `undefined` searches `PATH`. */
+  /**
+   * `DEVSHELL_VM_LIMACTL`: the `limactl` to run, read like `gamma --limactl`: an absolute path, a
+   * path relative to the working directory (it contains `/`), or a command name looked up on
+   * `PATH`; `undefined` searches `PATH` for `limactl`.
+   */
   readonly limactl: string | undefined;
   /** `DEVSHELL_VM_WORKSPACE_PARENT`: host directory mounted as the guest workspace. */
   readonly workspaceParent: string | undefined;
@@ -338,6 +342,13 @@ class Reader {
     return fallback;
   }
 
+  command(variable: string): string | undefined {
+    const value = this.raw(variable);
+    if (value === undefined) return undefined;
+    if (value.includes("\0")) return this.fail(variable, "a path or command name without NUL");
+    return value.startsWith("/") ? normalizeAbsolutePath(value) : value;
+  }
+
   seconds(variable: string): number | undefined {
     const value = this.raw(variable);
     if (value === undefined) return undefined;
@@ -505,7 +516,7 @@ export function resolveConfig(env: Env, sources: ConfigSources = {}): GammaConfi
     enabled,
     backend,
     instance,
-    limactl: r.absolutePath("DEVSHELL_VM_LIMACTL"),
+    limactl: r.command("DEVSHELL_VM_LIMACTL"),
     workspaceParent,
     workspaceUseCargoRoot: r.bool("DEVSHELL_VM_WORKSPACE_USE_CARGO_ROOT", true),
     exportBase: r.absolutePath("DEVSHELL_EXPORT_BASE"),

@@ -58,7 +58,8 @@ const LINK_NAME = /^[A-Za-z0-9_-]+$/;
  *   real directory of that name is never written into.
  * - `~/.todo.json` is linked to the project's `.todo.json` only when the project has one (no
  *   dangling link) and only when the home entry is absent or already a link (a real file is
- *   never replaced).
+ *   never replaced). In a project without one, a link to another project's `.todo.json` is
+ *   removed, so `todo` never edits the previous project's list.
  * - No helper variables are exported: every value is written into the script as a quoted
  *   literal, and the script ends by `exec`-ing the shell, so nothing of it stays behind.
  * - A `PATH` entry is added after the login start-up files have run (`/etc/profile` resets
@@ -104,7 +105,7 @@ export function interactiveShellPlan(inputs: InteractiveShellInputs): Interactiv
       }; fi`,
       `if [ -e ${todo} ] && { [ -L "$HOME/.todo.json" ] || [ ! -e "$HOME/.todo.json" ]; }; then ln -sfn ${todo} "$HOME/.todo.json" || ${
         warn("link ~/.todo.json to the project")
-      }; fi`,
+      }; elif [ ! -e ${todo} ] && [ -L "$HOME/.todo.json" ]; then case "$(readlink "$HOME/.todo.json")" in */.todo.json) rm -f "$HOME/.todo.json" ;; esac; fi`,
     );
   }
 

@@ -124,7 +124,6 @@ Deno.test("resolveConfig() requires absolute paths and normalises them", () => {
   assert.equal(config.guestWorkspace, "/work/space");
   for (
     const variable of [
-      "DEVSHELL_VM_LIMACTL",
       "DEVSHELL_VM_WORKSPACE_PARENT",
       "DEVSHELL_EXPORT_BASE",
       "LIMA_HOME",
@@ -159,21 +158,30 @@ Deno.test("resolveConfig() reads the host directory link name", () => {
   });
 });
 
+Deno.test("resolveConfig() reads DEVSHELL_VM_LIMACTL like --limactl: a path or a command name", () => {
+  assert.equal(resolveConfig({ DEVSHELL_VM_LIMACTL: "limactl" }).limactl, "limactl");
+  assert.equal(resolveConfig({ DEVSHELL_VM_LIMACTL: "./bin/limactl" }).limactl, "./bin/limactl");
+  assert.equal(
+    resolveConfig({ DEVSHELL_VM_LIMACTL: "/opt//lima/limactl" }).limactl,
+    "/opt/lima/limactl",
+  );
+});
+
 Deno.test("resolveConfig() reports every bad variable at once", () => {
   try {
-    resolveConfig({ DEVSHELL_VM: "sure", DEVSHELL_VM_LIMACTL: "limactl" });
+    resolveConfig({ DEVSHELL_VM: "sure", DEVSHELL_VM_WORKSPACE_PARENT: "rel" });
     assert.fail("expected ConfigError");
   } catch (e) {
     assert.ok(e instanceof ConfigError);
     assert.ok(e instanceof RangeError);
     assert.deepEqual(e.issues.map((i) => [i.variable, i.value]), [
       ["DEVSHELL_VM", "sure"],
-      ["DEVSHELL_VM_LIMACTL", "limactl"],
+      ["DEVSHELL_VM_WORKSPACE_PARENT", "rel"],
     ]);
     assert.equal(
       e.message,
       'Invalid DEVSHELL_VM "sure": expected one of 1, true, yes, on (on) or 0, false, no, off (off)\n' +
-        'Invalid DEVSHELL_VM_LIMACTL "limactl": an absolute path is required (it must start with /)',
+        'Invalid DEVSHELL_VM_WORKSPACE_PARENT "rel": an absolute path is required (it must start with /)',
     );
   }
 });

@@ -94,6 +94,24 @@ Deno.test("interactiveShellPlan() leaves no dangling ~/.todo.json when the proje
   });
 });
 
+Deno.test("interactiveShellPlan() drops the link to the previous project's .todo.json", async () => {
+  await withGuest(async ({ root, home, run, project }) => {
+    const previous = `${root}/work/previous`;
+    await Deno.mkdir(previous, { recursive: true });
+    await Deno.writeTextFile(`${previous}/.todo.json`, "[]");
+    await run(interactiveShellPlan({ workdir: previous, hostDirLink: "host_dir" }).script);
+    assert.equal(await Deno.readLink(`${home}/.todo.json`), `${previous}/.todo.json`);
+    // Now a project without .todo.json: the old link goes, the old file stays.
+    await run(interactiveShellPlan({ workdir: project, hostDirLink: "host_dir" }).script);
+    await assert.rejects(() => Deno.lstat(`${home}/.todo.json`), Deno.errors.NotFound);
+    assert.equal(await Deno.readTextFile(`${previous}/.todo.json`), "[]");
+    // A link the user made to something else is not gamma's to remove.
+    await Deno.symlink(`${root}/mine.json`, `${home}/.todo.json`);
+    await run(interactiveShellPlan({ workdir: project, hostDirLink: "host_dir" }).script);
+    assert.equal(await Deno.readLink(`${home}/.todo.json`), `${root}/mine.json`);
+  });
+});
+
 Deno.test("interactiveShellPlan() without a link name touches nothing", async () => {
   await withGuest(async ({ home, project, run }) => {
     await Deno.writeTextFile(`${project}/.todo.json`, "[]");

@@ -296,24 +296,30 @@ export class GammaSession {
 
     const explicit = options.limactl ?? this.config.limactl;
     const source = options.limactl !== undefined ? "--limactl" : "DEVSHELL_VM_LIMACTL";
+    const onPath = (name: string): string | undefined =>
+      (this.#env["PATH"] ?? "").split(":")
+        .filter((dir) => dir.startsWith("/"))
+        .map((dir) => posix.join(dir, name))
+        .find(isExecutableFile);
     if (explicit !== undefined) {
-      const path = normalizeAbsolutePath(
-        explicit.startsWith("/") ? explicit : posix.join(this.#cwd, explicit),
-        source,
-      );
-      if (!isExecutableFile(path)) {
+      // One rule for --limactl and DEVSHELL_VM_LIMACTL, as a shell reads a command: a name
+      // without "/" is looked up on PATH, anything else is a path (relative to the cwd).
+      const path = explicit.includes("/")
+        ? normalizeAbsolutePath(
+          explicit.startsWith("/") ? explicit : posix.join(this.#cwd, explicit),
+          source,
+        )
+        : onPath(explicit);
+      if (path === undefined || !isExecutableFile(path)) {
         throw new LimactlNotFoundError(
-          `${source} names ${
-            JSON.stringify(path)
-          }, which is not an executable file; install Lima (https://lima-vm.io/) or point ${source} at limactl`,
+          `${source} names ${JSON.stringify(path ?? explicit)}, which is not an executable file${
+            path === undefined ? " on PATH" : ""
+          }; install Lima (https://lima-vm.io/) or point ${source} at limactl`,
         );
       }
       this.limactl = path;
     } else {
-      this.limactl = (this.#env["PATH"] ?? "").split(":")
-        .filter((dir) => dir.startsWith("/"))
-        .map((dir) => posix.join(dir, "limactl"))
-        .find(isExecutableFile);
+      this.limactl = onPath("limactl");
     }
 
     if (!this.config.enabled || this.config.backend === "host") {

@@ -139,3 +139,41 @@ Deno.test("host backend: gamma shell runs the login shell, outlives SIGINT, pass
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--limactl and DEVSHELL_VM_LIMACTL read a name the same way: looked up on PATH", async () => {
+  const dir = await tempDir();
+  try {
+    const bin = `${dir}/bin`;
+    await Deno.mkdir(bin);
+    // The limactl stand-in under another name.
+    await Deno.symlink(new URL("../support/limactl", import.meta.url).pathname, `${bin}/fakectl`);
+    await Deno.mkdir(`${dir}/lima`);
+    const env = {
+      PATH: `${bin}:/usr/bin:/bin`,
+      LIMA_HOME: `${dir}/lima`,
+      GAMMA_TEST_DENO: Deno.execPath(),
+    };
+    // From a directory without ./fakectl: a bare name is a command name, not a relative path.
+    const viaFlag = await runGamma(["--limactl", "fakectl", "status", "--json"], { env, cwd: dir });
+    const viaEnv = await runGamma(["status", "--json"], {
+      env: { ...env, DEVSHELL_VM_LIMACTL: "fakectl" },
+      cwd: dir,
+    });
+    for (const r of [viaFlag, viaEnv]) {
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).limactl, `${bin}/fakectl`);
+    }
+    const missing = await runGamma(["--limactl", "nosuchctl", "status"], { env, cwd: dir });
+    assert.deepEqual([missing.code, missing.stderr], [
+      1,
+      'gamma: --limactl names "nosuchctl", which is not an executable file on PATH; install Lima (https://lima-vm.io/) or point --limactl at limactl\n',
+    ]);
+    const relative = await runGamma(["status", "--json"], {
+      env: { ...env, DEVSHELL_VM_LIMACTL: "bin/fakectl" },
+      cwd: dir,
+    });
+    assert.equal(JSON.parse(relative.stdout).limactl, `${bin}/fakectl`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
