@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { VERSION } from "../../lib/version.ts";
-import { runGamma, setup } from "./_run.ts";
+import { posix } from "node:path";
+import { denoEnv, runGamma, setup } from "./_run.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -130,6 +131,33 @@ Deno.test("gamma suggests the closest command or option", async () => {
   assert.equal(short.stderr.split("\n")[0], 'gamma: unknown command "sx"');
   const far = await runGamma(["frobnicate"]);
   assert.ok(far.stderr.startsWith('gamma: unknown command "frobnicate"\n'));
+});
+
+Deno.test("deno task install installs gamma from a local checkout (the config is carried along)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "gamma-install-" });
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "install", "--root", root],
+      cwd: ROOT,
+      env: { ...denoEnv(), HOME: root },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const shim = await Deno.readTextFile(`${root}/bin/gamma`);
+    assert.match(shim, / --allow-read --allow-write --allow-env --allow-run --config /);
+    const run = await new Deno.Command(`${root}/bin/gamma`, {
+      args: ["--version"],
+      env: { ...denoEnv(), HOME: root, PATH: `${posix.dirname(Deno.execPath())}:/usr/bin:/bin` },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.deepEqual([run.code, new TextDecoder().decode(run.stdout)], [0, `gamma ${VERSION}\n`]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });
 
 Deno.test("the bundle (deno task bundle) is one file that runs --help, --version and exec", async () => {
