@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { needs } from "./support/host_tools.ts";
 import fc from "fast-check";
 import { bashSingleQuoted } from "../lib/shell_quote.ts";
 
@@ -80,7 +81,8 @@ const nasty = fc.oneof(
 );
 
 for (const shell of SHELLS) {
-  Deno.test(`bashSingleQuoted() round-trips 2,000 random strings through ${shell}`, async () => {
+  Deno.test(`bashSingleQuoted() round-trips 2,000 random strings through ${shell}`, async (t) => {
+    if (!(await needs(t, shell))) return;
     const samples = fc.sample(nasty, { numRuns: 2000, seed: 0x5eed + shell.length });
     // One shell run prints every sample NUL-terminated: printf '%s\0' <quoted>...
     const script = `printf '%s\\0' ${samples.map(bashSingleQuoted).join(" ")}`;
@@ -88,7 +90,8 @@ for (const shell of SHELLS) {
     assert.deepEqual(out.split("\0").slice(0, -1), samples);
   });
 
-  Deno.test(`bashSingleQuoted() in sh -c "printf %s <quoted>" under ${shell} (individual runs)`, async () => {
+  Deno.test(`bashSingleQuoted() in sh -c "printf %s <quoted>" under ${shell} (individual runs)`, async (t) => {
+    if (!(await needs(t, shell))) return;
     await fc.assert(
       fc.asyncProperty(nasty, async (s) => {
         const out = await runShell(shell, `printf %s ${bashSingleQuoted(s)}`);
