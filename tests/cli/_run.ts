@@ -36,8 +36,11 @@ export interface RunOptions {
   denoFlags?: string[];
   /** The script to run instead of cli.ts (e.g. the bundle). */
   script?: string;
-  /** Send a signal to gamma once `when` resolves (or after a delay in ms). */
-  signal?: { sig: Deno.Signal; after: number | (() => Promise<void>) };
+  /**
+   * Send a signal to gamma once `after` resolves (wait for a readiness marker there, never a
+   * fixed delay), then call `then` (e.g. to release the command).
+   */
+  signal?: { sig: Deno.Signal; after: () => Promise<void>; then?: () => void };
 }
 
 let home: string | undefined;
@@ -117,9 +120,11 @@ export async function runGamma(args: string[], options: RunOptions = {}): Promis
     writer.write(data).then(() => writer.close()).catch(() => {});
   }
   if (options.signal) {
-    const { sig, after } = options.signal;
-    const wait = typeof after === "number" ? new Promise((r) => setTimeout(r, after)) : after();
-    wait.then(() => child.kill(sig)).catch(() => {});
+    const { sig, after, then } = options.signal;
+    after().then(() => {
+      child.kill(sig);
+      then?.();
+    }).catch(() => {});
   }
   const out = await child.output();
   return {

@@ -33,10 +33,10 @@ Deno.test("gamma exec passes the guest command's exit code through", async () =>
 
 Deno.test("gamma exec: a command ended by SIGTERM sent to gamma exits 143", async () => {
   await using t = await setup();
-  const r = await runGamma(["exec", "--", "sleep", "30"], {
+  const r = await runGamma(["exec", "--", "sh", "-c", "touch ready; exec sleep 30"], {
     env: t.env,
     cwd: t.project,
-    signal: { sig: "SIGTERM", after: 1500 },
+    signal: { sig: "SIGTERM", after: () => waitForFile(`${t.project}/ready`) },
   });
   assert.equal(r.signal, null); // gamma itself was not killed
   assert.equal(r.code, 143);

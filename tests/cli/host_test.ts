@@ -120,11 +120,9 @@ Deno.test("host backend: gamma shell runs the login shell, outlives SIGINT, pass
       stdin: "touch ready; while [ ! -e go ]; do sleep 0.05; done; echo done; exit 5\n",
       signal: {
         sig: "SIGINT",
-        after: async () => {
-          await waitForFile(`${dir}/ready`);
-          // Released only after SIGINT was sent to gamma (and not to the shell).
-          setTimeout(() => Deno.writeTextFileSync(`${dir}/go`, ""), 0);
-        },
+        after: () => waitForFile(`${dir}/ready`),
+        // Released only after SIGINT was sent to gamma (and not to the shell).
+        then: () => Deno.writeTextFileSync(`${dir}/go`, ""),
       },
     });
     assert.deepEqual([ignored.signal, ignored.code, ignored.stdout], [null, 5, "done\n"]);

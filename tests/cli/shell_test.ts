@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runGamma, setup } from "./_run.ts";
+import { runGamma, setup, waitForFile } from "./_run.ts";
 
 Deno.test("gamma shell opens a login bash at the mapped directory with ~/host_dir linked", async () => {
   await using t = await setup();
@@ -35,15 +35,19 @@ Deno.test("gamma shell outlives SIGINT and passes SIGTERM to the shell", async (
   const ignored = await runGamma(["shell"], {
     env: t.env,
     cwd: t.project,
-    stdin: "sleep 2; echo done; exit 5\n",
-    signal: { sig: "SIGINT", after: 1000 },
+    stdin: "touch ready; while [ ! -e go ]; do sleep 0.05; done; echo done; exit 5\n",
+    signal: {
+      sig: "SIGINT",
+      after: () => waitForFile(`${t.project}/ready`),
+      then: () => Deno.writeTextFileSync(`${t.project}/go`, ""),
+    },
   });
   assert.deepEqual([ignored.signal, ignored.code, ignored.stdout], [null, 5, "done\n"]);
   const terminated = await runGamma(["shell"], {
     env: t.env,
     cwd: t.project,
-    stdin: "sleep 20\n",
-    signal: { sig: "SIGTERM", after: 1000 },
+    stdin: "touch ready2; sleep 20\n",
+    signal: { sig: "SIGTERM", after: () => waitForFile(`${t.project}/ready2`) },
   });
   assert.deepEqual([terminated.signal, terminated.code], [null, 143]);
 });
