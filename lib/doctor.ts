@@ -764,7 +764,7 @@ export function mountCheck(f: DoctorFacts): DoctorCheck {
       : " (it has no mounts)";
     const w = f.project.assumedWorkspace;
     const assumed = w && relativeUnder(root, w.location) !== undefined
-      ? `; gamma assumes the workspace parent ${w.location} at ${w.mountPoint}, but no mount puts it there`
+      ? `; nor does any mount put the workspace parent ${w.location} at ${w.mountPoint}, so gamma has no guest path for it`
       : "";
     return check(
       "mount",

@@ -484,7 +484,7 @@ Deno.test("mount check: writable, read-only, not mounted, only gamma's workspace
       id: "mount",
       status: "fail",
       message:
-        "the project /src/app is not under any mount of instance dev (its mounts: /elsewhere -> /workspace/x); gamma assumes the workspace parent /src at /workspace, but no mount puts it there",
+        "the project /src/app is not under any mount of instance dev (its mounts: /elsewhere -> /workspace/x); nor does any mount put the workspace parent /src at /workspace, so gamma has no guest path for it",
       fix,
     },
   );

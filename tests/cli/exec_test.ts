@@ -195,8 +195,6 @@ Deno.test("gamma exec refuses an unmapped directory with the mounts and the fixe
         `gamma: cannot run in instance dev: the current directory ${outside} is not under any of its mounts`,
         "  mounts of dev:",
         `    ${t.project} -> /work/p (writable)`,
-        "  workspace parent (override):",
-        "    /srv/ws -> /workspace (writable)",
         "fix: run gamma from inside a mounted directory, or mount this one by adding to",
         `  ${t.lima.dir}/dev/lima.yaml:`,
         "    mounts:",
@@ -204,6 +202,8 @@ Deno.test("gamma exec refuses an unmapped directory with the mounts and the fixe
         "      writable: true",
         "  then restart the instance: limactl stop dev && limactl start dev",
         "  or name a guest directory with -w GUEST_DIR",
+        "  or let gamma copy the project (Mode S): DEVSHELL_VM_WORKSPACE_MODE=sync, with the workspace",
+        "  parent /srv/ws mounted",
         "",
       ].join("\n"),
     );
