@@ -35,7 +35,10 @@ Deno.test("stop-on-exit leaves the VM to the last gamma process using it; stale 
   await Deno.writeTextFile(`${t.project}/b-go`, "");
   const second = await b;
   assert.equal(second.code, 0);
-  assert.match(second.stderr, /\ngamma: stopped instance dev \(DEVSHELL_VM_STOP_ON_EXIT\)\n$/);
+  assert.match(
+    second.stderr,
+    /\ngamma: stopped instance dev \(stopOnExit, variable DEVSHELL_VM_STOP_ON_EXIT\)\n$/,
+  );
   assert.equal((await commands(t.lima)).filter((c) => c === "stop").length, 1);
   assert.deepEqual([...Deno.readDirSync(users)].map((e) => e.name), []);
 });
