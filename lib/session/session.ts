@@ -514,7 +514,8 @@ export class GammaSession {
    * Create the instance with `limactl create --tty=false --name=NAME TEMPLATE` (Lima's progress
    * on stderr) unless it exists, then start it: `gamma start --create`.
    *
-   * @param template A Lima template locator (`template:default` by default), file or URL.
+   * @param template A Lima template locator, file or URL; default the settings' `template`
+   * (`.gamma.yaml` or the user file), then `template:default`.
    * @returns Whether it was created.
    * @throws {LimactlError} When `limactl create` fails.
    * @throws {StartError} When the start fails.
@@ -523,7 +524,7 @@ export class GammaSession {
     await this.#requireLima("create");
     let created = false;
     if (!this.isRunning() && !(await this.#exists())) {
-      const argv = limactlArgs.create(this.instance, template);
+      const argv = limactlArgs.create(this.instance, template ?? this.config.template);
       this.#notice(`gamma: creating instance ${this.instance} from ${argv.at(-1)}…`);
       const r = await this.#command(argv).stdin("null").stdout(Deno.stderr).stderr("inheritPiped")
         .noThrow();

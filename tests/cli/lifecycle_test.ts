@@ -76,6 +76,20 @@ Deno.test("gamma start --create makes the instance with limactl create, then sta
   assert.ok(usage.stderr.startsWith("gamma start: --template needs --create\n"), usage.stderr);
 });
 
+Deno.test("gamma start --create takes the template from .gamma.yaml when --template is not given", async () => {
+  await using t = await setup();
+  await Deno.writeTextFile(`${t.project}/.gamma.yaml`, "template: nosuch\n");
+  const r = await runGamma(["start", "-i", "x", "--create"], { env: t.env, cwd: t.project });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /limactl create --tty=false --name=x template:nosuch failed/);
+  // The flag still wins over the file.
+  const flag = await runGamma(["start", "-i", "y", "--create", "--template", "other"], {
+    env: t.env,
+    cwd: t.project,
+  });
+  assert.match(flag.stderr, /limactl create --tty=false --name=y template:other failed/);
+});
+
 Deno.test("gamma stop stops a running instance; stopping a stopped one is not an error", async () => {
   await using t = await setup();
   const r = await runGamma(["stop"], { env: t.env });
