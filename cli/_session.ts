@@ -30,6 +30,14 @@ export function sessionFor(
     onLimactl: parsed.values["debug"] === true
       ? (argv) => context.notice(`gamma: debug: ${JSON.stringify([session.limactl, ...argv])}`)
       : undefined,
+    onGuestCommand: parsed.values["debug"] === true
+      ? (transport, argv) =>
+        context.notice(
+          transport.kind === "ssh"
+            ? `gamma: debug: ssh path (${transport.reason}): ${JSON.stringify(argv)}`
+            : `gamma: debug: limactl path (${transport.reason})`,
+        )
+      : undefined,
     ...extra,
   });
   return session;

@@ -96,9 +96,12 @@ function killPidFiles(dir: string): void {
       if (!f.name.endsWith(".pid")) continue;
       try {
         const pid = Number(Deno.readTextFileSync(`${dir}/${entry.name}/${f.name}`).trim());
-        // only the stand-in's own detached `sleep` (a stale pid may have been reused)
+        // only the stand-in's own detached `sleep`, or the guest sandbox of an instance of this
+        // Lima home (a stale pid may have been reused)
         const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
-        if (pid > 1 && cmdline === "sleep\x002147483647\x00") Deno.kill(pid, "SIGKILL");
+        const own = cmdline === "sleep\x002147483647\x00" ||
+          (cmdline.startsWith("/bin/sh\x00-c\x00") && cmdline.includes(`\x00--bind\x00${dir}/`));
+        if (pid > 1 && own) Deno.kill(pid, "SIGKILL");
       } catch { /* already gone */ }
     }
   }
