@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { VERSION } from "../../lib/version.ts";
-import { onPath, runGamma, setup, testBothPaths } from "./_run.ts";
+import { runGamma, setup, testBothPaths } from "./_run.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { onPath, runGamma, setup, testBothPaths } from "./_run.ts";
+import { runGamma, setup, testBothPaths } from "./_run.ts";
 
 testBothPaths(
   "gamma shell opens a login bash at the mapped directory with ~/host_dir linked",
@@ -47,6 +47,7 @@ testBothPaths("gamma shell outlives SIGINT and passes SIGTERM to the shell", asy
     cwd: t.project,
     stdin: "sleep 20\n",
     signal: { sig: "SIGTERM", after: 1000 },
+    output: "null", // the guest's sleep outlives gamma, holding the pipes (no relay yet: #14)
   });
   assert.deepEqual([terminated.signal, terminated.code], [null, 143]);
 });
