@@ -214,13 +214,18 @@ export async function commands(lima: { argvLog(): Promise<string[][]> }): Promis
   return (await lima.argvLog()).map((argv) => argv.find((a) => !a.startsWith("-")) ?? "");
 }
 
-/** The environment a library-level session in a fixture gets: its own cache per Lima home. */
+/**
+ * The environment a library-level session in a fixture gets: its own cache per Lima home, and
+ * the `limactl shell` path (`DEVSHELL_VM_SSH=off`) so that tests see every guest call's limactl
+ * argv; pass `DEVSHELL_VM_SSH: "on"` in `extra` for the ssh path.
+ */
 export function sessionEnv(
   t: { env: Record<string, string> },
   extra: Record<string, string> = {},
 ): Record<string, string> {
   return {
     ...denoEnv(),
+    DEVSHELL_VM_SSH: "off",
     ...t.env,
     PATH: "/usr/bin:/bin",
     HOME: testHome(),

@@ -57,6 +57,12 @@ export interface LimaHome extends AsyncDisposable {
   argvLog(): Promise<string[][]>;
   /** The pids of stand-in processes the `hang` fault blocked, in order. */
   hungPids(): Promise<number[]>;
+  /**
+   * Stops the sshd of a running instance's guest (the listener and every session), as
+   * `systemctl stop ssh` would: the VM stays up, the ControlMaster loses its connection and
+   * exits, and every ssh to the instance fails with 255. Resolves once `ssh.sock` is gone.
+   */
+  stopSshd(name: string): Promise<void>;
 }
 
 const LIMACTL = decodeURIComponent(new URL("./limactl", import.meta.url).pathname);
@@ -150,6 +156,37 @@ export async function createLimaHome(
       } catch (e) {
         if (e instanceof Deno.errors.NotFound) return [];
         throw e;
+      }
+    },
+    async stopSshd(name: string): Promise<void> {
+      const inst = `${dir}/${name}`;
+      const driver = Number((await Deno.readTextFile(`${inst}/qemu.pid`)).trim());
+      const children = (pid: number): number[] => {
+        try {
+          return Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).split(" ")
+            .filter((w) => w !== "").map(Number);
+        } catch {
+          return [];
+        }
+      };
+      const pending = [driver];
+      while (pending.length > 0) {
+        const pid = pending.pop()!;
+        pending.push(...children(pid));
+        try {
+          if (Deno.readTextFileSync(`/proc/${pid}/comm`).trim() === "sshd") {
+            Deno.kill(pid, "SIGKILL");
+          }
+        } catch { /* gone */ }
+      }
+      // readiness: the master removes its socket when its connection is gone
+      for (let delay = 5;; delay = Math.min(delay * 2, 100)) {
+        try {
+          await Deno.lstat(`${inst}/ssh.sock`);
+        } catch {
+          return;
+        }
+        await new Promise((r) => setTimeout(r, delay));
       }
     },
     async argvLog(): Promise<string[][]> {

@@ -1022,11 +1022,12 @@ async function startInstance(
     ha.event(exiting);
     fail(`exiting, status=${statusV(exiting)} (hint: see ${bq(haStderr)})`);
   }
-  Deno.writeTextFileSync(haPid, `${spawnDetached()}\n`);
   // The "VM": a long-lived guest sandbox whose sshd listens on the forwarded port (Lima's guest
   // runs OpenSSH's sshd; the host agent forwards 127.0.0.1:<sshLocalPort> to its port 22).
-  const guestPid = fault === "ssh" ? spawnDetached() : await bootGuest(inst, c, port);
-  Deno.writeTextFileSync(joinPath(dir, `${c.vmType}.pid`), `${guestPid}\n`);
+  // Its keys and config are made first, so that ha.pid and qemu.pid appear together.
+  const boot = fault === "ssh" ? spawnDetached : await prepareGuest(inst, c, port);
+  Deno.writeTextFileSync(haPid, `${spawnDetached()}\n`);
+  Deno.writeTextFileSync(joinPath(dir, `${c.vmType}.pid`), `${boot()}\n`);
   emit(ctx, ha, status, true);
   if (fault === "timeout") {
     // the host agent keeps waiting for ssh; start gives up after --timeout (10m by default) and
@@ -1471,7 +1472,7 @@ function filteredEnv(): string[] {
 
 /** The remote script exactly as cmd/limactl/shell.go builds it (Linux guests). */
 export function remoteScript(
-  c: { mounts: Mount[]; userShell: string | undefined },
+  c: { mounts: Mount[] },
   opts: { workdir: string; shell: string; env: string[] },
   command: string[],
   host: { cwd: string | undefined; home: string | undefined },
@@ -1581,7 +1582,7 @@ async function cmdShell(ctx: Ctx, f: ParsedFlags): Promise<number> {
     ctx.log.warn("failed to get the home directory", { error: "$HOME is not defined" });
   }
   const script = remoteScript(
-    { mounts: c.mounts, userShell: c.user.shell },
+    { mounts: c.mounts },
     {
       workdir: flagString(f, "workdir"),
       shell: flagString(f, "shell"),
@@ -1739,9 +1740,10 @@ const SSHD_DIR = "/run/limactl-standin-sshd";
 /**
  * Boots the emulated VM: a detached guest sandbox in its own session running OpenSSH's sshd on
  * 127.0.0.1:<port> (the host agent's forward of the guest's port 22), with the user's key from
- * `$LIMA_HOME/_config/user` authorized. Returns the sandbox's pid (the "driver" process).
+ * `$LIMA_HOME/_config/user` authorized. Makes the keys and sshd's config, and returns the
+ * function that boots it and returns the sandbox's pid (the "driver" process).
  */
-async function bootGuest(inst: Instance, c: Config, port: number): Promise<number> {
+async function prepareGuest(inst: Instance, c: Config, port: number): Promise<() => number> {
   const dir = joinPath(inst.dir, "_sshd");
   Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const userKey = await ensureUserKey(dirName(inst.dir));
@@ -1781,14 +1783,16 @@ async function bootGuest(inst: Instance, c: Config, port: number): Promise<numbe
   b.push("/bin/sh", "-c", `${sshd} -D -f ${SSHD_DIR}/sshd_config & exec sleep 2147483647`);
   // The driver process is a detached sh waiting for bwrap: the VM outlives `limactl start`, and
   // killing the driver takes the whole sandbox down (bwrap's --die-with-parent).
-  const child = new Deno.Command("setsid", {
-    args: ["/bin/sh", "-c", '"$0" "$@"; exit $?', lookPath("bwrap") ?? "bwrap", ...b],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  child.unref();
-  return child.pid;
+  return () => {
+    const child = new Deno.Command("setsid", {
+      args: ["/bin/sh", "-c", '"$0" "$@"; exit $?', lookPath("bwrap") ?? "bwrap", ...b],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    child.unref();
+    return child.pid;
+  };
 }
 
 /** Waits until something accepts connections on 127.0.0.1:port (sshd is up), at most 10 s. */
