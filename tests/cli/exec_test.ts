@@ -418,3 +418,50 @@ testBothPaths(
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, "/workspace/app\n", ""]);
   },
 );
+
+testBothPaths("gamma exec: a stopped sshd ends in 255 with ssh's own message", async (via) => {
+  await using t = await setup({ via });
+  await t.lima.stopSshd("dev");
+  const r = await runGamma(["exec", "--", "true"], { env: t.env, cwd: t.project });
+  assert.equal(r.code, 255);
+  // Without its ControlMaster gamma goes through limactl shell (on both paths), whose ssh
+  // cannot connect: OpenSSH's line, then gamma's note.
+  const port = Number(
+    /^\s*Port (\d+)$/m.exec(await Deno.readTextFile(`${t.lima.dir}/dev/ssh.config`))![1],
+  );
+  assert.equal(
+    r.stderr,
+    `ssh: connect to host 127.0.0.1 port ${port}: Connection refused\r\n` +
+      "gamma: cannot reach instance dev over ssh (limactl exited 255; Lima's message, if any, is above; a guest command that exits 255 or is killed by a signal ends the same way)\n",
+  );
+});
+
+Deno.test("gamma exec: without the ControlMaster, limactl shell runs and brings it back", async () => {
+  await using t = await setup({ via: "ssh" });
+  const dir = `${t.lima.dir}/dev`;
+  const exit = await new Deno.Command("ssh", {
+    args: ["-F", `${dir}/ssh.config`, "-O", "exit", "lima-dev"],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  assert.equal(exit.code, 0);
+  const debug = (stderr: string): string[] =>
+    stderr.split("\n").filter((l) => l.startsWith("gamma: debug: ") && l.includes(" path ("));
+  const first = await runGamma(["--debug", "exec", "--", "pwd"], { env: t.env, cwd: t.project });
+  assert.deepEqual([first.code, first.stdout], [0, "/work/p\n"]);
+  // The first-run probe went through limactl shell, whose ssh (ControlMaster=auto,
+  // ControlPersist=yes) left a new master behind: the command itself took the ssh path.
+  const [probe, command] = debug(first.stderr);
+  assert.equal(probe, `gamma: debug: limactl path (no ControlMaster socket ${dir}/ssh.sock)`);
+  assert.ok(command!.startsWith("gamma: debug: ssh path ("));
+  const second = await runGamma(["--debug", "exec", "--", "pwd"], { env: t.env, cwd: t.project });
+  assert.deepEqual([second.code, second.stdout], [0, "/work/p\n"]);
+  assert.equal(debug(second.stderr).length, 1);
+  assert.ok(debug(second.stderr)[0]!.startsWith("gamma: debug: ssh path ("));
+  // DEVSHELL_VM_SSH=off always takes limactl shell
+  const off = await runGamma(["--debug", "exec", "--", "true"], {
+    env: { ...t.env, DEVSHELL_VM_SSH: "off" },
+    cwd: t.project,
+  });
+  assert.deepEqual(debug(off.stderr), ["gamma: debug: limactl path (DEVSHELL_VM_SSH=off)"]);
+});
