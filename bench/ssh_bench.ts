@@ -3,7 +3,8 @@
  * Benchmark of issue 10: a warm `gamma exec -- true` over the ssh path against the bare
  * `ssh -F <ssh.config> lima-NAME -- <same script>` and the stand-in's `limactl shell`, side by
  * side in one run, medians of wall time and host CPU (user+sys of the command and every process
- * it waited for; the persistent ControlMaster and the guest's sshd are not counted, for any row),
+ * it waited for, from getrusage; the persistent ControlMaster and the guest's sshd are not
+ * counted, for any row),
  * plus `gamma --version`, `gamma path`, `gamma status`, and the same rows for earlier revisions
  * (`BENCH_REVS`, extracted with `git archive`) for the figures before each change. Prints a
  * markdown table on stdout; progress on stderr. See `bench/README.md`.
@@ -44,11 +45,26 @@ interface Sample {
 
 const decoder = new TextDecoder();
 
-/** One run under GNU time: wall from spawn to exit, CPU = user+sys of the waited-for tree. */
+/**
+ * Runs argv under a small Python parent that reports the wall time from spawn to exit and the
+ * user+sys CPU of every process it waited for (getrusage(RUSAGE_CHILDREN), microseconds; GNU
+ * time only has centiseconds). Python's own start-up is outside both figures.
+ */
+const TIMER = `
+import os, resource, subprocess, sys, time
+r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+t0 = time.perf_counter()
+p = subprocess.run(sys.argv[2:], stdin=subprocess.DEVNULL, capture_output=True)
+wall = (time.perf_counter() - t0) * 1000
+r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = ((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)) * 1000
+open(sys.argv[1], "w").write(f"{wall} {cpu}")
+sys.stdout.buffer.write(p.stdout); sys.stderr.buffer.write(p.stderr); sys.exit(p.returncode)
+`;
+
 async function timeOnce(p: Probe, timeFile: string): Promise<Sample> {
-  const start = performance.now();
-  const out = await new Deno.Command("/usr/bin/time", {
-    args: ["-f", "%U %S", "-o", timeFile, ...p.argv],
+  const out = await new Deno.Command("python3", {
+    args: ["-c", TIMER, timeFile, ...p.argv],
     cwd: p.cwd,
     clearEnv: true,
     env: p.env,
@@ -56,7 +72,6 @@ async function timeOnce(p: Probe, timeFile: string): Promise<Sample> {
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const wall = performance.now() - start;
   const stdout = decoder.decode(out.stdout);
   const stderr = decoder.decode(out.stderr);
   if (out.code !== 0 || stderr !== "" || !(p.stdout ?? /^$/).test(stdout)) {
@@ -66,8 +81,8 @@ async function timeOnce(p: Probe, timeFile: string): Promise<Sample> {
       }\n  stderr: ${JSON.stringify(stderr)}`,
     );
   }
-  const [user, sys] = (await Deno.readTextFile(timeFile)).trim().split(/\s+/).map(Number);
-  return { wall, cpu: ((user ?? NaN) + (sys ?? NaN)) * 1000 };
+  const [wall, cpu] = (await Deno.readTextFile(timeFile)).trim().split(/\s+/).map(Number);
+  return { wall: wall ?? NaN, cpu: cpu ?? NaN };
 }
 
 function median(xs: number[]): number {
@@ -217,10 +232,7 @@ async function main(): Promise<number> {
     );
     const execSamples = await interleave(execRows, runs, timeFile);
     const startSamples = await interleave(startRows, runs, timeFile);
-    const limaLog = async (): Promise<number> => {
-      await Deno.writeTextFile(`${shim}/.n`, "");
-      return (await lima.argvLog()).length;
-    };
+    const limaLog = async (): Promise<number> => (await lima.argvLog()).length;
     const counts = await spawnCount(
       { ...execRows[2]!, env: { ...execRows[2]!.env, LIMACTL_STANDIN_NO_LOG: "0" } },
       shim,
