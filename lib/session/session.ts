@@ -29,7 +29,6 @@ import { type LimactlCall, limactlTimeoutHint, limactlTimeoutMs } from "../limac
 import { limaShellScript, sshConfigHost, sshShellArgs } from "../lima_ssh.ts";
 import { findProjectRoot } from "../project_root.ts";
 import { realPathOfPrefix } from "../real_prefix.ts";
-import { interactiveShellPlan } from "../shell_plan.ts";
 import { fileStamp } from "./_files.ts";
 import type { SyncReport } from "./sync.ts";
 import type { SyncDirection } from "../sync/plan.ts";
@@ -1006,7 +1005,7 @@ export class GammaSession {
 
   /**
    * Open an interactive login shell in the guest at the guest path of the working directory
-   * ({@linkcode interactiveShellPlan}) and wait for it. Deno cannot replace its own process, so
+   * (`interactiveShellPlan`) and wait for it. Deno cannot replace its own process, so
    * gamma waits: it ignores SIGINT (the shell handles Ctrl-C) and passes SIGTERM and SIGHUP on.
    *
    * @returns The shell's exit code.
@@ -1027,6 +1026,7 @@ export class GammaSession {
     await this.#firstRunProbe();
     const { provisionGuest } = await import("./provision.ts");
     await provisionGuest(this, { notice: this.#notice });
+    const { interactiveShellPlan } = await import("../shell_plan.ts");
     const plan = interactiveShellPlan({
       workdir: place.workdir,
       hostDirLink: this.config.guestHostDir,
