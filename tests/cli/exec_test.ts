@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { commands, onPath, runGamma, setup, testBothPaths } from "./_run.ts";
+import { commands, denoEnv, onPath, runGamma, setup, testBothPaths, testHome } from "./_run.ts";
 
 testBothPaths("gamma exec runs at the guest path of a remapped mount", async (via) => {
   await using t = await setup({ via });
@@ -464,4 +464,31 @@ Deno.test("gamma exec: without the ControlMaster, limactl shell runs and brings 
     cwd: t.project,
   });
   assert.deepEqual(debug(off.stderr), ["gamma: debug: limactl path (DEVSHELL_VM_SSH=off)"]);
+});
+
+testBothPaths("gamma exec gets a pseudo-terminal exactly when stdout is one", async (via) => {
+  await using t = await setup({ via });
+  const cli = new URL("../../cli.ts", import.meta.url).pathname;
+  const env = {
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+    HOME: testHome(),
+    XDG_CACHE_HOME: `${t.lima.dir}/_cache`,
+    NO_COLOR: "1",
+    TERM: "xterm",
+    ...denoEnv(),
+    ...t.env,
+  };
+  const gamma = `'${Deno.execPath()}' run -A --quiet '${cli}' exec -- tty`;
+  // script(1) gives gamma a terminal as stdout; plain pipes give none
+  const withPty = await new Deno.Command("script", {
+    args: ["-qec", gamma, "/dev/null"],
+    cwd: t.project,
+    clearEnv: true,
+    env,
+    stdin: "null",
+  }).output();
+  assert.equal(withPty.code, 0);
+  assert.match(new TextDecoder().decode(withPty.stdout), /^\/dev\/pts\/\d+\r?\n$/);
+  const without = await runGamma(["exec", "-n", "--", "tty"], { env: t.env, cwd: t.project });
+  assert.deepEqual([without.code, without.stdout], [1, "not a tty\n"]);
 });

@@ -4,15 +4,19 @@
  * next to this file. Every behaviour cites where real Lima does the same; "A.n" refers to
  * `shared/reference/lima-and-peers.md`, paths to files in lima-vm/lima at tag v2.2.0.
  *
- * The "VM" is emulated: the host agent and the QEMU driver are detached `sleep` processes
- * (`ha.pid`, `qemu.pid`), and `shell`/`copy` run commands in a bubblewrap sandbox that sees
- * only the host's /usr and /etc, the guest home and the configured mounts.
+ * The "VM" is emulated: the host agent is a detached `sleep` (`ha.pid`) and the QEMU driver
+ * (`qemu.pid`) a long-lived bubblewrap sandbox that sees only the host's /usr and /etc, the guest
+ * home and the configured mounts, and runs OpenSSH's sshd on the instance's `sshLocalPort` (as the
+ * host agent forwards a real guest's port 22). `start` writes `ssh.config` as Lima does and leaves
+ * an ssh ControlMaster running; `shell` runs the real `ssh` with Lima's options and script, so the
+ * guest command is run by sshd through the user's login shell, and transport faults are real
+ * (`ssh: connect to host … Connection refused`, 255). `copy` runs `cp` in a per-call sandbox.
  *
  * Stand-in knobs: env `LIMACTL_STANDIN_VERSION` (reported version), `LIMACTL_STANDIN_NO_LOG=1`
  * (do not record this call in `$LIMA_HOME/_standin/argv.ndjson`), `LIMACTL_STANDIN_HANG=1`
  * (every call hangs, `--version` too: see {@linkcode hangForever}), and a file `standin-fault`
- * in an instance dir holding one of: kvm, degraded, timeout, ssh, slow-start, hang (see
- * {@linkcode hangForever}).
+ * in an instance dir holding one of: kvm, degraded, timeout, ssh (read at start: the guest's sshd
+ * is not started), slow-start, hang (see {@linkcode hangForever}).
  *
  * @module
  */
