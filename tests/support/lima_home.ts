@@ -61,8 +61,10 @@ export interface LimaHome extends AsyncDisposable {
    * Stops the sshd of a running instance's guest (the listener and every session), as
    * `systemctl stop ssh` would: the VM stays up, the ControlMaster loses its connection and
    * exits, and every ssh to the instance fails with 255. Resolves once `ssh.sock` is gone.
+   * With `freeze`, sshd is stopped with SIGSTOP instead: connections stay open and nothing
+   * answers (a wedged guest); resolves at once.
    */
-  stopSshd(name: string): Promise<void>;
+  stopSshd(name: string, options?: { freeze?: boolean }): Promise<void>;
 }
 
 const LIMACTL = decodeURIComponent(new URL("./limactl", import.meta.url).pathname);
@@ -158,7 +160,7 @@ export async function createLimaHome(
         throw e;
       }
     },
-    async stopSshd(name: string): Promise<void> {
+    async stopSshd(name: string, options: { freeze?: boolean } = {}): Promise<void> {
       const inst = `${dir}/${name}`;
       const driver = Number((await Deno.readTextFile(`${inst}/qemu.pid`)).trim());
       const children = (pid: number): number[] => {
@@ -175,10 +177,11 @@ export async function createLimaHome(
         pending.push(...children(pid));
         try {
           if (Deno.readTextFileSync(`/proc/${pid}/comm`).trim() === "sshd") {
-            Deno.kill(pid, "SIGKILL");
+            Deno.kill(pid, options.freeze ? "SIGSTOP" : "SIGKILL");
           }
         } catch { /* gone */ }
       }
+      if (options.freeze) return;
       // readiness: the master removes its socket when its connection is gone
       for (let delay = 5;; delay = Math.min(delay * 2, 100)) {
         try {
