@@ -76,7 +76,7 @@ export const execCommand: CommandSpec = {
         this,
       );
     }
-    const session = sessionFor(parsed, context);
+    const session = await sessionFor(parsed, context);
     const result = await session.exec(parsed.positionals, {
       env,
       workdir,

@@ -12,7 +12,7 @@ import { posix } from "node:path";
 import { findCargoWorkspaceRoot } from "../cargo_root.ts";
 import { type Env, type GammaConfig, resolveConfig } from "../config.ts";
 import type { ConfigFile } from "../project_config.ts";
-import { loadConfigFiles } from "./config_files.ts";
+import { settingsReader } from "./_settings_reader.ts";
 import {
   GammaError,
   LimactlError,
@@ -326,8 +326,7 @@ export class GammaSession {
     );
     this.#cwd = normalizeAbsolutePath(options.cwd ?? Deno.cwd(), "Working directory");
     if (options.instance !== undefined) validateInstanceName(options.instance);
-    const files = options.configFiles === false ? [] : options.configFiles ??
-      loadConfigFiles(this.#cwd, this.#env, { cacheDir: this.#cacheDir() });
+    const files = options.configFiles === false ? [] : options.configFiles ?? this.#readSettings();
     this.config = resolveConfig(this.#env, {
       flags: { instance: options.instance, template: options.template },
       files,
@@ -371,6 +370,20 @@ export class GammaSession {
       this.#hostNotice =
         "gamma: limactl not found in PATH; VM unavailable, running on the host (install Lima from https://lima-vm.io/, set DEVSHELL_VM_LIMACTL, or set DEVSHELL_VM_BACKEND=host to run on the host without this notice)";
     }
+  }
+
+  /**
+   * The settings files for the working directory, through the reader config_files.ts installs
+   * (mod.ts loads it; a program importing session.ts alone passes `configFiles` or imports it).
+   */
+  #readSettings(): ConfigFile[] {
+    const read = settingsReader();
+    if (read === undefined) {
+      throw new TypeError(
+        "Cannot read gamma's settings files: lib/session/config_files.ts is not loaded; import @devshell/gamma (mod.ts), or pass configFiles",
+      );
+    }
+    return read(this.#cwd, this.#env, { cacheDir: this.#cacheDir() });
   }
 
   /** The instance directory, `$LIMA_HOME/NAME`. */

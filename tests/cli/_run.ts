@@ -6,6 +6,8 @@
  */
 
 import { GammaSession } from "../../lib/session/session.ts";
+// Library-level sessions read settings files as through mod.ts: the reader installs itself.
+import "../../lib/session/config_files.ts";
 import { createLimaHome, type LimaHome } from "../support/lima_home.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;

@@ -200,6 +200,7 @@ Deno.test("GammaSession keeps parsed settings in the cache, keyed by the text, a
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
 
 Deno.test("GammaSession.guestTransport() takes ssh only with ssh.config, its socket and ssh", async () => {
   await using t = await setup();
