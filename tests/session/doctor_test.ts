@@ -369,6 +369,7 @@ Deno.test("provisionGuest streams the install to stderr as it runs", async () =>
     await Deno.writeTextFile(
       script,
       `import { GammaSession } from "${lib}session/session.ts";\n` +
+        `import "${lib}session/config_files.ts";\n` +
         `import { provisionGuest } from "${lib}session/provision.ts";\n` +
         `const r = await provisionGuest(new GammaSession({ cwd: ${
           JSON.stringify(t.project)
