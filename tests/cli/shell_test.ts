@@ -35,18 +35,30 @@ testBothPaths("gamma shell with DEVSHELL_VM_GUEST_HOST_DIR=off creates no links"
 
 testBothPaths("gamma shell outlives SIGINT and passes SIGTERM to the shell", async (via) => {
   await using t = await setup({ via });
+  // Readiness, not a delay: the signal goes once the shell has run its first line (gamma then
+  // holds SIGINT/SIGTERM; before that a signal ends gamma itself).
+  const ranLine = (name: string) => async (): Promise<void> => {
+    for (let delay = 10;; delay = Math.min(delay * 2, 100)) {
+      try {
+        await Deno.lstat(`${t.project}/${name}`);
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  };
   const ignored = await runGamma(["shell"], {
     env: t.env,
     cwd: t.project,
-    stdin: "sleep 2; echo done; exit 5\n",
-    signal: { sig: "SIGINT", after: 1000 },
+    stdin: "touch int-ready; sleep 2; echo done; exit 5\n",
+    signal: { sig: "SIGINT", after: ranLine("int-ready") },
   });
   assert.deepEqual([ignored.signal, ignored.code, ignored.stdout], [null, 5, "done\n"]);
   const terminated = await runGamma(["shell"], {
     env: t.env,
     cwd: t.project,
-    stdin: "sleep 20\n",
-    signal: { sig: "SIGTERM", after: 1000 },
+    stdin: "touch term-ready; sleep 20\n",
+    signal: { sig: "SIGTERM", after: ranLine("term-ready") },
     output: "null", // the guest's sleep outlives gamma, holding the pipes (no relay yet: #14)
   });
   assert.deepEqual([terminated.signal, terminated.code], [null, 143]);
