@@ -15,12 +15,13 @@ import {
   commandHelp,
   type CommandSpec,
   GLOBAL_OPTIONS,
+  loadSuggestions,
   optionRows,
   parseCommand,
   suggest,
   UsageError,
 } from "./cli/_spec.ts";
-import { COMMANDS } from "./cli/_table.ts";
+import { type CommandEntry, COMMANDS, loadCommands } from "./cli/_table.ts";
 import { ConfigError } from "./lib/config.ts";
 import { LimactlTimeoutError } from "./lib/errors.ts";
 import { VERSION } from "./lib/version.ts";
@@ -42,8 +43,10 @@ function printError(text: string, style: "red" | "yellow" = "red"): void {
   console.error(styled);
 }
 
-function topHelp(): string {
-  const width = Math.max(4, ...COMMANDS.map((c) => c.name.length)) + 2;
+/** The top-level help; it loads every subcommand for its summary (help is never the hot path). */
+async function topHelp(): Promise<string> {
+  const specs = await loadCommands();
+  const width = Math.max(4, ...specs.map((c) => c.name.length)) + 2;
   return [
     `gamma ${VERSION}: your project inside a Lima VM as if it were local`,
     "",
@@ -51,7 +54,7 @@ function topHelp(): string {
     "  gamma [-i NAME] [--limactl PATH] [--debug] [-q] COMMAND [OPTIONS] [ARGS]",
     "",
     "COMMANDS:",
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    ...specs.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     `  ${"help".padEnd(width)}print help for gamma or one command`,
     "",
     "GLOBAL OPTIONS:",
@@ -62,11 +65,12 @@ function topHelp(): string {
   ].join("\n");
 }
 
-function findCommand(name: string): CommandSpec | undefined {
+function findCommand(name: string): CommandEntry | undefined {
   return COMMANDS.find((c) => c.name === name);
 }
 
-function unknownCommand(word: string, prefix: string): string {
+async function unknownCommand(word: string, prefix: string): Promise<string> {
+  await loadSuggestions();
   const hint = suggest(word, [...COMMANDS.map((c) => c.name), "help"]);
   return `${prefix}unknown command ${JSON.stringify(word)}${
     hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""
@@ -101,11 +105,11 @@ export async function main(args: string[]): Promise<number> {
   const { global, rest } = splitGlobal(args);
   const [word, ...subArgs] = rest;
   if (word === undefined) {
-    printError(`gamma: missing command\n\n${topHelp()}`);
+    printError(`gamma: missing command\n\n${await topHelp()}`);
     return 2;
   }
   if (word === "-h" || word === "--help") {
-    console.log(topHelp());
+    console.log(await topHelp());
     return 0;
   }
   if (word === "-V" || word === "--version") {
@@ -115,35 +119,36 @@ export async function main(args: string[]): Promise<number> {
   if (word === "help") {
     const [topic] = subArgs;
     if (topic === undefined) {
-      console.log(topHelp());
+      console.log(await topHelp());
       return 0;
     }
-    const spec = findCommand(topic);
-    if (spec === undefined) {
-      printError(`${unknownCommand(topic, "gamma help: ")}\n\n${topHelp()}`);
+    const entry = findCommand(topic);
+    if (entry === undefined) {
+      printError(`${await unknownCommand(topic, "gamma help: ")}\n\n${await topHelp()}`);
       return 2;
     }
-    console.log(commandHelp(spec));
+    console.log(commandHelp(await entry.load()));
     return 0;
   }
   if (word.startsWith("-")) {
     const names = GLOBAL_OPTIONS.flatMap((
       o,
     ) => [`--${o.name}`, ...(o.short ? [`-${o.short}`] : [])]);
+    await loadSuggestions();
     const hint = suggest(word, [...names, "--version", "-V"]);
     printError(
       `gamma: unknown option ${JSON.stringify(word)}${
         hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""
-      }\n\n${topHelp()}`,
+      }\n\n${await topHelp()}`,
     );
     return 2;
   }
-  const spec = findCommand(word);
-  if (spec === undefined) {
-    printError(`${unknownCommand(word, "gamma: ")}\n\n${topHelp()}`);
+  const entry = findCommand(word);
+  if (entry === undefined) {
+    printError(`${await unknownCommand(word, "gamma: ")}\n\n${await topHelp()}`);
     return 2;
   }
-  return await runCommand(spec, [...global, ...subArgs]);
+  return await runCommand(await entry.load(), [...global, ...subArgs]);
 }
 
 /** Flags for the permissions a subcommand needs, or `[]` when all are granted. */
@@ -164,7 +169,15 @@ async function runCommand(spec: CommandSpec, args: string[]): Promise<number> {
     if (!quiet) printError(line, "yellow");
   };
   try {
-    const parsed = parseCommand(spec, args);
+    let parsed;
+    try {
+      parsed = parseCommand(spec, args);
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      // A usage error names the closest option: load the suggestions and parse again.
+      await loadSuggestions();
+      parsed = parseCommand(spec, args);
+    }
     if (parsed.values["help"] === true) {
       console.log(commandHelp(spec));
       return 0;

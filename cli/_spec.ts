@@ -4,7 +4,6 @@
  * @module
  */
 
-import { closest, distance } from "fastest-levenshtein";
 import { parseArgs } from "node:util";
 
 /** One option of a subcommand (or a global one). */
@@ -192,15 +191,26 @@ export function rejectPositionals(spec: CommandSpec, parsed: Parsed, hint?: stri
   );
 }
 
+let levenshtein: typeof import("fastest-levenshtein") | undefined;
+
 /**
- * The candidate closest to `word`, when it is close enough to be a likely typo.
+ * Load fastest-levenshtein for {@linkcode suggest} (an npm package: only error paths pay for it).
+ */
+export async function loadSuggestions(): Promise<void> {
+  levenshtein ??= await import("fastest-levenshtein");
+}
+
+/**
+ * The candidate closest to `word`, when it is close enough to be a likely typo; `undefined`
+ * also before {@linkcode loadSuggestions}.
  *
  * @param word What the user typed.
  * @param candidates The valid words.
  * @returns The suggestion, or `undefined`.
  */
 export function suggest(word: string, candidates: string[]): string | undefined {
-  if (candidates.length === 0) return undefined;
+  if (candidates.length === 0 || levenshtein === undefined) return undefined;
+  const { closest, distance } = levenshtein;
   const best = closest(word, candidates);
   return distance(word, best) <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }

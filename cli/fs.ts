@@ -7,7 +7,14 @@
 import { GuestFsError } from "../lib/guest_fs.ts";
 import { GuestFs } from "../lib/session/guest_fs.ts";
 import { bashSingleQuoted } from "../lib/shell_quote.ts";
-import { type CommandSpec, LIMA_PERMISSIONS, type Parsed, suggest, UsageError } from "./_spec.ts";
+import {
+  type CommandSpec,
+  LIMA_PERMISSIONS,
+  loadSuggestions,
+  type Parsed,
+  suggest,
+  UsageError,
+} from "./_spec.ts";
 import { printJson } from "./_json.ts";
 import { finish, sessionFor } from "./_session.ts";
 
@@ -131,6 +138,7 @@ export const fsCommand: CommandSpec = {
     "2     usage error",
   ],
   async run(parsed, context) {
+    await loadSuggestions(); // for an unknown action's did-you-mean
     const { verb, path } = verbOf(this, parsed);
     const mode = modeOf(this, parsed);
     const root = parsed.values["root"];
@@ -140,7 +148,7 @@ export const fsCommand: CommandSpec = {
         this,
       );
     }
-    const session = sessionFor(parsed, context);
+    const session = await sessionFor(parsed, context);
     if (session.backend !== "lima") {
       context.error(
         "gamma fs: needs the Lima backend, but gamma runs on the host (DEVSHELL_VM=off, DEVSHELL_VM_BACKEND=host, or no limactl)",

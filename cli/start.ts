@@ -26,7 +26,7 @@ export const startCommand: CommandSpec = {
   ],
   async run(parsed, context) {
     rejectPositionals(this, parsed, "name the instance with -i NAME");
-    const session = sessionFor(parsed, context);
+    const session = await sessionFor(parsed, context);
     await session.start();
     return 0;
   },
@@ -50,7 +50,7 @@ export const stopCommand: CommandSpec = {
   ],
   async run(parsed, context) {
     rejectPositionals(this, parsed, "name the instance with -i NAME");
-    const session = sessionFor(parsed, context);
+    const session = await sessionFor(parsed, context);
     if (session.backend === "lima" && !session.isRunning()) {
       context.notice(`gamma: instance ${session.instance} is not running`);
       return 0;

@@ -8,7 +8,13 @@
 import { copyStateNote, type SyncReport } from "../lib/session/sync.ts";
 import { formatBytes } from "../lib/sync/progress.ts";
 import type { SyncAction } from "../lib/sync/plan.ts";
-import { type CommandSpec, LIMA_PERMISSIONS, suggest, UsageError } from "./_spec.ts";
+import {
+  type CommandSpec,
+  LIMA_PERMISSIONS,
+  loadSuggestions,
+  suggest,
+  UsageError,
+} from "./_spec.ts";
 import { printJson } from "./_json.ts";
 import { sessionFor } from "./_session.ts";
 
@@ -85,6 +91,7 @@ export const syncCommand: CommandSpec = {
   async run(parsed, context) {
     const [action, ...extra] = parsed.positionals;
     if (action === undefined || !(ACTIONS as readonly string[]).includes(action)) {
+      await loadSuggestions();
       const hint = action === undefined ? undefined : suggest(action, [...ACTIONS]);
       throw new UsageError(
         `gamma sync: expected push, pull or status${
@@ -96,7 +103,7 @@ export const syncCommand: CommandSpec = {
     if (extra.length > 0) {
       throw new UsageError(`gamma sync: unexpected argument ${JSON.stringify(extra[0])}`, this);
     }
-    const session = sessionFor(parsed, context);
+    const session = await sessionFor(parsed, context);
     if (session.backend === "host") {
       context.error("gamma: sync needs the Lima backend, but gamma runs on the host");
       return 1;

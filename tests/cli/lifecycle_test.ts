@@ -1,36 +1,42 @@
 import assert from "node:assert/strict";
 import { VERSION } from "../../lib/version.ts";
-import { commands, denoEnv, runGamma, setup, testHome } from "./_run.ts";
+import { commands, denoEnv, onPath, runGamma, setup, testBothPaths, testHome } from "./_run.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
-Deno.test("gamma start starts a stopped instance once; a running one is left alone", async () => {
-  await using t = await setup({ running: false });
-  const r = await runGamma(["start"], { env: t.env });
-  assert.equal(r.code, 0);
-  assert.equal(r.stdout, "");
-  assert.match(r.stderr, /READY/);
-  assert.deepEqual(await runGamma(["start"], { env: t.env }), {
-    code: 0,
-    signal: null,
-    stdout: "",
-    stdoutBytes: new Uint8Array(),
-    stderr: "",
-  });
-  assert.deepEqual(await commands(t.lima), ["start"]);
-});
+testBothPaths(
+  "gamma start starts a stopped instance once; a running one is left alone",
+  async (via) => {
+    await using t = await setup({ via, running: false });
+    const r = await runGamma(["start"], { env: t.env });
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /READY/);
+    assert.deepEqual(await runGamma(["start"], { env: t.env }), {
+      code: 0,
+      signal: null,
+      stdout: "",
+      stdoutBytes: new Uint8Array(),
+      stderr: "",
+    });
+    assert.deepEqual(await commands(t.lima), onPath(via, ["start"]));
+  },
+);
 
-Deno.test("gamma stop stops a running instance; stopping a stopped one is not an error", async () => {
-  await using t = await setup();
-  const r = await runGamma(["stop"], { env: t.env });
-  assert.equal(r.code, 0);
-  const again = await runGamma(["stop"], { env: t.env });
-  assert.deepEqual([again.code, again.stderr], [0, "gamma: instance dev is not running\n"]);
-  assert.deepEqual(await commands(t.lima), ["stop"]);
-});
+testBothPaths(
+  "gamma stop stops a running instance; stopping a stopped one is not an error",
+  async (via) => {
+    await using t = await setup({ via });
+    const r = await runGamma(["stop"], { env: t.env });
+    assert.equal(r.code, 0);
+    const again = await runGamma(["stop"], { env: t.env });
+    assert.deepEqual([again.code, again.stderr], [0, "gamma: instance dev is not running\n"]);
+    assert.deepEqual(await commands(t.lima), onPath(via, ["stop"]));
+  },
+);
 
-Deno.test("gamma start reports a failed start with exit 1", async () => {
-  await using t = await setup({ running: false, fault: "timeout" });
+testBothPaths("gamma start reports a failed start with exit 1", async (via) => {
+  await using t = await setup({ via, running: false, fault: "timeout" });
   const r = await runGamma(["start"], { env: t.env });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /\ngamma: limactl start dev failed \(exit code 1\)\n/);
@@ -40,8 +46,8 @@ Deno.test("gamma start reports a failed start with exit 1", async () => {
   );
 });
 
-Deno.test("gamma status --json reports every field", async () => {
-  await using t = await setup();
+testBothPaths("gamma status --json reports every field", async (via) => {
+  await using t = await setup({ via });
   const r = await runGamma(["status", "--json"], { env: t.env, cwd: `${t.project}/sub` });
   assert.equal(r.code, 0);
   assert.equal(r.stderr, "");
@@ -67,8 +73,8 @@ Deno.test("gamma status --json reports every field", async () => {
   assert.deepEqual([missing.code, s.limaStatus, s.mounts, s.guestCwd], [0, "Missing", [], null]);
 });
 
-Deno.test("gamma status prints a readable summary", async () => {
-  await using t = await setup();
+testBothPaths("gamma status prints a readable summary", async (via) => {
+  await using t = await setup({ via });
   const r = await runGamma(["status"], { env: t.env, cwd: t.project });
   assert.equal(r.code, 0);
   assert.equal(
@@ -98,8 +104,8 @@ function pathJson(hostPath: string, guestPath: string | null): string {
   }\n}\n`;
 }
 
-Deno.test("gamma path maps host to guest and back, and exits 1 when unmapped", async () => {
-  await using t = await setup();
+testBothPaths("gamma path maps host to guest and back, and exits 1 when unmapped", async (via) => {
+  await using t = await setup({ via });
   const opts = { env: t.env, cwd: `${t.project}/sub` };
   const cases: [string[], number, string, string][] = [
     [["path"], 0, "/work/p/sub\n", ""],
@@ -130,17 +136,20 @@ Deno.test("gamma path maps host to guest and back, and exits 1 when unmapped", a
   assert.equal(usage.code, 2);
   assert.ok(usage.stderr.startsWith("gamma path --reverse: give an absolute guest PATH\n"));
   // gamma path asks limactl list once (cold) and never starts the VM.
-  assert.deepEqual(await commands(t.lima), ["list"]);
+  assert.deepEqual(await commands(t.lima), onPath(via, ["list"]));
 });
 
-Deno.test("gamma path maps through the workspace parent when no mount sits at the guest workspace", async () => {
-  await using t = await setup();
-  const ws = `${t.project}/../ws`;
-  const r = await runGamma(["path", `${ws}/app`], {
-    env: { ...t.env, DEVSHELL_VM_WORKSPACE_PARENT: ws, DEVSHELL_VM_GUEST_WORKSPACE: "/ws" },
-  });
-  assert.deepEqual([r.code, r.stdout, r.stderr], [0, "/ws/app\n", ""]);
-});
+testBothPaths(
+  "gamma path maps through the workspace parent when no mount sits at the guest workspace",
+  async (via) => {
+    await using t = await setup({ via });
+    const ws = `${t.project}/../ws`;
+    const r = await runGamma(["path", `${ws}/app`], {
+      env: { ...t.env, DEVSHELL_VM_WORKSPACE_PARENT: ws, DEVSHELL_VM_GUEST_WORKSPACE: "/ws" },
+    });
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, "/ws/app\n", ""]);
+  },
+);
 
 Deno.test("gamma help, -h, --version and unknown commands", async () => {
   const help = await runGamma(["help", "exec"]);

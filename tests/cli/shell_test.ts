@@ -1,27 +1,30 @@
 import assert from "node:assert/strict";
-import { runGamma, setup } from "./_run.ts";
+import { runGamma, setup, testBothPaths } from "./_run.ts";
 
-Deno.test("gamma shell opens a login bash at the mapped directory with ~/host_dir linked", async () => {
-  await using t = await setup();
-  await Deno.writeTextFile(`${t.project}/sub/.todo.json`, "[]");
-  const script = [
-    "pwd",
-    "shopt -q login_shell && echo login",
-    "readlink ~/host_dir",
-    "readlink ~/.todo.json",
-    "env | grep -cE '^(GUEST_PROJ|HD|rc)=' || true",
-    "exit 4",
-  ].join("\n") + "\n";
-  const r = await runGamma(["shell"], { env: t.env, cwd: `${t.project}/sub`, stdin: script });
-  assert.deepEqual([r.code, r.stdout, r.stderr], [
-    4,
-    "/work/p/sub\nlogin\n/work/p/sub\n/work/p/sub/.todo.json\n0\n",
-    "",
-  ]);
-});
+testBothPaths(
+  "gamma shell opens a login bash at the mapped directory with ~/host_dir linked",
+  async (via) => {
+    await using t = await setup({ via });
+    await Deno.writeTextFile(`${t.project}/sub/.todo.json`, "[]");
+    const script = [
+      "pwd",
+      "shopt -q login_shell && echo login",
+      "readlink ~/host_dir",
+      "readlink ~/.todo.json",
+      "env | grep -cE '^(GUEST_PROJ|HD|rc)=' || true",
+      "exit 4",
+    ].join("\n") + "\n";
+    const r = await runGamma(["shell"], { env: t.env, cwd: `${t.project}/sub`, stdin: script });
+    assert.deepEqual([r.code, r.stdout, r.stderr], [
+      4,
+      "/work/p/sub\nlogin\n/work/p/sub\n/work/p/sub/.todo.json\n0\n",
+      "",
+    ]);
+  },
+);
 
-Deno.test("gamma shell with DEVSHELL_VM_GUEST_HOST_DIR=off creates no links", async () => {
-  await using t = await setup();
+testBothPaths("gamma shell with DEVSHELL_VM_GUEST_HOST_DIR=off creates no links", async (via) => {
+  await using t = await setup({ via });
   const r = await runGamma(["shell"], {
     env: { ...t.env, DEVSHELL_VM_GUEST_HOST_DIR: "off" },
     cwd: t.project,
@@ -30,26 +33,39 @@ Deno.test("gamma shell with DEVSHELL_VM_GUEST_HOST_DIR=off creates no links", as
   assert.deepEqual([r.code, r.stdout, r.stderr], [0, "no-link\n", ""]);
 });
 
-Deno.test("gamma shell outlives SIGINT and passes SIGTERM to the shell", async () => {
-  await using t = await setup();
+testBothPaths("gamma shell outlives SIGINT and passes SIGTERM to the shell", async (via) => {
+  await using t = await setup({ via });
+  // Readiness, not a delay: the signal goes once the shell has run its first line (gamma then
+  // holds SIGINT/SIGTERM; before that a signal ends gamma itself).
+  const ranLine = (name: string) => async (): Promise<void> => {
+    for (let delay = 10;; delay = Math.min(delay * 2, 100)) {
+      try {
+        await Deno.lstat(`${t.project}/${name}`);
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  };
   const ignored = await runGamma(["shell"], {
     env: t.env,
     cwd: t.project,
-    stdin: "sleep 2; echo done; exit 5\n",
-    signal: { sig: "SIGINT", after: 1000 },
+    stdin: "touch int-ready; sleep 2; echo done; exit 5\n",
+    signal: { sig: "SIGINT", after: ranLine("int-ready") },
   });
   assert.deepEqual([ignored.signal, ignored.code, ignored.stdout], [null, 5, "done\n"]);
   const terminated = await runGamma(["shell"], {
     env: t.env,
     cwd: t.project,
-    stdin: "sleep 20\n",
-    signal: { sig: "SIGTERM", after: 1000 },
+    stdin: "touch term-ready; sleep 20\n",
+    signal: { sig: "SIGTERM", after: ranLine("term-ready") },
+    output: "null", // the guest's sleep outlives gamma, holding the pipes (no relay yet: #14)
   });
   assert.deepEqual([terminated.signal, terminated.code], [null, 143]);
 });
 
-Deno.test("gamma shell refuses arguments and unmapped directories", async () => {
-  await using t = await setup();
+testBothPaths("gamma shell refuses arguments and unmapped directories", async (via) => {
+  await using t = await setup({ via });
   const extra = await runGamma(["shell", "ls"], { env: t.env, cwd: t.project });
   assert.equal(extra.code, 2);
   assert.ok(
