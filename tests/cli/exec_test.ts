@@ -447,7 +447,7 @@ testBothPaths("gamma exec: a stopped sshd ends in 255 with ssh's own message", a
   assert.equal(
     r.stderr,
     `ssh: connect to host 127.0.0.1 port ${port}: Connection refused\r\n` +
-      "gamma: cannot reach instance dev over ssh (limactl exited 255; Lima's message, if any, is above; a guest command that exits 255 or is killed by a signal ends the same way)\n",
+      "gamma: cannot reach instance dev over ssh (limactl exited 255; Lima's message, if any, is above; a guest command that exits 255 ends the same way)\n",
   );
 });
 
