@@ -873,6 +873,7 @@ export class GammaSession {
       signalGuest: async (signal, abort) => {
         const call = this.#guestCommand(guestArgv(relaySignalCommand(file, signal)), "/", {
           tty: false,
+          noTty: true,
         });
         const child = new Deno.Command(call.program, {
           args: call.args,
@@ -1266,13 +1267,13 @@ export class GammaSession {
 
   /**
    * The process that runs a guest argv at `workdir` on the current transport: `ssh …` with the
-   * script Lima would send, or `limactl shell …` (`--tty=false` when no terminal is wanted).
+   * script Lima would send, or `limactl shell …` (with `--tty=false` for `noTty`).
    * Reports it to `onGuestCommand` / `onLimactl`.
    */
   #guestCommand(
     argv: readonly string[],
     workdir: string,
-    options: { tty: boolean },
+    options: { tty: boolean; noTty?: boolean },
   ): { program: string; args: string[] } {
     const transport = this.guestTransport();
     if (transport.kind === "ssh" && transport.ssh) {
@@ -1289,7 +1290,7 @@ export class GammaSession {
       return { program: transport.ssh.program, args };
     }
     const args = ["shell", "--workdir", normalizeAbsolutePath(workdir)];
-    if (!options.tty) args.push("--tty=false");
+    if (options.noTty) args.push("--tty=false");
     args.push(validateInstanceName(this.instance), "--", ...argv);
     this.#onGuestCommand?.(transport, [this.limactl!, ...args]);
     this.#onLimactl?.(args);
