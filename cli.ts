@@ -20,7 +20,7 @@ import {
   UsageError,
   usageText,
 } from "./cli/_spec.ts";
-import { COMMANDS } from "./cli/_table.ts";
+import { type CommandEntry, COMMANDS, loadCommands } from "./cli/_table.ts";
 import { ConfigError } from "./lib/config.ts";
 import { LimactlTimeoutError } from "./lib/errors.ts";
 import { launchOf, permissionAdvice } from "./cli/_permissions.ts";
@@ -59,8 +59,10 @@ function permissionError(command: string, what: string, flags: string[]): string
 
 const ALL_FLAGS = ["--allow-env", "--allow-read", "--allow-write", "--allow-run"];
 
-function topHelp(): string {
-  const width = Math.max(4, ...COMMANDS.map((c) => c.name.length)) + 2;
+/** The top-level help; it loads every subcommand for its summary (help is never the hot path). */
+async function topHelp(): Promise<string> {
+  const specs = await loadCommands();
+  const width = Math.max(4, ...specs.map((c) => c.name.length)) + 2;
   return [
     `gamma ${VERSION}: your project inside a Lima VM as if it were local`,
     "",
@@ -68,7 +70,7 @@ function topHelp(): string {
     "  gamma [-i NAME] [--limactl PATH] [--debug] [-q] COMMAND [OPTIONS] [ARGS]",
     "",
     "COMMANDS:",
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    ...specs.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     `  ${"help".padEnd(width)}print help for gamma or one command`,
     "",
     "GLOBAL OPTIONS:",
@@ -79,7 +81,7 @@ function topHelp(): string {
   ].join("\n");
 }
 
-function findCommand(name: string): CommandSpec | undefined {
+function findCommand(name: string): CommandEntry | undefined {
   return COMMANDS.find((c) => c.name === name);
 }
 
@@ -122,7 +124,7 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   if (word === "-h" || word === "--help") {
-    console.log(topHelp());
+    console.log(await topHelp());
     return 0;
   }
   if (word === "-V" || word === "--version") {
@@ -132,15 +134,15 @@ export async function main(args: string[]): Promise<number> {
   if (word === "help") {
     const [topic] = subArgs;
     if (topic === undefined) {
-      console.log(topHelp());
+      console.log(await topHelp());
       return 0;
     }
-    const spec = findCommand(topic);
-    if (spec === undefined) {
+    const entry = findCommand(topic);
+    if (entry === undefined) {
       printError(usageText(unknownCommand(topic, "gamma help: ")));
       return 2;
     }
-    console.log(commandHelp(spec));
+    console.log(commandHelp(await entry.load()));
     return 0;
   }
   if (word.startsWith("-")) {
@@ -155,12 +157,12 @@ export async function main(args: string[]): Promise<number> {
     ));
     return 2;
   }
-  const spec = findCommand(word);
-  if (spec === undefined) {
+  const entry = findCommand(word);
+  if (entry === undefined) {
     printError(usageText(unknownCommand(word, "gamma: ")));
     return 2;
   }
-  return await runCommand(spec, [...global, ...subArgs]);
+  return await runCommand(await entry.load(), [...global, ...subArgs]);
 }
 
 /** Flags for the permissions a subcommand needs, or `[]` when all are granted. */
@@ -181,7 +183,14 @@ async function runCommand(spec: CommandSpec, args: string[]): Promise<number> {
     if (!quiet) printError(line, "yellow");
   };
   try {
-    const parsed = parseCommand(spec, args);
+    let parsed;
+    try {
+      parsed = parseCommand(spec, args);
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      // A usage error names the closest option: load the suggestions and parse again.
+      parsed = parseCommand(spec, args);
+    }
     if (parsed.values["help"] === true) {
       console.log(commandHelp(spec));
       return 0;

@@ -138,6 +138,7 @@ export {
   GammaSession,
   type GammaSessionOptions,
   type GammaStatus,
+  type GuestTransport,
   type SyncTarget,
 } from "./lib/session/session.ts";
 export {

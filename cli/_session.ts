@@ -5,8 +5,26 @@
  */
 
 import { describeOrigin } from "../lib/config.ts";
+import { findProjectFile } from "../lib/project_root.ts";
+import { settingsReader, userConfigPath } from "../lib/session/_settings_reader.ts";
 import { GammaSession, type GammaSessionOptions } from "../lib/session/session.ts";
 import type { CliContext, Parsed } from "./_spec.ts";
+
+/** Whether a project `.gamma.yaml` or the user's settings file exists for this process. */
+function settingsFilesExist(): boolean {
+  const exists = (path: string): boolean => {
+    try {
+      Deno.lstatSync(path);
+      return true;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotCapable) throw e; // the CLI names the missing permission
+      return false;
+    }
+  };
+  const user = userConfigPath(Deno.env.toObject());
+  return findProjectFile(Deno.cwd(), exists) !== undefined ||
+    (user !== undefined && exists(user));
+}
 
 /**
  * Build the session for a subcommand from `-i`, `--limactl` and `--debug`.
@@ -16,11 +34,16 @@ import type { CliContext, Parsed } from "./_spec.ts";
  * @param extra More session options (e.g. `configFiles: false`).
  * @returns The session (no VM work done yet).
  */
-export function sessionFor(
+export async function sessionFor(
   parsed: Parsed,
   context: CliContext,
   extra: GammaSessionOptions = {},
-): GammaSession {
+): Promise<GammaSession> {
+  // The settings reader (YAML parser, node:crypto) loads only when a settings file exists: a
+  // warm exec without one loads no npm package.
+  if (extra.configFiles === undefined && settingsFilesExist()) {
+    await import("../lib/session/config_files.ts");
+  }
   const instance = parsed.values["instance"];
   const limactl = parsed.values["limactl"];
   const session: GammaSession = new GammaSession({
@@ -30,6 +53,17 @@ export function sessionFor(
     onLimactl: parsed.values["debug"] === true
       ? (argv) => context.notice(`gamma: debug: ${JSON.stringify([session.limactl, ...argv])}`)
       : undefined,
+    onGuestCommand: parsed.values["debug"] === true
+      ? (transport, argv) =>
+        context.notice(
+          transport.kind === "ssh"
+            ? `gamma: debug: ssh path (${transport.reason}): ${JSON.stringify(argv)}`
+            : `gamma: debug: limactl path (${transport.reason})`,
+        )
+      : undefined,
+    ...(extra.configFiles === undefined && settingsReader() === undefined
+      ? { configFiles: [] }
+      : {}),
     ...extra,
   });
   return session;

@@ -6,7 +6,10 @@
  */
 
 import { type CommandSpec, GLOBAL_OPTIONS, type OptionSpec, UsageError } from "./_spec.ts";
-import { COMMANDS } from "./_table.ts";
+import { loadCommands } from "./_table.ts";
+
+/** Every subcommand's spec, loaded when a script is asked for (see {@linkcode completionScript}). */
+let COMMANDS: CommandSpec[] = [];
 
 const SHELLS = ["bash", "zsh", "fish"] as const;
 type Shell = typeof SHELLS[number];
@@ -224,9 +227,15 @@ function fishScript(): string {
  *
  * @param shell `bash`, `zsh` or `fish`.
  * @returns The script text.
+ * The specs come from the last {@linkcode loadCompletionSpecs}.
  */
 export function completionScript(shell: Shell): string {
   return shell === "bash" ? bashScript() : shell === "zsh" ? zshScript() : fishScript();
+}
+
+/** Load every subcommand's spec for {@linkcode completionScript}. */
+export async function loadCompletionSpecs(): Promise<void> {
+  COMMANDS = await loadCommands();
 }
 
 /** `gamma completions`. */
@@ -248,21 +257,20 @@ export const completionsCommand: CommandSpec = {
     "gamma completions fish > ~/.config/fish/completions/gamma.fish",
   ],
   exitCodes: ["0     printed", "2     usage error"],
-  run(parsed) {
+  async run(parsed) {
     const [shell, extra] = parsed.positionals;
     if (
       shell === undefined || extra !== undefined || !(SHELLS as readonly string[]).includes(shell)
     ) {
-      return Promise.reject(
-        new UsageError(
-          `gamma completions: expected one of ${SHELLS.join(", ")}${
-            shell === undefined ? "" : `, got ${JSON.stringify(parsed.positionals.join(" "))}`
-          }`,
-          this,
-        ),
+      throw new UsageError(
+        `gamma completions: expected one of ${SHELLS.join(", ")}${
+          shell === undefined ? "" : `, got ${JSON.stringify(parsed.positionals.join(" "))}`
+        }`,
+        this,
       );
     }
+    await loadCompletionSpecs();
     console.log(completionScript(shell as Shell).trimEnd());
-    return Promise.resolve(0);
+    return 0;
   },
 };

@@ -42,9 +42,9 @@ export const configCommand: CommandSpec = {
   options: [{ name: "json", help: "print JSON" }],
   examples: ["gamma config", "gamma config --json | jq .settings.instance"],
   exitCodes: ["0     printed", "2     usage error or a bad setting"],
-  run(parsed, context) {
+  async run(parsed, context) {
     rejectPositionals(this, parsed);
-    const session = sessionFor(parsed, context);
+    const session = await sessionFor(parsed, context);
     const c = session.config;
     const values: Record<SettingName, unknown> = {
       instance: c.instance,
@@ -64,7 +64,7 @@ export const configCommand: CommandSpec = {
         origin: c.origins[field],
       }]));
       printJson({ projectFile: c.projectFile, userFile: c.userFile, settings });
-      return Promise.resolve(0);
+      return 0;
     }
     const text = (field: SettingName): string => {
       const value = values[field];
@@ -90,6 +90,6 @@ export const configCommand: CommandSpec = {
     for (const [key, field] of ROWS) {
       console.log(`${key.padEnd(17)}${text(field)}  (${describeOrigin(c.origins[field])})`);
     }
-    return Promise.resolve(0);
+    return 0;
   },
 };

@@ -5,7 +5,6 @@
  */
 
 import { type CommandSpec, LIMA_PERMISSIONS, UsageError } from "./_spec.ts";
-import { failureHint } from "../lib/doctor.ts";
 import { finish, sessionFor } from "./_session.ts";
 
 /** What Lima passes as an environment variable name (it quotes the value, not the name). */
@@ -90,20 +89,24 @@ export const execCommand: CommandSpec = {
         this,
       );
     }
-    const session = sessionFor(parsed, context);
+    const session = await sessionFor(parsed, context);
     const result = await session.exec(parsed.positionals, {
       env,
       workdir,
       stdin: parsed.values["no-stdin"] === true ? "null" : "inherit",
     });
-    const hint = failureHint({
-      command: parsed.positionals[0]!,
-      code: result.code,
-      instance: session.instance,
-      backend: session.backend,
-      limaHints: session.config.limaHints,
-    });
-    if (hint !== undefined) context.notice(hint);
+    if (result.code === 126 || result.code === 127) {
+      // lib/doctor.ts is large and only 126/127 get a hint: loaded then, not on every exec
+      const { failureHint } = await import("../lib/doctor.ts");
+      const hint = failureHint({
+        command: parsed.positionals[0]!,
+        code: result.code,
+        instance: session.instance,
+        backend: session.backend,
+        limaHints: session.config.limaHints,
+      });
+      if (hint !== undefined) context.notice(hint);
+    }
     return await finish(session, result.code, context);
   },
 };

@@ -140,7 +140,7 @@ export const fsCommand: CommandSpec = {
         this,
       );
     }
-    const session = sessionFor(parsed, context);
+    const session = await sessionFor(parsed, context);
     if (session.backend !== "lima") {
       context.error(
         "gamma fs: needs the Lima backend, but gamma runs on the host (DEVSHELL_VM=off, DEVSHELL_VM_BACKEND=host, or no limactl)",

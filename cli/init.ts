@@ -45,7 +45,7 @@ export const initCommand: CommandSpec = {
   async run(parsed, context) {
     rejectPositionals(this, parsed);
     // The settings files are not read: the project file may be the bad one being replaced.
-    const session = sessionFor(parsed, context, { configFiles: false });
+    const session = await sessionFor(parsed, context, { configFiles: false });
     const project = findProjectRoot(session.canonicalHostPath(session.cwd), (p) => !!lstat(p));
     const path = posix.join(project, PROJECT_FILE);
     const force = parsed.values["force"] === true;

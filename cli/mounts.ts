@@ -74,7 +74,7 @@ export const mountsCommand: CommandSpec = {
     if (restart && !write) {
       throw new UsageError("gamma mounts: --restart only goes with --write", this);
     }
-    const session = sessionFor(parsed, context);
+    const session = await sessionFor(parsed, context);
     let plan: MountsPlan;
     try {
       plan = await planMounts(session, {

@@ -46,7 +46,7 @@ export const pathCommand: CommandSpec = {
     if (reverse && (path === undefined || !path.startsWith("/"))) {
       throw new UsageError("gamma path --reverse: give an absolute guest PATH", this);
     }
-    const session = sessionFor(parsed, context);
+    const session = await sessionFor(parsed, context);
     if (!reverse && session.backend === "host") {
       context.error(
         "gamma: the host backend has no guest paths (DEVSHELL_VM=off, DEVSHELL_VM_BACKEND=host, or no limactl)",

@@ -34,7 +34,7 @@ export const shellCommand: CommandSpec = {
   ],
   async run(parsed, context) {
     rejectPositionals(this, parsed, "to run a command use gamma exec -- CMD");
-    const session = sessionFor(parsed, context);
+    const session = await sessionFor(parsed, context);
     return await finish(session, await session.shell(), context);
   },
 };

@@ -85,7 +85,7 @@ export const sshConfigCommand: CommandSpec = {
   ],
   async run(parsed, context) {
     rejectPositionals(this, parsed);
-    const session = sessionFor(parsed, context);
+    const session = await sessionFor(parsed, context);
     if (session.backend !== "lima" || session.instanceDir === undefined) {
       throw new GammaError(
         "ssh-config needs the Lima backend (limactl found, DEVSHELL_VM on, LIMA_HOME or HOME set)",

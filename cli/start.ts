@@ -46,7 +46,7 @@ export const startCommand: CommandSpec = {
     if (template !== undefined && !create) {
       throw new UsageError("gamma start: --template needs --create", this);
     }
-    const session = sessionFor(parsed, context);
+    const session = await sessionFor(parsed, context);
     if (create) await session.create(template);
     else await session.start();
     return 0;
@@ -71,7 +71,7 @@ export const stopCommand: CommandSpec = {
   ],
   async run(parsed, context) {
     rejectPositionals(this, parsed, "name the instance with -i NAME");
-    const session = sessionFor(parsed, context);
+    const session = await sessionFor(parsed, context);
     if (session.backend === "lima" && !session.isRunning()) {
       context.notice(`gamma: instance ${session.instance} is not running`);
       return 0;

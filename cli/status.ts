@@ -28,7 +28,7 @@ export const statusCommand: CommandSpec = {
   exitCodes: ["0     printed", "1     limactl failed", "2     usage error"],
   async run(parsed, context) {
     rejectPositionals(this, parsed);
-    const s = await sessionFor(parsed, context).status();
+    const s = await (await sessionFor(parsed, context)).status();
     if (parsed.values["json"] === true) {
       printJson({ ...s });
       return 0;

@@ -96,7 +96,7 @@ export const syncCommand: CommandSpec = {
     if (extra.length > 0) {
       throw new UsageError(`gamma sync: unexpected argument ${JSON.stringify(extra[0])}`, this);
     }
-    const session = sessionFor(parsed, context);
+    const session = await sessionFor(parsed, context);
     if (session.backend === "host") {
       context.error("gamma: sync needs the Lima backend, but gamma runs on the host");
       return 1;

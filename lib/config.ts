@@ -95,6 +95,11 @@ export interface GammaConfig {
    * (not `start`, never the user's command); `undefined`: each call's own default.
    */
   readonly limactlTimeout: number | undefined;
+  /**
+   * `DEVSHELL_VM_SSH`: run guest commands with `ssh -F <instance>/ssh.config` when the instance
+   * has one and its ControlMaster socket; off always goes through `limactl shell`. Default on.
+   */
+  readonly ssh: boolean;
   /** `DEVSHELL_VM_EAGER`: start the VM before it is first needed. Default off. */
   readonly eager: boolean;
   /** `DEVSHELL_VM_INTERNAL_REPL`: accepted for compatibility; gamma has no REPL. Default off. */
@@ -531,6 +536,7 @@ export function resolveConfig(env: Env, sources: ConfigSources = {}): GammaConfi
     guestHostDir,
     limaHints: r.bool("DEVSHELL_VM_LIMA_HINTS", true),
     limactlTimeout: r.seconds("DEVSHELL_VM_LIMACTL_TIMEOUT"),
+    ssh: r.bool("DEVSHELL_VM_SSH", true),
     eager: r.bool("DEVSHELL_VM_EAGER", false),
     internalRepl: r.bool("DEVSHELL_VM_INTERNAL_REPL", false),
     limaHome,

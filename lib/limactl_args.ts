@@ -86,12 +86,31 @@ function instance(name: string): string {
   return validateInstanceName(name);
 }
 
-function shellArgs(name: string, command: readonly string[], options: ShellArgsOptions): string[] {
-  const argv = ["shell", "--workdir", normalizeAbsolutePath(options.workdir, "Guest workdir")];
-  if (options.noTty) argv.push("--tty=false");
-  if (options.shell !== undefined) argv.push("--shell", options.shell);
-  argv.push(instance(name), "--");
-  for (const [key, value] of Object.entries(options.env ?? {})) {
+/**
+ * The guest argv `limactl shell` receives after `--`, shared by both transports (`limactl shell`
+ * and gamma's direct ssh): the environment as leading `K=V` words (Lima quotes the value only),
+ * then the command, every element checked.
+ *
+ * @param command The command and its arguments.
+ * @param env Environment for the command.
+ * @returns `[K=V…, ...command]`.
+ * @throws {RangeError} For a bad variable name, or a first command word containing `=`.
+ * @throws {TypeError} For an empty command or a NUL character.
+ *
+ * @example Usage
+ * ```ts
+ * import { guestArgv } from "./limactl_args.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(guestArgv(["ls"], { A: "1" }), ["A=1", "ls"]);
+ * ```
+ */
+export function guestArgv(
+  command: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): string[] {
+  const argv: string[] = [];
+  for (const [key, value] of Object.entries(env)) {
     if (!ENV_NAME.test(key)) {
       throw new RangeError(
         `Invalid environment variable name ${
@@ -125,6 +144,14 @@ function shellArgs(name: string, command: readonly string[], options: ShellArgsO
     }
   }
   argv.push(...command);
+  return argv;
+}
+
+function shellArgs(name: string, command: readonly string[], options: ShellArgsOptions): string[] {
+  const argv = ["shell", "--workdir", normalizeAbsolutePath(options.workdir, "Guest workdir")];
+  if (options.noTty) argv.push("--tty=false");
+  if (options.shell !== undefined) argv.push("--shell", options.shell);
+  argv.push(instance(name), "--", ...guestArgv(command, options.env));
   return argv;
 }
 

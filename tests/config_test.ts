@@ -20,6 +20,7 @@ const DEFAULTS: GammaConfig = {
   guestHostDir: "host_dir",
   limaHints: true,
   limactlTimeout: undefined,
+  ssh: true,
   eager: false,
   internalRepl: false,
   limaHome: "/home/me/.lima",
@@ -66,6 +67,7 @@ Deno.test("resolveConfig() reads every switch with one boolean rule", () => {
     ["DEVSHELL_VM_GUEST_TODO_HINT", "guestTodoHint"],
     ["DEVSHELL_VM_AUTO_BUILD_TODO_GUEST", "autoBuildTodoGuest"],
     ["DEVSHELL_VM_LIMA_HINTS", "limaHints"],
+    ["DEVSHELL_VM_SSH", "ssh"],
     ["DEVSHELL_VM_EAGER", "eager"],
     ["DEVSHELL_VM_INTERNAL_REPL", "internalRepl"],
   ];

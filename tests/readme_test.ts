@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
-import { COMMANDS } from "../cli/_table.ts";
+import { COMMANDS as ENTRIES, loadCommands } from "../cli/_table.ts";
 import { GLOBAL_OPTIONS } from "../cli/_spec.ts";
 
 const README = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+const COMMANDS = await loadCommands();
+
+Deno.test("the lazy command table names each subcommand as its spec does", () => {
+  assert.deepEqual(COMMANDS.map((c) => c.name), ENTRIES.map((e) => e.name));
+});
 const headings = README.split("\n").filter((l) => l.startsWith("### "));
 
 Deno.test("README has a section for every subcommand in the help table", () => {

@@ -15,35 +15,12 @@ import {
   workspaceParentProblem,
 } from "../project_config.ts";
 import { findProjectFile } from "../project_root.ts";
+import { installSettingsReader, userConfigPath } from "./_settings_reader.ts";
+
+export { userConfigPath };
 
 /** Settings files larger than this are refused unread. */
 const MAX_BYTES = 64 * 1024;
-
-/**
- * The user's settings file: `$XDG_CONFIG_HOME/gamma/config.yaml`, else
- * `~/.config/gamma/config.yaml`; `undefined` when neither variable is an absolute path.
- *
- * @param env The environment.
- * @returns The path (it may not exist).
- *
- * @example Usage
- * ```ts
- * import { userConfigPath } from "@devshell/gamma";
- * import assert from "node:assert/strict";
- *
- * assert.equal(userConfigPath({ HOME: "/home/me" }), "/home/me/.config/gamma/config.yaml");
- * assert.equal(userConfigPath({ XDG_CONFIG_HOME: "/cfg", HOME: "/home/me" }), "/cfg/gamma/config.yaml");
- * ```
- */
-export function userConfigPath(env: Env): string | undefined {
-  const xdg = env["XDG_CONFIG_HOME"]?.trim();
-  if (xdg?.startsWith("/")) return posix.join(normalizeAbsolutePath(xdg), "gamma", "config.yaml");
-  const home = env["HOME"]?.trim();
-  if (home?.startsWith("/")) {
-    return posix.join(normalizeAbsolutePath(home), ".config", "gamma", "config.yaml");
-  }
-  return undefined;
-}
 
 function exists(path: string): boolean {
   try {
@@ -187,3 +164,6 @@ export function loadConfigFiles(
   if (user) files.push(user);
   return files;
 }
+
+// GammaSession reads settings through this reader; see _settings_reader.ts.
+installSettingsReader(loadConfigFiles);

@@ -23,6 +23,8 @@ import {
 import { LimactlNotFoundError, LimactlTimeoutError } from "../errors.ts";
 import { normalizeAbsolutePath } from "../guest_path.ts";
 import { GammaSession, type GammaSessionOptions } from "./session.ts";
+// runDoctor makes its own sessions, which read the settings files: install their reader.
+import "./config_files.ts";
 import { projectTarget } from "./provision.ts";
 
 /**

@@ -5,14 +5,14 @@
  * @module
  */
 
-import { CommandBuilder, KillController } from "dax";
-import { createHash } from "node:crypto";
+// dax, node:crypto and node:process are not imported here: loading them costs more than a warm
+// `gamma exec` over ssh does in all (bench/README.md). dax loads on the first limactl call.
+import type { CommandBuilder, KillController } from "dax";
 import { posix } from "node:path";
-import process from "node:process";
 import { findCargoWorkspaceRoot } from "../cargo_root.ts";
 import { type Env, type GammaConfig, resolveConfig } from "../config.ts";
 import type { ConfigFile } from "../project_config.ts";
-import { loadConfigFiles } from "./config_files.ts";
+import { settingsReader } from "./_settings_reader.ts";
 import {
   GammaError,
   LimactlError,
@@ -35,20 +35,16 @@ import {
   validateInstanceName,
 } from "../instance_name.ts";
 import { type InstanceInfo, parseLimaList } from "../lima_list.ts";
-import { limactlArgs } from "../limactl_args.ts";
+import { guestArgv, limactlArgs } from "../limactl_args.ts";
 import { type LimactlCall, limactlTimeoutHint, limactlTimeoutMs } from "../limactl_timeout.ts";
+import { limaShellScript, sshConfigHost, sshShellArgs } from "../lima_ssh.ts";
 import { findProjectRoot } from "../project_root.ts";
 import { realPathOfPrefix } from "../real_prefix.ts";
-import { interactiveShellPlan } from "../shell_plan.ts";
 import { relayedCommand, relayFile, relaySignalCommand, terminalCommand } from "../signal_relay.ts";
 import { fileStamp } from "./_files.ts";
-import { HostTree } from "./host_tree.ts";
 import { runHostProgram } from "./host_run.ts";
-import { copyStateNote, ignoredDirectory, type SyncReport, syncTrees } from "./sync.ts";
-import { firstRunProbe } from "./probe.ts";
-import { provisionGuest } from "./provision.ts";
 import { type HostSignal, runRelayed } from "./relay.ts";
-import { diagnoseStart } from "../start_diagnosis.ts";
+import type { SyncReport } from "./sync.ts";
 import type { SyncDirection } from "../sync/plan.ts";
 import { defaultWorkspaceParent, type WorkspaceParent } from "../workspace_parent.ts";
 
@@ -81,6 +77,13 @@ export interface GammaSessionOptions {
   configFiles?: readonly ConfigFile[] | false | undefined;
   /** Called with every `limactl` argv before it runs (`gamma --debug`). */
   onLimactl?: ((argv: readonly string[]) => void) | undefined;
+  /**
+   * Called before every guest command with the transport chosen and the argv spawned
+   * (`gamma --debug`): `ssh …` on the ssh path, `limactl shell …` otherwise.
+   */
+  onGuestCommand?:
+    | ((transport: GuestTransport, argv: readonly string[]) => void)
+    | undefined;
   /** Where gamma's own notices go, one line each; default stderr. */
   notice?: ((line: string) => void) | undefined;
 }
@@ -217,7 +220,10 @@ interface Captured {
   stderrText: string;
 }
 
-const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+// deno-fmt-ignore
+const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
+  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15,
+};
 
 function isExecutableFile(path: string): boolean {
   try {
@@ -228,8 +234,63 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
+/** 48 bits of FNV-1a (two 32-bit lanes) in hex: a cache-file key, not a security measure. */
 function shortHash(text: string): string {
-  return createHash("sha256").update(text).digest("hex").slice(0, 12);
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (const byte of new TextEncoder().encode(text)) {
+    a = Math.imul(a ^ byte, 0x01000193) >>> 0;
+    b = Math.imul(b ^ byte, 0x01000193) >>> 0;
+  }
+  return (a.toString(16).padStart(8, "0") + b.toString(16).padStart(8, "0")).slice(0, 12);
+}
+
+let daxModule: typeof import("dax") | undefined;
+
+/** dax, loaded on first use (about 90 ms of start-up that a warm exec over ssh never needs). */
+async function dax(): Promise<typeof import("dax")> {
+  return daxModule ??= await import("dax");
+}
+
+/**
+ * Whether a process exists, as Lima checks `ha.pid` (kill with signal 0). `Deno.kill` takes 0
+ * at run time though its type lists only signal names; this avoids node:process (about 17 ms of
+ * start-up) and /proc (which Deno opens only with --allow-all).
+ */
+function processExists(pid: number): boolean {
+  try {
+    Deno.kill(pid, 0 as unknown as Deno.Signal);
+    return true;
+  } catch (e) {
+    // ESRCH: gone. EPERM: exists but belongs to another user. Anything else: assume alive, as
+    // Lima does while ha.pid is there.
+    return !(e instanceof Deno.errors.NotFound);
+  }
+}
+
+/** Filled in by a runner with the way to kill its child (a bounded call's time-out uses it). */
+interface Killer {
+  kill?: (sig: Deno.Signal) => void;
+}
+
+/**
+ * Which transport runs guest commands: `ssh` straight through the instance's `ssh.config`, or
+ * `limactl shell`, with the reason for the choice (shown by `gamma --debug`).
+ *
+ * @example Usage
+ * ```ts
+ * import type { GuestTransport } from "@devshell/gamma";
+ *
+ * const t: GuestTransport = { kind: "limactl", reason: "DEVSHELL_VM_SSH=off" };
+ * ```
+ */
+export interface GuestTransport {
+  /** `ssh` or `limactl`. */
+  kind: "ssh" | "limactl";
+  /** Why this transport was chosen. */
+  reason: string;
+  /** For `ssh`: the ssh executable, the instance's ssh.config and its Host alias. */
+  ssh?: { program: string; configFile: string; host: string };
 }
 
 /**
@@ -263,6 +324,7 @@ export class GammaSession {
   #cwd: string;
   #notice: (line: string) => void;
   #onLimactl: ((argv: readonly string[]) => void) | undefined;
+  #onGuestCommand: ((transport: GuestTransport, argv: readonly string[]) => void) | undefined;
   #hostNotice: string | undefined;
   #info: InstanceInfo | null | undefined;
   #startedHere = false;
@@ -283,8 +345,7 @@ export class GammaSession {
     );
     this.#cwd = normalizeAbsolutePath(options.cwd ?? Deno.cwd(), "Working directory");
     if (options.instance !== undefined) validateInstanceName(options.instance);
-    const files = options.configFiles === false ? [] : options.configFiles ??
-      loadConfigFiles(this.#cwd, this.#env, { cacheDir: this.#cacheDir() });
+    const files = options.configFiles === false ? [] : options.configFiles ?? this.#readSettings();
     this.config = resolveConfig(this.#env, {
       flags: { instance: options.instance, template: options.template },
       files,
@@ -293,6 +354,7 @@ export class GammaSession {
     this.#notice = options.notice ??
       ((line) => Deno.stderr.writeSync(new TextEncoder().encode(`${line}\n`)));
     this.#onLimactl = options.onLimactl;
+    this.#onGuestCommand = options.onGuestCommand;
 
     const explicit = options.limactl ?? this.config.limactl;
     const source = options.limactl !== undefined ? "--limactl" : "DEVSHELL_VM_LIMACTL";
@@ -333,6 +395,20 @@ export class GammaSession {
       this.#hostNotice =
         "gamma: limactl not found in PATH; VM unavailable, running on the host (install Lima from https://lima-vm.io/, set DEVSHELL_VM_LIMACTL, or set DEVSHELL_VM_BACKEND=host to run on the host without this notice)";
     }
+  }
+
+  /**
+   * The settings files for the working directory, through the reader config_files.ts installs
+   * (mod.ts loads it; a program importing session.ts alone passes `configFiles` or imports it).
+   */
+  #readSettings(): ConfigFile[] {
+    const read = settingsReader();
+    if (read === undefined) {
+      throw new TypeError(
+        "Cannot read gamma's settings files: lib/session/config_files.ts is not loaded; import @devshell/gamma (mod.ts), or pass configFiles",
+      );
+    }
+    return read(this.#cwd, this.#env, { cacheDir: this.#cacheDir() });
   }
 
   /** The instance directory, `$LIMA_HOME/NAME`. */
@@ -392,11 +468,12 @@ export class GammaSession {
     return posix.join(this.#cacheDir(), kind, `${key}.${ext}`);
   }
 
-  #command(argv: readonly string[]): CommandBuilder {
+  /** A dax builder for `limactl ARGV`, wrapped: a builder is a thenable, awaiting it runs it. */
+  async #command(argv: readonly string[]): Promise<{ builder: CommandBuilder }> {
     this.#onLimactl?.(argv);
-    let builder = new CommandBuilder().command([this.limactl!, ...argv]);
+    let builder = new (await dax()).CommandBuilder().command([this.limactl!, ...argv]);
     if (this.#childEnv !== undefined) builder = builder.clearEnv().env(this.#childEnv);
-    return builder;
+    return { builder };
   }
 
   /**
@@ -409,9 +486,9 @@ export class GammaSession {
     stdin: Uint8Array | "null" = "null",
     call?: LimactlCall,
   ): Promise<Captured> {
-    const controller = new KillController();
-    const running = this.#command(argv).stdin(stdin).stdout("piped").stderr("piped")
-      .signal(controller.signal).noThrow().then((r) => r);
+    const controller: KillController = new (await dax()).KillController();
+    const running = (await this.#command(argv)).builder.stdin(stdin).stdout("piped")
+      .stderr("piped").signal(controller.signal).noThrow().then((r) => r);
     let r: Awaited<typeof running>;
     if (call === undefined) {
       r = await running;
@@ -447,13 +524,7 @@ export class GammaSession {
     } catch {
       return false;
     }
-    if (!(pid > 0)) return false;
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (e) {
-      return (e as { code?: string }).code === "EPERM";
-    }
+    return pid > 0 && processExists(pid);
   }
 
   /**
@@ -526,12 +597,13 @@ export class GammaSession {
     if (!this.isRunning() && !(await this.#exists())) {
       const argv = limactlArgs.create(this.instance, template ?? this.config.template);
       this.#notice(`gamma: creating instance ${this.instance} from ${argv.at(-1)}…`);
-      const r = await this.#command(argv).stdin("null").stdout(Deno.stderr).stderr("inheritPiped")
-        .noThrow();
+      const r = await (await this.#command(argv)).builder.stdin("null").stdout(Deno.stderr)
+        .stderr("inheritPiped").noThrow();
       this.#info = undefined;
       if (r.code !== 0) {
         const failed = new LimactlError(argv, r.code, r.stderr);
         // The same template hint as for a failed start (limactl create reads the same store).
+        const { diagnoseStart } = await import("../start_diagnosis.ts");
         const hint = diagnoseStart({
           instance: this.instance,
           limaHome: this.config.limaHome ?? "~/.lima",
@@ -559,7 +631,7 @@ export class GammaSession {
     // Lima's progress goes to our stderr; stdout stays the guest command's. On a terminal Lima
     // writes there itself, in its terminal format; the diagnosis then reads ha.stderr.log alone.
     const direct = Deno.stderr.isTerminal();
-    const result = await this.#command(argv).stdin("null").stdout(Deno.stderr)
+    const result = await (await this.#command(argv)).builder.stdin("null").stdout(Deno.stderr)
       .stderr(direct ? "inherit" : "inheritPiped").noThrow();
     this.#info = undefined;
     if (result.code === 0) {
@@ -576,6 +648,7 @@ export class GammaSession {
         return undefined;
       }
     };
+    const { diagnoseStart } = await import("../start_diagnosis.ts");
     const diagnosis = diagnoseStart({
       instance: this.instance,
       limaHome: this.config.limaHome ?? "~/.lima",
@@ -791,27 +864,27 @@ export class GammaSession {
 
   async #exec(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
     if (argv.length === 0) throw new TypeError("Cannot run an empty command");
-    let builder: CommandBuilder;
     let workdir: string;
     let synced: SyncTarget | undefined;
+    let ran: { code: number; stdout: Uint8Array; stderr: Uint8Array };
+    const stdio = {
+      stdin: options.stdin ?? "inherit",
+      stdout: options.stdout ?? "inherit",
+      stderr: options.stderr ?? "inherit",
+    } as const;
     if (this.backend === "host") {
       this.#hostNoticeOnce();
+      workdir = options.workdir ?? this.#cwd;
       // The program itself, as a shell would run it (no dax shell, so no built-ins).
-      const ran = await runHostProgram(argv, {
-        cwd: options.workdir ?? this.#cwd,
+      ran = await runHostProgram(argv, {
+        cwd: workdir,
         env: this.#childEnv,
         extraEnv: { ...this.guestEnv(), ...options.env },
-        stdin: options.stdin ?? "inherit",
-        stdout: options.stdout ?? "inherit",
-        stderr: options.stderr ?? "inherit",
+        ...stdio,
         forward: ["SIGINT", "SIGTERM", "SIGHUP"],
         ignore: [],
         notice: this.#notice,
       });
-      const hostResult: ExecResult = { code: ran.code, workdir: options.workdir ?? this.#cwd };
-      if (options.stdout === "piped") hostResult.stdout = ran.stdout;
-      if (options.stderr === "piped") hostResult.stderr = ran.stderr;
-      return hostResult;
     } else {
       await this.ensureRunning();
       const place = options.workdir === undefined
@@ -819,11 +892,11 @@ export class GammaSession {
         : { workdir: options.workdir, synced: undefined };
       workdir = place.workdir;
       synced = place.synced;
-      await firstRunProbe(this, { notice: this.#notice });
+      await this.#firstRunProbe();
+      const env = { ...this.guestEnv(), ...options.env };
       if (!hasTerminal(options)) {
         // No pty, so ssh would pass no signal on: the guest command runs under the relay.
         const file = relayFile(crypto.randomUUID().replaceAll("-", ""));
-        const env = { ...this.guestEnv(), ...options.env };
         return await this.#runRelayed(
           relayedCommand(argv, file),
           file,
@@ -833,17 +906,13 @@ export class GammaSession {
         );
       }
       // A pty carries Ctrl-C; the wrapper only makes a death by signal N exit 128+N, not 255.
-      builder = this.#command(
-        limactlArgs.shell(this.instance, terminalCommand(argv), {
-          workdir,
-          env: { ...this.guestEnv(), ...options.env },
-        }),
-      );
+      ran = await this.#guestRun(guestArgv(terminalCommand(argv), env), {
+        workdir,
+        ...stdio,
+        forward: ["SIGINT", "SIGTERM", "SIGHUP"],
+      });
     }
-    const stdin = options.stdin ?? "inherit";
-    builder = builder.stdin(stdin).stdout(options.stdout ?? "inherit")
-      .stderr(options.stderr ?? "inherit");
-    const { code, stdout, stderr } = await runForwarding(builder, ["SIGINT", "SIGTERM", "SIGHUP"]);
+    const { code, stdout, stderr } = ran;
     if (synced) await this.#pullAfterRun(synced);
     const result: ExecResult = { code, workdir };
     if (options.stdout === "piped") result.stdout = stdout;
@@ -857,17 +926,19 @@ export class GammaSession {
    * mode the pull runs afterwards, whatever ended the command, and the code is kept.
    */
   async #runRelayed(
-    guestArgv: string[],
+    relayed: string[],
     file: string,
     options: ExecOptions & { ignore?: HostSignal[] },
     workdir: string,
     synced: SyncTarget | undefined,
   ): Promise<ExecResult> {
-    const argv = limactlArgs.shell(this.instance, guestArgv, { workdir, env: options.env });
-    this.#onLimactl?.(argv);
+    // The relayed argv goes through the transport like any other guest argv.
+    const run = this.#guestCommand(guestArgv(relayed, options.env), workdir, {
+      tty: (options.stdout ?? "inherit") === "inherit",
+    });
     const { code, stdout, stderr } = await runRelayed({
-      command: this.limactl!,
-      args: argv,
+      command: run.program,
+      args: run.args,
       env: this.#childEnv,
       stdin: options.stdin ?? "inherit",
       stdout: options.stdout ?? "inherit",
@@ -875,15 +946,26 @@ export class GammaSession {
       notice: this.#notice,
       ignore: options.ignore,
       signalGuest: async (signal, abort) => {
-        const call = limactlArgs.shell(this.instance, relaySignalCommand(file, signal), {
-          workdir: "/",
+        const call = this.#guestCommand(guestArgv(relaySignalCommand(file, signal)), "/", {
+          tty: false,
           noTty: true,
         });
-        const controller = new KillController();
-        abort.addEventListener("abort", () => controller.kill("SIGKILL"));
-        const r = await this.#command(call).stdin("null").stdout("null").stderr("piped")
-          .signal(controller.signal).noThrow();
-        return r.code;
+        const child = new Deno.Command(call.program, {
+          args: call.args,
+          ...(this.#childEnv === undefined ? {} : { clearEnv: true, env: this.#childEnv }),
+          stdin: "null",
+          stdout: "null",
+          stderr: "piped",
+        }).spawn();
+        const kill = (): void => {
+          try {
+            child.kill("SIGKILL");
+          } catch {
+            // already gone
+          }
+        };
+        abort.addEventListener("abort", kill);
+        return (await child.output()).code;
       },
     });
     if (synced) await this.#pullAfterRun(synced);
@@ -905,6 +987,7 @@ export class GammaSession {
     }
     const target = await this.syncTarget();
     const rest = posix.relative(target.project, this.#canonical(this.#cwd));
+    const { ignoredDirectory } = await import("./sync.ts");
     const ignored = ignoredDirectory(target.project, rest, {
       gitignore: this.config.syncGitignore,
       extraIgnore: this.config.syncIgnore,
@@ -922,7 +1005,7 @@ export class GammaSession {
       );
     }
     const report = await this.syncProject("push", { target });
-    this.#reportSync(report, "push", target);
+    await this.#reportSync(report, "push", target);
     if (!report.ok) {
       throw new GammaError(
         `cannot run in instance ${this.instance}: pushing ${target.project} to ${target.staging} failed:\n${
@@ -941,13 +1024,14 @@ export class GammaSession {
   async #pullAfterRun(target: SyncTarget): Promise<void> {
     try {
       const report = await this.syncProject("pull", { target });
-      this.#reportSync(report, "pull", target);
+      await this.#reportSync(report, "pull", target);
     } catch (e) {
       this.#notice(`gamma: sync: pulling the guest's changes back failed: ${(e as Error).message}`);
     }
   }
 
-  #reportSync(report: SyncReport, what: string, target: SyncTarget): void {
+  async #reportSync(report: SyncReport, what: string, target: SyncTarget): Promise<void> {
+    const { copyStateNote } = await import("./sync.ts");
     const note = copyStateNote(report, target.staging);
     if (note !== undefined) this.#notice(note);
     for (const s of report.skipped) {
@@ -1063,6 +1147,10 @@ export class GammaSession {
   ): Promise<SyncReport> {
     const target = options.target ?? await this.syncTarget();
     if (!options.dryRun) await Deno.mkdir(posix.dirname(target.staging), { recursive: true });
+    const [{ syncTrees }, { HostTree }] = await Promise.all([
+      import("./sync.ts"),
+      import("./host_tree.ts"),
+    ]);
     return await syncTrees(direction, new HostTree(target.project), new HostTree(target.staging), {
       stateDir: target.stateDir,
       project: target.project,
@@ -1083,7 +1171,7 @@ export class GammaSession {
 
   /**
    * Open an interactive login shell in the guest at the guest path of the working directory
-   * ({@linkcode interactiveShellPlan}) and wait for it. Deno cannot replace its own process, so
+   * (`interactiveShellPlan`) and wait for it. Deno cannot replace its own process, so
    * gamma waits: it ignores SIGINT (the shell handles Ctrl-C) and passes SIGTERM and SIGHUP on.
    *
    * @returns The shell's exit code.
@@ -1095,8 +1183,7 @@ export class GammaSession {
   }
 
   async #shell(): Promise<number> {
-    let builder: CommandBuilder;
-    let synced: SyncTarget | undefined;
+    const stdio = { stdin: "inherit", stdout: "inherit", stderr: "inherit" } as const;
     if (this.backend === "host") {
       this.#hostNoticeOnce();
       const shell = this.#env["SHELL"]?.startsWith("/") ? this.#env["SHELL"] : "/bin/sh";
@@ -1105,45 +1192,210 @@ export class GammaSession {
         cwd: this.#cwd,
         env: this.#childEnv,
         extraEnv: this.guestEnv(),
-        stdin: "inherit",
-        stdout: "inherit",
-        stderr: "inherit",
+        ...stdio,
         forward: ["SIGTERM", "SIGHUP"],
         ignore: ["SIGINT"],
         notice: this.#notice,
       });
       return ran.code;
-    } else {
-      await this.ensureRunning();
-      const place = await this.#placeCwd();
-      synced = place.synced;
-      await firstRunProbe(this, { notice: this.#notice });
-      await provisionGuest(this, { notice: this.#notice });
-      const plan = interactiveShellPlan({
-        workdir: place.workdir,
-        hostDirLink: this.config.guestHostDir,
-      });
-      const script = ["/bin/sh", "-c", plan.script];
-      if (!hasTerminal({})) {
-        // A piped script: SIGTERM and SIGHUP reach the shell through the relay.
-        const file = relayFile(crypto.randomUUID().replaceAll("-", ""));
-        const options = { ignore: ["SIGINT" as const], env: this.guestEnv() };
-        return (await this.#runRelayed(
-          relayedCommand(script, file),
-          file,
-          options,
-          plan.workdir,
-          synced,
-        )).code;
-      }
-      builder = this.#command(
-        limactlArgs.shell(this.instance, script, { workdir: plan.workdir, env: this.guestEnv() }),
-      );
     }
-    builder = builder.stdin("inherit").stdout("inherit").stderr("inherit");
-    const { code } = await runForwarding(builder, ["SIGTERM", "SIGHUP"], ["SIGINT"]);
-    if (synced) await this.#pullAfterRun(synced);
+    await this.ensureRunning();
+    const place = await this.#placeCwd();
+    await this.#firstRunProbe();
+    const { provisionGuest } = await import("./provision.ts");
+    await provisionGuest(this, { notice: this.#notice });
+    const { interactiveShellPlan } = await import("../shell_plan.ts");
+    const plan = interactiveShellPlan({
+      workdir: place.workdir,
+      hostDirLink: this.config.guestHostDir,
+    });
+    const script = ["/bin/sh", "-c", plan.script];
+    if (!hasTerminal({})) {
+      // A piped script: SIGTERM and SIGHUP reach the shell through the relay.
+      const file = relayFile(crypto.randomUUID().replaceAll("-", ""));
+      const options = { ignore: ["SIGINT" as const], env: this.guestEnv() };
+      return (await this.#runRelayed(
+        relayedCommand(script, file),
+        file,
+        options,
+        plan.workdir,
+        place.synced,
+      )).code;
+    }
+    const { code } = await this.#guestRun(guestArgv(script, this.guestEnv()), {
+      workdir: plan.workdir,
+      ...stdio,
+      forward: ["SIGTERM", "SIGHUP"],
+      ignore: ["SIGINT"],
+    });
+    if (place.synced) await this.#pullAfterRun(place.synced);
     return code;
+  }
+
+  /**
+   * How guest commands reach the instance now: `ssh -F <dir>/ssh.config` when the instance has
+   * an `ssh.config` naming a `Host` and a `ControlPath` whose socket exists (the ControlMaster
+   * Lima keeps from boot), `ssh` is on `PATH` and `DEVSHELL_VM_SSH` is not off; `limactl shell`
+   * otherwise (which also brings a lost ControlMaster back, as Lima's `--reconnect` does). Reads
+   * two small files and runs nothing.
+   *
+   * @returns The transport and why.
+   */
+  guestTransport(): GuestTransport {
+    const limactl = (reason: string): GuestTransport => ({ kind: "limactl", reason });
+    if (!this.config.ssh) return limactl("DEVSHELL_VM_SSH=off");
+    const dir = this.instanceDir;
+    if (dir === undefined) return limactl("no LIMA_HOME");
+    const configFile = `${dir}/ssh.config`;
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(configFile);
+    } catch {
+      return limactl(`no ${configFile}`);
+    }
+    const host = sshConfigHost(text);
+    if (host === undefined) return limactl(`${configFile} names no Host`);
+    const controlPath = /^\s*ControlPath\s+"?([^"\n]*?)"?\s*$/m.exec(text)?.[1];
+    if (!controlPath) return limactl(`${configFile} names no ControlPath`);
+    try {
+      if (!Deno.lstatSync(controlPath).isSocket) return limactl(`${controlPath} is not a socket`);
+    } catch {
+      return limactl(`no ControlMaster socket ${controlPath}`);
+    }
+    const program = (this.#env["PATH"] ?? "").split(":")
+      .filter((d) => d.startsWith("/"))
+      .map((d) => posix.join(d, "ssh"))
+      .find(isExecutableFile);
+    if (program === undefined) return limactl("no ssh on PATH");
+    return {
+      kind: "ssh",
+      reason: `${configFile} and ${controlPath}`,
+      ssh: { program, configFile, host },
+    };
+  }
+
+  /**
+   * Run a guest argv (from {@linkcode guestArgv}) at `workdir` through the transport of
+   * {@linkcode guestTransport}: the same argv and the same remote script either way, only the
+   * process that carries it differs. SIGINT/SIGTERM/SIGHUP are forwarded or ignored as asked.
+   */
+  async #guestRun(
+    argv: readonly string[],
+    options: {
+      workdir: string;
+      stdin: "inherit" | "null" | Uint8Array;
+      stdout: "inherit" | "piped";
+      stderr: "inherit" | "piped";
+      noTty?: boolean;
+      forward: Deno.Signal[];
+      ignore?: Deno.Signal[];
+      /** Bound the call by this time-out (`probe`); the user's command is never bounded. */
+      call?: LimactlCall | undefined;
+    },
+  ): Promise<{ code: number; stdout: Uint8Array; stderr: Uint8Array }> {
+    const limactlArgv = ["shell", "--workdir", normalizeAbsolutePath(options.workdir)];
+    if (options.noTty) limactlArgv.push("--tty=false");
+    limactlArgv.push(validateInstanceName(this.instance), "--", ...argv);
+    const killer: Killer = {};
+    const running = this.#guestSpawn(argv, limactlArgv, options, killer);
+    if (options.call === undefined) return await running;
+    const call = options.call;
+    const ms = limactlTimeoutMs(call, this.config.limactlTimeout);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<"expired">((done) => timer = setTimeout(done, ms, "expired"));
+    const first = await Promise.race([running, expired]).finally(() => clearTimeout(timer));
+    if (first !== "expired") return first;
+    killer.kill?.("SIGKILL");
+    // Wait a moment for it to go (a process stuck in the kernel may never), then report. The
+    // error names the call as limactl shell's arguments on either transport.
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([running, new Promise((go) => grace = setTimeout(go, 2000))]);
+    clearTimeout(grace);
+    throw new LimactlTimeoutError(limactlArgv, call, ms, limactlTimeoutHint(call, this.instance));
+  }
+
+  async #guestSpawn(
+    argv: readonly string[],
+    limactlArgv: string[],
+    options: {
+      workdir: string;
+      stdin: "inherit" | "null" | Uint8Array;
+      stdout: "inherit" | "piped";
+      stderr: "inherit" | "piped";
+      noTty?: boolean;
+      forward: Deno.Signal[];
+      ignore?: Deno.Signal[];
+    },
+    killer: Killer,
+  ): Promise<{ code: number; stdout: Uint8Array; stderr: Uint8Array }> {
+    const transport = this.guestTransport();
+    if (transport.kind === "ssh" && transport.ssh) {
+      const script = limaShellScript(argv, options.workdir);
+      const args = sshShellArgs(transport.ssh.configFile, transport.ssh.host, script, {
+        // Lima's rule (cmd/limactl/shell.go): a pseudo-terminal exactly when stdout is one.
+        tty: options.stdout === "inherit" && !options.noTty && Deno.stdout.isTerminal(),
+        colorterm: this.#env["COLORTERM"] !== undefined,
+      });
+      this.#onGuestCommand?.(transport, [transport.ssh.program, ...args]);
+      return await spawnForwarding(transport.ssh.program, args, {
+        env: this.#childEnv,
+        stdin: options.stdin,
+        stdout: options.stdout,
+        stderr: options.stderr,
+        forward: options.forward,
+        ignore: options.ignore ?? [],
+        killer,
+      });
+    }
+    this.#onGuestCommand?.(transport, [this.limactl!, ...limactlArgv]);
+    const builder = (await this.#command(limactlArgv)).builder.stdin(options.stdin)
+      .stdout(options.stdout).stderr(options.stderr);
+    return await runForwarding(builder, options.forward, options.ignore ?? [], killer);
+  }
+
+  /**
+   * The process that runs a guest argv at `workdir` on the current transport: `ssh …` with the
+   * script Lima would send, or `limactl shell …` (with `--tty=false` for `noTty`).
+   * Reports it to `onGuestCommand` / `onLimactl`.
+   */
+  #guestCommand(
+    argv: readonly string[],
+    workdir: string,
+    options: { tty: boolean; noTty?: boolean },
+  ): { program: string; args: string[] } {
+    const transport = this.guestTransport();
+    if (transport.kind === "ssh" && transport.ssh) {
+      const args = sshShellArgs(
+        transport.ssh.configFile,
+        transport.ssh.host,
+        limaShellScript(argv, workdir),
+        {
+          tty: options.tty && Deno.stdout.isTerminal(),
+          colorterm: this.#env["COLORTERM"] !== undefined,
+        },
+      );
+      this.#onGuestCommand?.(transport, [transport.ssh.program, ...args]);
+      return { program: transport.ssh.program, args };
+    }
+    const args = ["shell", "--workdir", normalizeAbsolutePath(workdir)];
+    if (options.noTty) args.push("--tty=false");
+    args.push(validateInstanceName(this.instance), "--", ...argv);
+    this.#onGuestCommand?.(transport, [this.limactl!, ...args]);
+    this.#onLimactl?.(args);
+    return { program: this.limactl!, args };
+  }
+
+  /** The first-run probe, loaded only when its cache says this `lima.yaml` was not probed yet. */
+  async #firstRunProbe(): Promise<void> {
+    if (this.backend !== "lima" || !this.config.limaHints || this.instanceDir === undefined) return;
+    try {
+      const cached = JSON.parse(Deno.readTextFileSync(this.cacheFile("probes", "json")));
+      if (cached?.key === fileStamp(`${this.instanceDir}/lima.yaml`)) return;
+    } catch {
+      // not probed yet
+    }
+    const { firstRunProbe } = await import("./probe.ts");
+    await firstRunProbe(this, { notice: this.#notice });
   }
 
   /**
@@ -1164,12 +1416,16 @@ export class GammaSession {
   ): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
     await this.#requireLima("capture");
     await this.ensureRunning();
-    const r = await this.#capture(
-      limactlArgs.shell(this.instance, argv, { workdir: options.workdir ?? "/", noTty: true }),
-      options.stdin ?? "null",
-      options.bounded === false ? undefined : "probe",
-    );
-    return { code: r.code, stdout: r.stdout, stderr: r.stderrText };
+    const r = await this.#guestRun(guestArgv(argv), {
+      workdir: options.workdir ?? "/",
+      stdin: options.stdin ?? "null",
+      stdout: "piped",
+      stderr: "piped",
+      noTty: true,
+      forward: [],
+      call: options.bounded === false ? undefined : "probe",
+    });
+    return { code: r.code, stdout: r.stdout, stderr: new TextDecoder().decode(r.stderr) };
   }
 
   /**
@@ -1228,8 +1484,8 @@ export class GammaSession {
   async stop(): Promise<void> {
     await this.#requireLima("stop");
     const argv = limactlArgs.stop(this.instance);
-    const r = await this.#command(argv).stdin("null").stdout(Deno.stderr).stderr("inheritPiped")
-      .noThrow();
+    const r = await (await this.#command(argv)).builder.stdin("null").stdout(Deno.stderr)
+      .stderr("inheritPiped").noThrow();
     if (r.code !== 0) throw new LimactlError(argv, r.code, r.stderr);
   }
 
@@ -1424,8 +1680,10 @@ async function runForwarding(
   builder: CommandBuilder,
   forward: Deno.Signal[],
   ignore: Deno.Signal[] = [],
+  killer: Killer = {},
 ): Promise<{ code: number; stdout: Uint8Array; stderr: Uint8Array }> {
-  const controller = new KillController();
+  const controller: KillController = new (await dax()).KillController();
+  killer.kill = (sig) => controller.kill(sig as NonNullable<Parameters<KillController["kill"]>[0]>);
   let forwarded: Deno.Signal | undefined;
   const listeners: [Deno.Signal, () => void][] = [
     ...forward.map((sig): [Deno.Signal, () => void] => [sig, () => {
@@ -1448,6 +1706,74 @@ async function runForwarding(
       }
     };
     return { code, stdout: piped(() => r.stdoutBytes), stderr: piped(() => r.stderrBytes) };
+  } finally {
+    for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
+  }
+}
+
+/**
+ * The ssh path's runner: spawn with `Deno.Command` (dax is not loaded for it: about 90 ms of
+ * start-up, more than the whole warm exec over ssh costs; bench/README.md) while gamma holds
+ * SIGINT/SIGTERM/SIGHUP like {@linkcode runForwarding}. ssh ends with 255 when a forwarded signal
+ * stops it ("Killed by signal N"); that is reported as 128+N, as the `limactl` path reports the
+ * signal death of `limactl`.
+ */
+async function spawnForwarding(
+  program: string,
+  args: string[],
+  options: {
+    env: Record<string, string> | undefined;
+    stdin: "inherit" | "null" | Uint8Array;
+    stdout: "inherit" | "piped";
+    stderr: "inherit" | "piped";
+    forward: Deno.Signal[];
+    ignore: Deno.Signal[];
+    killer: Killer;
+  },
+): Promise<{ code: number; stdout: Uint8Array; stderr: Uint8Array }> {
+  const child = new Deno.Command(program, {
+    args,
+    ...(options.env === undefined ? {} : { clearEnv: true, env: options.env }),
+    stdin: options.stdin instanceof Uint8Array ? "piped" : options.stdin,
+    stdout: options.stdout,
+    stderr: options.stderr,
+  }).spawn();
+  options.killer.kill = (sig) => {
+    try {
+      child.kill(sig);
+    } catch {
+      // already gone
+    }
+  };
+  let forwarded: Deno.Signal | undefined;
+  const listeners: [Deno.Signal, () => void][] = [
+    ...options.forward.map((sig): [Deno.Signal, () => void] => [sig, () => {
+      forwarded = sig;
+      try {
+        child.kill(sig);
+      } catch {
+        // already gone
+      }
+    }]),
+    ...options.ignore.map((sig): [Deno.Signal, () => void] => [sig, () => {}]),
+  ];
+  for (const [sig, fn] of listeners) Deno.addSignalListener(sig, fn);
+  try {
+    if (options.stdin instanceof Uint8Array) {
+      const writer = child.stdin.getWriter();
+      writer.write(options.stdin).then(() => writer.close()).catch(() => {});
+    }
+    const empty = new Uint8Array();
+    const [status, stdout, stderr] = await Promise.all([
+      child.status,
+      options.stdout === "piped" ? new Response(child.stdout).bytes() : empty,
+      options.stderr === "piped" ? new Response(child.stderr).bytes() : empty,
+    ]);
+    let code = status.code;
+    const signo = forwarded === undefined ? undefined : SIGNAL_NUMBERS[forwarded];
+    if (signo !== undefined && (code === 255 || status.signal === forwarded)) code = 128 + signo;
+    else if (status.signal !== null) code = 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
+    return { code, stdout, stderr };
   } finally {
     for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
   }

@@ -6,6 +6,8 @@
  */
 
 import { GammaSession } from "../../lib/session/session.ts";
+// Library-level sessions read settings files as through mod.ts: the reader installs itself.
+import "../../lib/session/config_files.ts";
 import { createLimaHome, type LimaHome } from "../support/lima_home.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
@@ -41,6 +43,11 @@ export interface RunOptions {
    * fixed delay), then call `then` (e.g. to release the command).
    */
   signal?: { sig: Deno.Signal; after: () => Promise<void>; then?: () => void };
+  /**
+   * `null`: stdout and stderr go nowhere and only gamma's exit is awaited (a guest command that
+   * outlives gamma keeps its end of a pipe open: ssh's ControlMaster holds it).
+   */
+  output?: "piped" | "null";
 }
 
 let home: string | undefined;
@@ -109,8 +116,8 @@ export async function runGamma(args: string[], options: RunOptions = {}): Promis
       ...options.env,
     },
     stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
+    stdout: options.output ?? "piped",
+    stderr: options.output ?? "piped",
   }).spawn();
   if (options.stdin !== undefined) {
     const writer = child.stdin.getWriter();
@@ -125,6 +132,11 @@ export async function runGamma(args: string[], options: RunOptions = {}): Promis
       child.kill(sig);
       then?.();
     }).catch(() => {});
+  }
+  if (options.output === "null") {
+    const status = await child.status;
+    const empty = new Uint8Array();
+    return { code: status.code, signal: status.signal, stdout: "", stdoutBytes: empty, stderr: "" };
   }
   const out = await child.output();
   return {
@@ -146,9 +158,54 @@ export interface Fixture extends AsyncDisposable {
   env: Record<string, string>;
 }
 
+/**
+ * How gamma reaches the guest in a test: `ssh` (the default: straight through the instance's
+ * ssh.config) or `limactl` (`DEVSHELL_VM_SSH=off`: through `limactl shell`).
+ */
+export type Via = "ssh" | "limactl";
+
+/**
+ * Register a test that runs once per transport, both at once (each with its own fixtures): the
+ * case gets `via` and passes it to {@linkcode setup}. A failure names the path it failed on.
+ *
+ * @param name The test name.
+ * @param fn The case.
+ */
+export function testBothPaths(name: string, fn: (via: Via) => Promise<void>): void {
+  Deno.test(name, async () => {
+    const vias: Via[] = ["ssh", "limactl"];
+    const results = await Promise.allSettled(vias.map((via) => fn(via)));
+    results.forEach((r, i) => {
+      if (r.status === "rejected") {
+        const e = r.reason as Error;
+        e.message = `on the ${vias[i]} path: ${e.message}`;
+        throw e;
+      }
+    });
+  });
+}
+
+/**
+ * The limactl subcommands a run is expected to log: `expected` on the limactl path; on the ssh
+ * path the same without `shell`, which ssh replaces.
+ *
+ * @param via The path.
+ * @param expected The commands on the limactl path.
+ * @returns The commands for `via`.
+ */
+export function onPath(via: Via, expected: string[]): string[] {
+  return via === "ssh" ? expected.filter((c) => c !== "shell") : expected;
+}
+
 /** A LIMA_HOME with one instance `dev` mounting a project dir at another guest path. */
 export async function setup(
-  opts: { running?: boolean; fault?: string; projectName?: string; extraMounts?: boolean } = {},
+  opts: {
+    running?: boolean;
+    fault?: string;
+    projectName?: string;
+    extraMounts?: boolean;
+    via?: Via;
+  } = {},
 ): Promise<Fixture> {
   const lima = await createLimaHome();
   const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "gamma-proj-" }));
@@ -159,7 +216,12 @@ export async function setup(
     running: opts.running ?? true,
     ...(opts.fault ? { fault: opts.fault } : {}),
   });
-  const env = { ...lima.env, DEVSHELL_VM_LIMACTL: lima.limactl, DEVSHELL_VM_LIMA_INSTANCE: "dev" };
+  const env: Record<string, string> = {
+    ...lima.env,
+    DEVSHELL_VM_LIMACTL: lima.limactl,
+    DEVSHELL_VM_LIMA_INSTANCE: "dev",
+  };
+  if (opts.via === "limactl") env["DEVSHELL_VM_SSH"] = "off";
   return {
     lima,
     project,
@@ -176,13 +238,18 @@ export async function commands(lima: { argvLog(): Promise<string[][]> }): Promis
   return (await lima.argvLog()).map((argv) => argv.find((a) => !a.startsWith("-")) ?? "");
 }
 
-/** The environment a library-level session in a fixture gets: its own cache per Lima home. */
+/**
+ * The environment a library-level session in a fixture gets: its own cache per Lima home, and
+ * the `limactl shell` path (`DEVSHELL_VM_SSH=off`) so that tests see every guest call's limactl
+ * argv; pass `DEVSHELL_VM_SSH: "on"` in `extra` for the ssh path.
+ */
 export function sessionEnv(
   t: { env: Record<string, string> },
   extra: Record<string, string> = {},
 ): Record<string, string> {
   return {
     ...denoEnv(),
+    DEVSHELL_VM_SSH: "off",
     ...t.env,
     PATH: "/usr/bin:/bin",
     HOME: testHome(),

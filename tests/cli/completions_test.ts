@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { runGamma, setup } from "./_run.ts";
 import { needs } from "../support/host_tools.ts";
-import { COMMANDS } from "../../cli/_table.ts";
+import { loadCommands } from "../../cli/_table.ts";
+
+const COMMANDS = await loadCommands();
 
 const command = (name: string) => COMMANDS.find((c) => c.name === name)!;
 const syncCommand = command("sync");

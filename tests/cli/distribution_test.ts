@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { VERSION } from "../../lib/version.ts";
 import { posix } from "node:path";
-import { denoEnv, runGamma, setup } from "./_run.ts";
+import { denoEnv, runGamma, setup, testBothPaths } from "./_run.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -33,8 +33,8 @@ Deno.test("gamma without permission flags fails with 125 and the flags to use", 
   }
 });
 
-Deno.test("gamma runs with exactly the documented permissions", async () => {
-  await using t = await setup();
+testBothPaths("gamma runs with exactly the documented permissions", async (via) => {
+  await using t = await setup({ via });
   const r = await runGamma(["exec", "--", "pwd"], {
     env: t.env,
     cwd: t.project,
@@ -160,36 +160,39 @@ Deno.test("deno task install installs gamma from a local checkout (the config is
   }
 });
 
-Deno.test("the bundle (deno task bundle) is one file that runs --help, --version and exec", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "gamma-bundle-" });
-  try {
-    const bundle = `${dir}/gamma.js`;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["bundle", "--quiet", "-o", bundle, `${ROOT}cli.ts`],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const help = await runGamma(["--help"], { script: bundle });
-    assert.equal(help.code, 0);
-    assert.match(help.stdout, /^gamma \d+\.\d+\.\d+: your project inside a Lima VM/);
-    const version = await runGamma(["--version"], { script: bundle });
-    assert.deepEqual([version.code, version.stdout], [0, `gamma ${VERSION}\n`]);
-    await using t = await setup();
-    const exec = await runGamma(["exec", "--", "sh", "-c", "pwd; exit 3"], {
-      script: bundle,
-      env: t.env,
-      cwd: t.project,
-    });
-    assert.deepEqual([exec.code, exec.stdout, exec.stderr], [3, "/work/p\n", ""]);
-    // The permission advice names the bundle, the file that was run.
-    const denied = await runGamma(["exec", "--", "true"], { script: bundle, denoFlags: [] });
-    assert.equal(denied.code, 125);
-    assert.match(denied.stderr, new RegExp(`\n  or: +deno run -A ${bundle} exec …\n`));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+testBothPaths(
+  "the bundle (deno task bundle) is one file that runs --help, --version and exec",
+  async (via) => {
+    const dir = await Deno.makeTempDir({ prefix: "gamma-bundle-" });
+    try {
+      const bundle = `${dir}/gamma.js`;
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["bundle", "--quiet", "-o", bundle, `${ROOT}cli.ts`],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      const help = await runGamma(["--help"], { script: bundle });
+      assert.equal(help.code, 0);
+      assert.match(help.stdout, /^gamma \d+\.\d+\.\d+: your project inside a Lima VM/);
+      const version = await runGamma(["--version"], { script: bundle });
+      assert.deepEqual([version.code, version.stdout], [0, `gamma ${VERSION}\n`]);
+      await using t = await setup({ via });
+      const exec = await runGamma(["exec", "--", "sh", "-c", "pwd; exit 3"], {
+        script: bundle,
+        env: t.env,
+        cwd: t.project,
+      });
+      assert.deepEqual([exec.code, exec.stdout, exec.stderr], [3, "/work/p\n", ""]);
+      // The permission advice names the bundle, the file that was run.
+      const denied = await runGamma(["exec", "--", "true"], { script: bundle, denoFlags: [] });
+      assert.equal(denied.code, 125);
+      assert.match(denied.stderr, new RegExp(`\n  or: +deno run -A ${bundle} exec …\n`));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
 Deno.test("deno task compile builds a binary that prints --version (or says why it skipped)", async (t) => {
   const denort = Deno.env.get("DENORT_BIN");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createLimaHome } from "../support/lima_home.ts";
-import { commands, runGamma, setup } from "./_run.ts";
+import { commands, onPath, runGamma, setup, testBothPaths } from "./_run.ts";
 
 type Fixture = Awaited<ReturnType<typeof setup>>;
 
@@ -27,46 +27,49 @@ async function gitProject(t: Fixture): Promise<void> {
   await Deno.mkdir(`${t.project}/.git`);
 }
 
-Deno.test("gamma doctor: every check passes for a mounted, writable project (remapped mount)", async () => {
-  await using t = await setup();
-  await gitProject(t);
-  const kvm = await kvmOk();
-  try {
-    const r = await runGamma(["doctor", "--kvm-device", kvm, "--tool", "sh"], {
-      env: t.env,
-      cwd: `${t.project}/sub`,
-    });
-    assert.equal(r.stderr, "");
-    assert.equal(r.code, 0);
-    const dir = `${t.lima.dir}/dev`;
-    const tools = t.env["LIMA_TEMPLATES_PATH"];
-    assert.equal(
-      r.stdout,
-      [
-        `ok    limactl     ${t.lima.limactl} (Lima 2.2.0)`,
-        `ok    instance    instance dev is Running (${dir})`,
-        `ok    kvm         ${kvm} is usable by this user`,
-        `ok    template    Lima's templates are in ${tools}`,
-        "ok    last-start  instance dev started cleanly",
-        `ok    mount       the project ${t.project} is at /work/p in instance dev (mount ${t.project} -> /work/p, writable)`,
-        `ok    mount-live  a marker file created in ${t.project}/sub is visible at /work/p/sub in the guest`,
-        "ok    writable    the guest can create files in /work/p/sub",
-        "ok    tools       on the guest PATH: sh (/usr/bin/sh)",
-        "",
-        "all checks passed",
-        "",
-      ].join("\n"),
-    );
-    // doctor leaves nothing behind and never starts or stops the VM
-    assert.deepEqual([...Deno.readDirSync(`${t.project}/sub`)], []);
-    assert.deepEqual(await commands(t.lima), ["", "list", "shell"]);
-  } finally {
-    await Deno.remove(kvm);
-  }
-});
+testBothPaths(
+  "gamma doctor: every check passes for a mounted, writable project (remapped mount)",
+  async (via) => {
+    await using t = await setup({ via });
+    await gitProject(t);
+    const kvm = await kvmOk();
+    try {
+      const r = await runGamma(["doctor", "--kvm-device", kvm, "--tool", "sh"], {
+        env: t.env,
+        cwd: `${t.project}/sub`,
+      });
+      assert.equal(r.stderr, "");
+      assert.equal(r.code, 0);
+      const dir = `${t.lima.dir}/dev`;
+      const tools = t.env["LIMA_TEMPLATES_PATH"];
+      assert.equal(
+        r.stdout,
+        [
+          `ok    limactl     ${t.lima.limactl} (Lima 2.2.0)`,
+          `ok    instance    instance dev is Running (${dir})`,
+          `ok    kvm         ${kvm} is usable by this user`,
+          `ok    template    Lima's templates are in ${tools}`,
+          "ok    last-start  instance dev started cleanly",
+          `ok    mount       the project ${t.project} is at /work/p in instance dev (mount ${t.project} -> /work/p, writable)`,
+          `ok    mount-live  a marker file created in ${t.project}/sub is visible at /work/p/sub in the guest`,
+          "ok    writable    the guest can create files in /work/p/sub",
+          "ok    tools       on the guest PATH: sh (/usr/bin/sh)",
+          "",
+          "all checks passed",
+          "",
+        ].join("\n"),
+      );
+      // doctor leaves nothing behind and never starts or stops the VM
+      assert.deepEqual([...Deno.readDirSync(`${t.project}/sub`)], []);
+      assert.deepEqual(await commands(t.lima), onPath(via, ["", "list", "shell"]));
+    } finally {
+      await Deno.remove(kvm);
+    }
+  },
+);
 
-Deno.test("gamma doctor --json: the report object; exit 1 when a check fails", async () => {
-  await using t = await setup();
+testBothPaths("gamma doctor --json: the report object; exit 1 when a check fails", async (via) => {
+  await using t = await setup({ via });
   await gitProject(t);
   const r = await runGamma(["doctor", "--json", "--kvm-device", "/nonexistent/kvm"], {
     env: t.env,
@@ -104,58 +107,64 @@ Deno.test("gamma doctor --json: the report object; exit 1 when a check fails", a
   }
 });
 
-Deno.test("gamma doctor: a KVM failure of the last start, with the device denied or usable now", async () => {
-  await using t = await setup({ running: false, fault: "kvm" });
-  await gitProject(t);
-  const start = await runGamma(["start"], { env: t.env });
-  assert.equal(start.code, 1);
-  const log = `${t.lima.dir}/dev/ha.stderr.log`;
-  const denied = await runGamma(["doctor", "--json", "--kvm-device", KVM_DENIED], {
-    env: t.env,
-    cwd: t.project,
-  });
-  assert.equal(denied.code, 1);
-  const [, , kvm, , lastStart] = checks(denied.stdout);
-  assert.deepEqual(kvm, {
-    id: "kvm",
-    status: "fail",
-    message:
-      `${KVM_DENIED} does not exist: this host offers no KVM; the last start of dev failed on it (2 KVM errors in ${log})`,
-    fix:
-      "sudo modprobe kvm_intel    # or kvm_amd; and enable virtualization (VT-x/AMD-V) in the firmware",
-    details: [
-      "Could not access KVM kernel module: Permission denied",
-      "qemu-system-x86_64: failed to initialize kvm: Permission denied",
-    ].map((l) => l.replace("x86_64", Deno.build.arch === "aarch64" ? "aarch64" : "x86_64")),
-  });
-  assert.deepEqual(
-    [lastStart?.id, lastStart?.status, lastStart?.message, lastStart?.fix],
-    [
-      "last-start",
-      "fail",
-      `the last start of dev failed: QEMU could not use KVM (see the kvm check) (${log})`,
-      "limactl start dev    # after fixing the cause; gamma start -i dev explains failures",
-    ],
-  );
-  const device = await kvmOk();
-  try {
-    const now = await runGamma(["doctor", "--kvm-device", device], { env: t.env, cwd: t.project });
-    assert.equal(now.code, 1); // the last start still failed
-    assert.match(
-      now.stdout,
-      new RegExp(
-        `^warn  kvm         ${device} is usable now; the last start of dev failed on it \\(2 KVM errors in ${log}\\)$`,
-        "m",
-      ),
+testBothPaths(
+  "gamma doctor: a KVM failure of the last start, with the device denied or usable now",
+  async (via) => {
+    await using t = await setup({ via, running: false, fault: "kvm" });
+    await gitProject(t);
+    const start = await runGamma(["start"], { env: t.env });
+    assert.equal(start.code, 1);
+    const log = `${t.lima.dir}/dev/ha.stderr.log`;
+    const denied = await runGamma(["doctor", "--json", "--kvm-device", KVM_DENIED], {
+      env: t.env,
+      cwd: t.project,
+    });
+    assert.equal(denied.code, 1);
+    const [, , kvm, , lastStart] = checks(denied.stdout);
+    assert.deepEqual(kvm, {
+      id: "kvm",
+      status: "fail",
+      message:
+        `${KVM_DENIED} does not exist: this host offers no KVM; the last start of dev failed on it (2 KVM errors in ${log})`,
+      fix:
+        "sudo modprobe kvm_intel    # or kvm_amd; and enable virtualization (VT-x/AMD-V) in the firmware",
+      details: [
+        "Could not access KVM kernel module: Permission denied",
+        "qemu-system-x86_64: failed to initialize kvm: Permission denied",
+      ].map((l) => l.replace("x86_64", Deno.build.arch === "aarch64" ? "aarch64" : "x86_64")),
+    });
+    assert.deepEqual(
+      [lastStart?.id, lastStart?.status, lastStart?.message, lastStart?.fix],
+      [
+        "last-start",
+        "fail",
+        `the last start of dev failed: QEMU could not use KVM (see the kvm check) (${log})`,
+        "limactl start dev    # after fixing the cause; gamma start -i dev explains failures",
+      ],
     );
-    assert.match(now.stdout, /^\s+fix: limactl start dev$/m);
-  } finally {
-    await Deno.remove(device);
-  }
-});
+    const device = await kvmOk();
+    try {
+      const now = await runGamma(["doctor", "--kvm-device", device], {
+        env: t.env,
+        cwd: t.project,
+      });
+      assert.equal(now.code, 1); // the last start still failed
+      assert.match(
+        now.stdout,
+        new RegExp(
+          `^warn  kvm         ${device} is usable now; the last start of dev failed on it \\(2 KVM errors in ${log}\\)$`,
+          "m",
+        ),
+      );
+      assert.match(now.stdout, /^\s+fix: limactl start dev$/m);
+    } finally {
+      await Deno.remove(device);
+    }
+  },
+);
 
-Deno.test("gamma doctor: KVM errors from an older start are not counted", async () => {
-  await using t = await setup({ running: false, fault: "kvm" });
+testBothPaths("gamma doctor: KVM errors from an older start are not counted", async (via) => {
+  await using t = await setup({ via, running: false, fault: "kvm" });
   await gitProject(t);
   assert.equal((await runGamma(["start"], { env: t.env })).code, 1);
   const log = `${t.lima.dir}/dev/ha.stderr.log`;
@@ -188,8 +197,8 @@ Deno.test("gamma doctor: KVM errors from an older start are not counted", async 
   }
 });
 
-Deno.test("gamma doctor: missing templates fail for a missing instance", async () => {
-  await using t = await setup({ running: false });
+testBothPaths("gamma doctor: missing templates fail for a missing instance", async (via) => {
+  await using t = await setup({ via, running: false });
   const empty = await Deno.makeTempDir();
   try {
     const r = await runGamma(["doctor", "-i", "ghost", "--json", "--kvm-device", KVM_DENIED], {
@@ -229,8 +238,8 @@ Deno.test("gamma doctor: missing templates fail for a missing instance", async (
   }
 });
 
-Deno.test("gamma doctor: a degraded start is explained", async () => {
-  await using t = await setup({ running: false, fault: "degraded" });
+testBothPaths("gamma doctor: a degraded start is explained", async (via) => {
+  await using t = await setup({ via, running: false, fault: "degraded" });
   await gitProject(t);
   assert.equal((await runGamma(["start"], { env: t.env })).code, 0); // degraded: a warning
   const ok = await runGamma(["doctor", "--json", "--kvm-device", KVM_DENIED, "--tool", "sh"], {
@@ -246,43 +255,46 @@ Deno.test("gamma doctor: a degraded start is explained", async () => {
   });
 });
 
-Deno.test("gamma doctor: an unmounted project fails the mount check and is not probed", async () => {
-  await using t = await setup();
-  const elsewhere = await Deno.realPath(await Deno.makeTempDir());
-  try {
-    await Deno.writeTextFile(`${elsewhere}/deno.json`, "{}\n");
-    const r = await runGamma(["doctor", "--json", "--kvm-device", KVM_DENIED, "--tool", "sh"], {
-      env: t.env,
-      cwd: elsewhere,
-    });
-    assert.equal(r.code, 1);
-    const all = checks(r.stdout);
-    assert.deepEqual(all.slice(5), [
-      {
-        id: "mount",
-        status: "fail",
-        message:
-          `the project ${elsewhere} is not under any mount of instance dev (its mounts: ${t.project} -> /work/p)`,
-        fix: "gamma mounts -i dev --writable --write --restart",
-      },
-      {
-        id: "mount-live",
-        status: "warn",
-        message: `not checked: ${elsewhere} has no guest path in instance dev`,
-        fix: "gamma mounts -i dev --writable --write --restart",
-      },
-      {
-        id: "writable",
-        status: "warn",
-        message: `not checked: ${elsewhere} has no guest path in instance dev`,
-        fix: "gamma mounts -i dev --writable --write --restart",
-      },
-      { id: "tools", status: "ok", message: "on the guest PATH: sh (/usr/bin/sh)" },
-    ]);
-  } finally {
-    await Deno.remove(elsewhere, { recursive: true });
-  }
-});
+testBothPaths(
+  "gamma doctor: an unmounted project fails the mount check and is not probed",
+  async (via) => {
+    await using t = await setup({ via });
+    const elsewhere = await Deno.realPath(await Deno.makeTempDir());
+    try {
+      await Deno.writeTextFile(`${elsewhere}/deno.json`, "{}\n");
+      const r = await runGamma(["doctor", "--json", "--kvm-device", KVM_DENIED, "--tool", "sh"], {
+        env: t.env,
+        cwd: elsewhere,
+      });
+      assert.equal(r.code, 1);
+      const all = checks(r.stdout);
+      assert.deepEqual(all.slice(5), [
+        {
+          id: "mount",
+          status: "fail",
+          message:
+            `the project ${elsewhere} is not under any mount of instance dev (its mounts: ${t.project} -> /work/p)`,
+          fix: "gamma mounts -i dev --writable --write --restart",
+        },
+        {
+          id: "mount-live",
+          status: "warn",
+          message: `not checked: ${elsewhere} has no guest path in instance dev`,
+          fix: "gamma mounts -i dev --writable --write --restart",
+        },
+        {
+          id: "writable",
+          status: "warn",
+          message: `not checked: ${elsewhere} has no guest path in instance dev`,
+          fix: "gamma mounts -i dev --writable --write --restart",
+        },
+        { id: "tools", status: "ok", message: "on the guest PATH: sh (/usr/bin/sh)" },
+      ]);
+    } finally {
+      await Deno.remove(elsewhere, { recursive: true });
+    }
+  },
+);
 
 Deno.test("gamma doctor: a read-only mount warns, and the guest cannot write there", async () => {
   await using lima = await createLimaHome();
@@ -329,171 +341,191 @@ Deno.test("gamma doctor: a read-only mount warns, and the guest cannot write the
   }
 });
 
-Deno.test("gamma doctor: a project under an unmounted workspace parent has no guest path", async () => {
-  await using t = await setup();
-  // The workspace parent is not mounted at /workspace: gamma assumes nothing there.
-  const ws = await Deno.realPath(await Deno.makeTempDir());
-  try {
-    const r = await runGamma(["doctor", "--json", "--kvm-device", KVM_DENIED, "--tool", "sh"], {
-      env: { ...t.env, DEVSHELL_VM_WORKSPACE_PARENT: ws },
-      cwd: ws,
-    });
+testBothPaths(
+  "gamma doctor: a project under an unmounted workspace parent has no guest path",
+  async (via) => {
+    await using t = await setup({ via });
+    // The workspace parent is not mounted at /workspace: gamma assumes nothing there.
+    const ws = await Deno.realPath(await Deno.makeTempDir());
+    try {
+      const r = await runGamma(["doctor", "--json", "--kvm-device", KVM_DENIED, "--tool", "sh"], {
+        env: { ...t.env, DEVSHELL_VM_WORKSPACE_PARENT: ws },
+        cwd: ws,
+      });
+      assert.equal(r.code, 1);
+      const [mount, live] = checks(r.stdout).slice(5);
+      assert.deepEqual(mount, {
+        id: "mount",
+        status: "fail",
+        message:
+          `the project ${ws} is not under any mount of instance dev (its mounts: ${t.project} -> /work/p); nor does any mount put the workspace parent ${ws} at /workspace, so gamma has no guest path for it`,
+        fix: "gamma mounts -i dev --writable --write --restart",
+      });
+      assert.deepEqual(live, {
+        id: "mount-live",
+        status: "warn",
+        message: `not checked: ${ws} has no guest path in instance dev`,
+        fix: "gamma mounts -i dev --writable --write --restart",
+      });
+      assert.deepEqual([...Deno.readDirSync(ws)], []);
+    } finally {
+      await Deno.remove(ws, { recursive: true });
+    }
+  },
+);
+
+testBothPaths(
+  "gamma doctor: a tool named with --tool fails when the guest lacks it",
+  async (via) => {
+    await using t = await setup({ via });
+    await gitProject(t);
+    const r = await runGamma(
+      ["doctor", "--kvm-device", KVM_DENIED, "--tool", "cc", "--tool", "no-such-tool-x"],
+      { env: t.env, cwd: t.project },
+    );
     assert.equal(r.code, 1);
-    const [mount, live] = checks(r.stdout).slice(5);
-    assert.deepEqual(mount, {
-      id: "mount",
-      status: "fail",
-      message:
-        `the project ${ws} is not under any mount of instance dev (its mounts: ${t.project} -> /work/p); nor does any mount put the workspace parent ${ws} at /workspace, so gamma has no guest path for it`,
-      fix: "gamma mounts -i dev --writable --write --restart",
-    });
-    assert.deepEqual(live, {
-      id: "mount-live",
-      status: "warn",
-      message: `not checked: ${ws} has no guest path in instance dev`,
-      fix: "gamma mounts -i dev --writable --write --restart",
-    });
-    assert.deepEqual([...Deno.readDirSync(ws)], []);
-  } finally {
-    await Deno.remove(ws, { recursive: true });
-  }
-});
+    assert.ok(
+      r.stdout.endsWith(
+        [
+          "fail  tools       not on the guest PATH of instance dev: no-such-tool-x; found: cc (/usr/bin/cc)",
+          "                  fix: limactl shell dev -- sudo apt-get install -y no-such-tool-x    # or the package that provides no-such-tool-x",
+          "",
+          "2 checks failed, 0 warnings",
+          "",
+        ].join("\n"),
+      ),
+      r.stdout,
+    );
+    const usage = await runGamma(["doctor", "--tool=-rf"], { env: t.env });
+    assert.equal(usage.code, 2);
+    assert.ok(
+      usage.stderr.startsWith(
+        'gamma doctor: --tool "-rf": give a command name (letters, digits, ".", "_", "+", "-", "/")\n',
+      ),
+    );
+    const extra = await runGamma(["doctor", "now"], { env: t.env });
+    assert.equal(extra.code, 2);
+    assert.ok(extra.stderr.startsWith('gamma doctor: unexpected argument "now"\n'));
+  },
+);
 
-Deno.test("gamma doctor: a tool named with --tool fails when the guest lacks it", async () => {
-  await using t = await setup();
-  await gitProject(t);
-  const r = await runGamma(
-    ["doctor", "--kvm-device", KVM_DENIED, "--tool", "cc", "--tool", "no-such-tool-x"],
-    { env: t.env, cwd: t.project },
-  );
-  assert.equal(r.code, 1);
-  assert.ok(
-    r.stdout.endsWith(
-      [
-        "fail  tools       not on the guest PATH of instance dev: no-such-tool-x; found: cc (/usr/bin/cc)",
-        "                  fix: limactl shell dev -- sudo apt-get install -y no-such-tool-x    # or the package that provides no-such-tool-x",
-        "",
-        "2 checks failed, 0 warnings",
-        "",
-      ].join("\n"),
-    ),
-    r.stdout,
-  );
-  const usage = await runGamma(["doctor", "--tool=-rf"], { env: t.env });
-  assert.equal(usage.code, 2);
-  assert.ok(
-    usage.stderr.startsWith(
-      'gamma doctor: --tool "-rf": give a command name (letters, digits, ".", "_", "+", "-", "/")\n',
-    ),
-  );
-  const extra = await runGamma(["doctor", "now"], { env: t.env });
-  assert.equal(extra.code, 2);
-  assert.ok(extra.stderr.startsWith('gamma doctor: unexpected argument "now"\n'));
-});
-
-Deno.test("gamma doctor: a stopped instance is not started; the guest checks say so", async () => {
-  await using t = await setup({ running: false });
-  await gitProject(t);
-  const r = await runGamma(["doctor", "--json", "--kvm-device", KVM_DENIED], {
-    env: t.env,
-    cwd: t.project,
-  });
-  assert.deepEqual(status(r.stdout), [
-    "limactl ok",
-    "instance ok",
-    "kvm fail",
-    "template ok",
-    "last-start ok",
-    "mount ok",
-    "mount-live warn",
-    "writable warn",
-    "tools warn",
-  ]);
-  assert.deepEqual(checks(r.stdout)[6], {
-    id: "mount-live",
-    status: "warn",
-    message: "not checked: instance dev is Stopped",
-    fix: "limactl start dev",
-  });
-  assert.deepEqual(await commands(t.lima), ["", "list"]);
-});
-
-Deno.test("gamma doctor: limactl versions below 2.0 warn, below 1.0 fail; a missing limactl fails", async () => {
-  await using t = await setup({ running: false });
-  const opts = (version: string) => ({
-    env: { ...t.env, LIMACTL_STANDIN_VERSION: version },
-    cwd: t.project,
-  });
-  const v1 = await runGamma(["doctor", "--json", "--kvm-device", KVM_DENIED], opts("1.2.3"));
-  assert.deepEqual(checks(v1.stdout)[0], {
-    id: "limactl",
-    status: "warn",
-    message:
-      `${t.lima.limactl} is Lima 1.2.3; Lima 1.x has had no upstream support since 2026-02-06 and gamma targets 2.x`,
-    fix: "upgrade Lima to 2.x: https://lima-vm.io/docs/installation/ (Homebrew: brew upgrade lima)",
-  });
-  const v0 = await runGamma(["doctor", "--json", "--kvm-device", KVM_DENIED], opts("0.23.2"));
-  assert.deepEqual(
-    [v0.code, checks(v0.stdout)[0]?.status, checks(v0.stdout)[0]?.message],
-    [1, "fail", `${t.lima.limactl} is Lima 0.23.2; gamma needs Lima 1.0 or later and supports 2.x`],
-  );
-  const empty = await Deno.makeTempDir();
-  try {
-    const none = await runGamma(["doctor", "--json", "--kvm-device", KVM_DENIED], {
-      env: { LIMA_HOME: t.lima.dir, PATH: empty },
+testBothPaths(
+  "gamma doctor: a stopped instance is not started; the guest checks say so",
+  async (via) => {
+    await using t = await setup({ via, running: false });
+    await gitProject(t);
+    const r = await runGamma(["doctor", "--json", "--kvm-device", KVM_DENIED], {
+      env: t.env,
       cwd: t.project,
     });
-    assert.equal(none.code, 1);
-    const [limactl] = checks(none.stdout);
-    assert.deepEqual([limactl?.status, limactl?.fix], [
-      "fail",
-      "install Lima 2.x: https://lima-vm.io/docs/installation/ (or set DEVSHELL_VM_LIMACTL to the absolute path of limactl)",
-    ]);
-    // (Deno puts its own npm shim directory in front of the PATH it was given)
-    assert.match(
-      limactl?.message ?? "",
-      new RegExp(`^limactl not found on PATH \\((.*:)?${empty}\\)$`),
-    );
-    assert.deepEqual(status(none.stdout), [
-      "limactl fail",
-      "instance warn",
+    assert.deepEqual(status(r.stdout), [
+      "limactl ok",
+      "instance ok",
       "kvm fail",
-      "template warn",
-      "last-start warn",
-      "mount warn",
+      "template ok",
+      "last-start ok",
+      "mount ok",
       "mount-live warn",
       "writable warn",
       "tools warn",
     ]);
-  } finally {
-    await Deno.remove(empty);
-  }
-});
+    assert.deepEqual(checks(r.stdout)[6], {
+      id: "mount-live",
+      status: "warn",
+      message: "not checked: instance dev is Stopped",
+      fix: "limactl start dev",
+    });
+    assert.deepEqual(await commands(t.lima), onPath(via, ["", "list"]));
+  },
+);
 
-Deno.test("gamma doctor: an ssh failure fails mount-live and blocks the other guest checks", async () => {
-  await using t = await setup({ fault: "ssh" });
-  await gitProject(t);
-  const r = await runGamma(["doctor", "--json", "--kvm-device", KVM_DENIED], {
-    env: t.env,
-    cwd: t.project,
-  });
-  const [live, writable] = checks(r.stdout).slice(6);
-  assert.equal(live?.status, "fail");
-  assert.match(
-    live?.message ?? "",
-    /^could not run a command in instance dev: limactl shell exited 255 \(ssh: connect to host 127\.0\.0\.1 port \d+: Connection refused\)$/,
-  );
-  assert.deepEqual(writable, {
-    id: "writable",
-    status: "warn",
-    message: "not checked: the guest probe failed (see mount-live)",
-    fix: "limactl stop dev && limactl start dev",
-  });
-  assert.deepEqual([...Deno.readDirSync(t.project)].map((e) => e.name), [".git", "sub"]);
-});
+testBothPaths(
+  "gamma doctor: limactl versions below 2.0 warn, below 1.0 fail; a missing limactl fails",
+  async (via) => {
+    await using t = await setup({ via, running: false });
+    const opts = (version: string) => ({
+      env: { ...t.env, LIMACTL_STANDIN_VERSION: version },
+      cwd: t.project,
+    });
+    const v1 = await runGamma(["doctor", "--json", "--kvm-device", KVM_DENIED], opts("1.2.3"));
+    assert.deepEqual(checks(v1.stdout)[0], {
+      id: "limactl",
+      status: "warn",
+      message:
+        `${t.lima.limactl} is Lima 1.2.3; Lima 1.x has had no upstream support since 2026-02-06 and gamma targets 2.x`,
+      fix:
+        "upgrade Lima to 2.x: https://lima-vm.io/docs/installation/ (Homebrew: brew upgrade lima)",
+    });
+    const v0 = await runGamma(["doctor", "--json", "--kvm-device", KVM_DENIED], opts("0.23.2"));
+    assert.deepEqual(
+      [v0.code, checks(v0.stdout)[0]?.status, checks(v0.stdout)[0]?.message],
+      [
+        1,
+        "fail",
+        `${t.lima.limactl} is Lima 0.23.2; gamma needs Lima 1.0 or later and supports 2.x`,
+      ],
+    );
+    const empty = await Deno.makeTempDir();
+    try {
+      const none = await runGamma(["doctor", "--json", "--kvm-device", KVM_DENIED], {
+        env: { LIMA_HOME: t.lima.dir, PATH: empty },
+        cwd: t.project,
+      });
+      assert.equal(none.code, 1);
+      const [limactl] = checks(none.stdout);
+      assert.deepEqual([limactl?.status, limactl?.fix], [
+        "fail",
+        "install Lima 2.x: https://lima-vm.io/docs/installation/ (or set DEVSHELL_VM_LIMACTL to the absolute path of limactl)",
+      ]);
+      // (Deno puts its own npm shim directory in front of the PATH it was given)
+      assert.match(
+        limactl?.message ?? "",
+        new RegExp(`^limactl not found on PATH \\((.*:)?${empty}\\)$`),
+      );
+      assert.deepEqual(status(none.stdout), [
+        "limactl fail",
+        "instance warn",
+        "kvm fail",
+        "template warn",
+        "last-start warn",
+        "mount warn",
+        "mount-live warn",
+        "writable warn",
+        "tools warn",
+      ]);
+    } finally {
+      await Deno.remove(empty);
+    }
+  },
+);
 
-Deno.test("gamma doctor --debug prints every limactl command line", async () => {
-  await using t = await setup({ running: false });
+testBothPaths(
+  "gamma doctor: an ssh failure fails mount-live and blocks the other guest checks",
+  async (via) => {
+    await using t = await setup({ via, fault: "ssh" });
+    await gitProject(t);
+    const r = await runGamma(["doctor", "--json", "--kvm-device", KVM_DENIED], {
+      env: t.env,
+      cwd: t.project,
+    });
+    const [live, writable] = checks(r.stdout).slice(6);
+    assert.equal(live?.status, "fail");
+    assert.match(
+      live?.message ?? "",
+      /^could not run a command in instance dev: limactl shell exited 255 \(ssh: connect to host 127\.0\.0\.1 port \d+: Connection refused\)$/,
+    );
+    assert.deepEqual(writable, {
+      id: "writable",
+      status: "warn",
+      message: "not checked: the guest probe failed (see mount-live)",
+      fix: "limactl stop dev && limactl start dev",
+    });
+    assert.deepEqual([...Deno.readDirSync(t.project)].map((e) => e.name), [".git", "sub"]);
+  },
+);
+
+testBothPaths("gamma doctor --debug prints every limactl command line", async (via) => {
+  await using t = await setup({ via, running: false });
   const r = await runGamma(["doctor", "--debug", "--kvm-device", KVM_DENIED], {
     env: t.env,
     cwd: t.project,
@@ -547,33 +579,36 @@ Deno.test("gamma exec probes the mount on the first run only, and once more afte
   }
 });
 
-Deno.test("gamma exec hints about the guest toolchain after exit 126 and 127 only", async () => {
-  await using t = await setup();
-  const env = { ...t.env, DEVSHELL_VM_LIMA_HINTS: "on" };
-  const missing = await runGamma(["exec", "--", "no-such-tool-xyz"], { env, cwd: t.project });
-  assert.equal(missing.code, 127);
-  assert.ok(
-    missing.stderr.endsWith(
-      "no-such-tool-xyz: command not found\n" +
-        "gamma: hint: no-such-tool-xyz is not on the PATH of instance dev (exit 127): install it in the guest; `gamma doctor -i dev --tool no-such-tool-xyz` checks the guest toolchain\n",
-    ),
-    missing.stderr,
-  );
-  const notRunnable = await runGamma(["exec", "--", "sh", "-c", "exit 126"], {
-    env,
-    cwd: t.project,
-  });
-  assert.deepEqual([notRunnable.code, notRunnable.stderr], [
-    126,
-    "gamma: hint: a command run by sh was found but cannot run (a binary for another OS or CPU, or no execute permission) in instance dev (exit 126); `gamma doctor -i dev --tool NAME` checks the guest toolchain\n",
-  ]);
-  for (const code of [1, 2, 101, 125]) {
-    const r = await runGamma(["exec", "--", "sh", "-c", `exit ${code}`], { env, cwd: t.project });
-    assert.deepEqual([r.code, r.stderr], [code, ""], String(code));
-  }
-  const off = await runGamma(["exec", "--", "no-such-tool-xyz"], {
-    env: { ...env, DEVSHELL_VM_LIMA_HINTS: "off" },
-    cwd: t.project,
-  });
-  assert.deepEqual([off.code, off.stderr.includes("gamma: hint:")], [127, false]);
-});
+testBothPaths(
+  "gamma exec hints about the guest toolchain after exit 126 and 127 only",
+  async (via) => {
+    await using t = await setup({ via });
+    const env = { ...t.env, DEVSHELL_VM_LIMA_HINTS: "on" };
+    const missing = await runGamma(["exec", "--", "no-such-tool-xyz"], { env, cwd: t.project });
+    assert.equal(missing.code, 127);
+    assert.ok(
+      missing.stderr.endsWith(
+        "no-such-tool-xyz: command not found\n" +
+          "gamma: hint: no-such-tool-xyz is not on the PATH of instance dev (exit 127): install it in the guest; `gamma doctor -i dev --tool no-such-tool-xyz` checks the guest toolchain\n",
+      ),
+      missing.stderr,
+    );
+    const notRunnable = await runGamma(["exec", "--", "sh", "-c", "exit 126"], {
+      env,
+      cwd: t.project,
+    });
+    assert.deepEqual([notRunnable.code, notRunnable.stderr], [
+      126,
+      "gamma: hint: a command run by sh was found but cannot run (a binary for another OS or CPU, or no execute permission) in instance dev (exit 126); `gamma doctor -i dev --tool NAME` checks the guest toolchain\n",
+    ]);
+    for (const code of [1, 2, 101, 125]) {
+      const r = await runGamma(["exec", "--", "sh", "-c", `exit ${code}`], { env, cwd: t.project });
+      assert.deepEqual([r.code, r.stderr], [code, ""], String(code));
+    }
+    const off = await runGamma(["exec", "--", "no-such-tool-xyz"], {
+      env: { ...env, DEVSHELL_VM_LIMA_HINTS: "off" },
+      cwd: t.project,
+    });
+    assert.deepEqual([off.code, off.stderr.includes("gamma: hint:")], [127, false]);
+  },
+);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { commands, runGamma, setup } from "./_run.ts";
+import { commands, onPath, runGamma, setup, testBothPaths } from "./_run.ts";
 
 type Fixture = Awaited<ReturnType<typeof setup>>;
 
@@ -10,8 +10,8 @@ function envOf(t: Fixture): Record<string, string> {
 
 const encode = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-Deno.test("gamma fs ls prints names, -0 exact names, --json the entries", async () => {
-  await using t = await setup();
+testBothPaths("gamma fs ls prints names, -0 exact names, --json the entries", async (via) => {
+  await using t = await setup({ via });
   for (const name of ["b", "a\nb", "-x", " sp"]) {
     await Deno.writeTextFile(`${t.project}/${name}`, "12");
   }
@@ -33,11 +33,11 @@ Deno.test("gamma fs ls prints names, -0 exact names, --json the entries", async 
     schema: 1,
     entries: [{ name: "f", type: "file", size: 3, mode: 0o640 }],
   });
-  assert.deepEqual(await commands(t.lima), ["shell", "shell", "shell", "shell"]);
+  assert.deepEqual(await commands(t.lima), onPath(via, ["shell", "shell", "shell", "shell"]));
 });
 
-Deno.test("gamma fs put, cat and rm carry binary data exactly", async () => {
-  await using t = await setup();
+testBothPaths("gamma fs put, cat and rm carry binary data exactly", async (via) => {
+  await using t = await setup({ via });
   const env = envOf(t);
   const data = new Uint8Array(256 * 64).map((_, i) => (i * 7) % 256);
   const put = await runGamma(["fs", "put", "-p", "--mode", "750", "new/dir/x.bin"], {
@@ -54,8 +54,8 @@ Deno.test("gamma fs put, cat and rm carry binary data exactly", async () => {
   assert.deepEqual((await Array.fromAsync(Deno.readDir(t.project))).map((e) => e.name), ["sub"]);
 });
 
-Deno.test("gamma fs exits 1 with a message naming the path on typed errors", async () => {
-  await using t = await setup();
+testBothPaths("gamma fs exits 1 with a message naming the path on typed errors", async (via) => {
+  await using t = await setup({ via });
   const env = envOf(t);
   await Deno.symlink("/etc/hostname", `${t.project}/host`);
   const cases: [string[], string][] = [
@@ -97,11 +97,14 @@ Deno.test("gamma fs exits 1 with a message naming the path on typed errors", asy
     "gamma fs: needs the Lima backend, but gamma runs on the host (DEVSHELL_VM=off, DEVSHELL_VM_BACKEND=host, or no limactl)\n",
   ]);
   // Five guest calls: the lexical refusals and the host backend made none.
-  assert.deepEqual(await commands(t.lima), ["shell", "shell", "shell", "shell", "shell"]);
+  assert.deepEqual(
+    await commands(t.lima),
+    onPath(via, ["shell", "shell", "shell", "shell", "shell"]),
+  );
 });
 
-Deno.test("gamma fs usage errors exit 2 before any guest call", async () => {
-  await using t = await setup();
+testBothPaths("gamma fs usage errors exit 2 before any guest call", async (via) => {
+  await using t = await setup({ via });
   const env = envOf(t);
   const cases: [string[], string][] = [
     [["fs"], "gamma fs: missing action (one of ls, cat, put, rm)"],
@@ -130,5 +133,5 @@ Deno.test("gamma fs usage errors exit 2 before any guest call", async () => {
     assert.equal(lines[2], "Run 'gamma help fs' for its options.");
     assert.equal(lines.length, 4, r.stderr); // three lines and the final newline
   }
-  assert.deepEqual(await commands(t.lima), []);
+  assert.deepEqual(await commands(t.lima), onPath(via, []));
 });

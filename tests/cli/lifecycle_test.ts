@@ -1,106 +1,125 @@
 import assert from "node:assert/strict";
 import { VERSION } from "../../lib/version.ts";
-import { commands, denoEnv, runGamma, setup, testHome } from "./_run.ts";
+import { commands, denoEnv, onPath, runGamma, setup, testBothPaths, testHome } from "./_run.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
-Deno.test("gamma start starts a stopped instance once; a running one is left alone", async () => {
-  await using t = await setup({ running: false });
-  const r = await runGamma(["start"], { env: t.env });
-  assert.equal(r.code, 0);
-  assert.equal(r.stdout, "");
-  assert.ok(r.stderr.startsWith("gamma: starting instance dev…\n"), r.stderr);
-  assert.match(r.stderr, /READY/);
-  assert.deepEqual(await runGamma(["start"], { env: t.env }), {
-    code: 0,
-    signal: null,
-    stdout: "",
-    stdoutBytes: new Uint8Array(),
-    stderr: "",
-  });
-  assert.deepEqual(await commands(t.lima), ["start"]);
-});
+testBothPaths(
+  "gamma start starts a stopped instance once; a running one is left alone",
+  async (via) => {
+    await using t = await setup({ via, running: false });
+    const r = await runGamma(["start"], { env: t.env });
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, "");
+    assert.ok(r.stderr.startsWith("gamma: starting instance dev…\n"), r.stderr);
+    assert.match(r.stderr, /READY/);
+    assert.deepEqual(await runGamma(["start"], { env: t.env }), {
+      code: 0,
+      signal: null,
+      stdout: "",
+      stdoutBytes: new Uint8Array(),
+      stderr: "",
+    });
+    assert.deepEqual(await commands(t.lima), onPath(via, ["start"]));
+  },
+);
 
-Deno.test("exec, shell, sync, fs and start never create a missing instance: 125 and the way to create it", async () => {
-  await using t = await setup();
-  await t.lima.addInstance("web", { running: false });
-  const expected = [
-    "gamma: instance dve does not exist",
-    "  did you mean: dev",
-    "  existing instances: dev, web",
-    "  to create it: gamma start -i dve --create [--template template:default]",
-    "",
-  ].join("\n");
-  for (
-    const args of [["exec", "--", "true"], ["shell"], ["sync", "push"], ["fs", "ls", "/workspace"]]
-  ) {
-    const r = await runGamma(["-i", "dve", ...args], { env: t.env, cwd: t.project });
-    assert.deepEqual([args[0], r.code, r.stdout, r.stderr], [args[0], 125, "", expected]);
-  }
-  const start = await runGamma(["start", "-i", "dve"], { env: t.env });
-  assert.deepEqual([start.code, start.stderr], [125, expected]);
-  const far = await runGamma(["exec", "-i", "zzzzzz", "--", "true"], { env: t.env });
-  assert.equal(far.code, 125);
-  assert.ok(!far.stderr.includes("did you mean"), far.stderr);
-  // Only list -q ran: no start (which real Lima would turn into a create), no create.
-  assert.deepEqual((await commands(t.lima)).filter((c) => c !== "list"), []);
-  assert.equal(await Deno.stat(`${t.lima.dir}/dve`).then(() => true, () => false), false);
-});
+testBothPaths(
+  "exec, shell, sync, fs and start never create a missing instance: 125 and the way to create it",
+  async (via) => {
+    await using t = await setup({ via });
+    await t.lima.addInstance("web", { running: false });
+    const expected = [
+      "gamma: instance dve does not exist",
+      "  did you mean: dev",
+      "  existing instances: dev, web",
+      "  to create it: gamma start -i dve --create [--template template:default]",
+      "",
+    ].join("\n");
+    for (
+      const args of [["exec", "--", "true"], ["shell"], ["sync", "push"], [
+        "fs",
+        "ls",
+        "/workspace",
+      ]]
+    ) {
+      const r = await runGamma(["-i", "dve", ...args], { env: t.env, cwd: t.project });
+      assert.deepEqual([args[0], r.code, r.stdout, r.stderr], [args[0], 125, "", expected]);
+    }
+    const start = await runGamma(["start", "-i", "dve"], { env: t.env });
+    assert.deepEqual([start.code, start.stderr], [125, expected]);
+    const far = await runGamma(["exec", "-i", "zzzzzz", "--", "true"], { env: t.env });
+    assert.equal(far.code, 125);
+    assert.ok(!far.stderr.includes("did you mean"), far.stderr);
+    // Only list -q ran: no start (which real Lima would turn into a create), no create.
+    assert.deepEqual((await commands(t.lima)).filter((c) => c !== "list"), []);
+    assert.equal(await Deno.stat(`${t.lima.dir}/dve`).then(() => true, () => false), false);
+  },
+);
 
-Deno.test("gamma start --create makes the instance with limactl create, then starts it", async () => {
-  await using t = await setup();
-  const r = await runGamma(["start", "-i", "fresh", "--create"], { env: t.env });
-  assert.equal(r.code, 0, r.stderr);
-  const lines = r.stderr.split("\n");
-  assert.equal(lines[0], "gamma: creating instance fresh from template:default…");
-  assert.ok(lines.includes("gamma: starting instance fresh…"), r.stderr);
-  assert.ok(!r.stderr.includes("deprecated"), r.stderr);
-  assert.match(r.stderr, /READY/);
-  assert.deepEqual(
-    (await t.lima.argvLog()).filter((a) => a[0] === "create" || a[0] === "start"),
-    [
-      ["create", "--tty=false", "--name=fresh", "template:default"],
-      ["start", "--tty=false", "fresh"],
-    ],
-  );
-  // Already there: --create just starts it (here: it is running, so nothing at all).
-  const again = await runGamma(["start", "-i", "fresh", "--create"], { env: t.env });
-  assert.deepEqual([again.code, again.stderr], [0, ""]);
-  const bad = await runGamma(["start", "-i", "x", "--create", "--template", "nosuch"], {
-    env: t.env,
-  });
-  assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /limactl create --tty=false --name=x template:nosuch failed/);
-  const usage = await runGamma(["start", "--template", "docker"], { env: t.env });
-  assert.equal(usage.code, 2);
-  assert.ok(usage.stderr.startsWith("gamma start: --template needs --create\n"), usage.stderr);
-});
+testBothPaths(
+  "gamma start --create makes the instance with limactl create, then starts it",
+  async (via) => {
+    await using t = await setup({ via });
+    const r = await runGamma(["start", "-i", "fresh", "--create"], { env: t.env });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stderr.split("\n");
+    assert.equal(lines[0], "gamma: creating instance fresh from template:default…");
+    assert.ok(lines.includes("gamma: starting instance fresh…"), r.stderr);
+    assert.ok(!r.stderr.includes("deprecated"), r.stderr);
+    assert.match(r.stderr, /READY/);
+    assert.deepEqual(
+      (await t.lima.argvLog()).filter((a) => a[0] === "create" || a[0] === "start"),
+      [
+        ["create", "--tty=false", "--name=fresh", "template:default"],
+        ["start", "--tty=false", "fresh"],
+      ],
+    );
+    // Already there: --create just starts it (here: it is running, so nothing at all).
+    const again = await runGamma(["start", "-i", "fresh", "--create"], { env: t.env });
+    assert.deepEqual([again.code, again.stderr], [0, ""]);
+    const bad = await runGamma(["start", "-i", "x", "--create", "--template", "nosuch"], {
+      env: t.env,
+    });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /limactl create --tty=false --name=x template:nosuch failed/);
+    const usage = await runGamma(["start", "--template", "docker"], { env: t.env });
+    assert.equal(usage.code, 2);
+    assert.ok(usage.stderr.startsWith("gamma start: --template needs --create\n"), usage.stderr);
+  },
+);
 
-Deno.test("gamma start --create takes the template from .gamma.yaml when --template is not given", async () => {
-  await using t = await setup();
-  await Deno.writeTextFile(`${t.project}/.gamma.yaml`, "template: nosuch\n");
-  const r = await runGamma(["start", "-i", "x", "--create"], { env: t.env, cwd: t.project });
-  assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /limactl create --tty=false --name=x template:nosuch failed/);
-  // The flag still wins over the file.
-  const flag = await runGamma(["start", "-i", "y", "--create", "--template", "other"], {
-    env: t.env,
-    cwd: t.project,
-  });
-  assert.match(flag.stderr, /limactl create --tty=false --name=y template:other failed/);
-});
+testBothPaths(
+  "gamma start --create takes the template from .gamma.yaml when --template is not given",
+  async (via) => {
+    await using t = await setup({ via });
+    await Deno.writeTextFile(`${t.project}/.gamma.yaml`, "template: nosuch\n");
+    const r = await runGamma(["start", "-i", "x", "--create"], { env: t.env, cwd: t.project });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /limactl create --tty=false --name=x template:nosuch failed/);
+    // The flag still wins over the file.
+    const flag = await runGamma(["start", "-i", "y", "--create", "--template", "other"], {
+      env: t.env,
+      cwd: t.project,
+    });
+    assert.match(flag.stderr, /limactl create --tty=false --name=y template:other failed/);
+  },
+);
 
-Deno.test("gamma stop stops a running instance; stopping a stopped one is not an error", async () => {
-  await using t = await setup();
-  const r = await runGamma(["stop"], { env: t.env });
-  assert.equal(r.code, 0);
-  const again = await runGamma(["stop"], { env: t.env });
-  assert.deepEqual([again.code, again.stderr], [0, "gamma: instance dev is not running\n"]);
-  assert.deepEqual(await commands(t.lima), ["stop"]);
-});
+testBothPaths(
+  "gamma stop stops a running instance; stopping a stopped one is not an error",
+  async (via) => {
+    await using t = await setup({ via });
+    const r = await runGamma(["stop"], { env: t.env });
+    assert.equal(r.code, 0);
+    const again = await runGamma(["stop"], { env: t.env });
+    assert.deepEqual([again.code, again.stderr], [0, "gamma: instance dev is not running\n"]);
+    assert.deepEqual(await commands(t.lima), onPath(via, ["stop"]));
+  },
+);
 
-Deno.test("gamma start reports a failed start with exit 1", async () => {
-  await using t = await setup({ running: false, fault: "timeout" });
+testBothPaths("gamma start reports a failed start with exit 1", async (via) => {
+  await using t = await setup({ via, running: false, fault: "timeout" });
   const r = await runGamma(["start"], { env: t.env });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /\ngamma: limactl start dev failed \(exit code 1\)\n/);
@@ -110,8 +129,8 @@ Deno.test("gamma start reports a failed start with exit 1", async () => {
   );
 });
 
-Deno.test("gamma status --json reports every field", async () => {
-  await using t = await setup();
+testBothPaths("gamma status --json reports every field", async (via) => {
+  await using t = await setup({ via });
   const r = await runGamma(["status", "--json"], { env: t.env, cwd: `${t.project}/sub` });
   assert.equal(r.code, 0);
   assert.equal(r.stderr, "");
@@ -138,8 +157,8 @@ Deno.test("gamma status --json reports every field", async () => {
   assert.deepEqual([missing.code, s.limaStatus, s.mounts, s.guestCwd], [0, "Missing", [], null]);
 });
 
-Deno.test("gamma status prints a readable summary", async () => {
-  await using t = await setup();
+testBothPaths("gamma status prints a readable summary", async (via) => {
+  await using t = await setup({ via });
   const r = await runGamma(["status"], { env: t.env, cwd: t.project });
   assert.equal(r.code, 0);
   assert.equal(
@@ -170,8 +189,8 @@ function pathJson(hostPath: string, guestPath: string | null): string {
   }\n}\n`;
 }
 
-Deno.test("gamma path maps host to guest and back, and exits 1 when unmapped", async () => {
-  await using t = await setup();
+testBothPaths("gamma path maps host to guest and back, and exits 1 when unmapped", async (via) => {
+  await using t = await setup({ via });
   const opts = { env: t.env, cwd: `${t.project}/sub` };
   const cases: [string[], number, string, string][] = [
     [["path"], 0, "/work/p/sub\n", ""],
@@ -202,11 +221,11 @@ Deno.test("gamma path maps host to guest and back, and exits 1 when unmapped", a
   assert.equal(usage.code, 2);
   assert.ok(usage.stderr.startsWith("gamma path --reverse: give an absolute guest PATH\n"));
   // gamma path asks limactl list once (cold) and never starts the VM.
-  assert.deepEqual(await commands(t.lima), ["list"]);
+  assert.deepEqual(await commands(t.lima), onPath(via, ["list"]));
 });
 
-Deno.test("gamma path never assumes the workspace parent is mounted", async () => {
-  await using t = await setup();
+testBothPaths("gamma path never assumes the workspace parent is mounted", async (via) => {
+  await using t = await setup({ via });
   const ws = `${t.project}/../ws`;
   const r = await runGamma(["path", `${ws}/app`], {
     env: { ...t.env, DEVSHELL_VM_WORKSPACE_PARENT: ws, DEVSHELL_VM_GUEST_WORKSPACE: "/ws" },
@@ -252,8 +271,8 @@ Deno.test("gamma help, -h, --version and unknown commands", async () => {
   assert.ok(none.stderr.startsWith("gamma: missing command\n"));
 });
 
-Deno.test("gamma path resolves a link in a path that does not exist yet", async () => {
-  await using t = await setup();
+testBothPaths("gamma path resolves a link in a path that does not exist yet", async (via) => {
+  await using t = await setup({ via });
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gamma-link-" }));
   try {
     await Deno.symlink(t.project, `${dir}/link`);
@@ -294,27 +313,33 @@ async function runOnTerminal(
   return { code: out.code, output };
 }
 
-Deno.test("on a terminal, Lima's start output reaches it directly, in Lima's terminal format", async () => {
-  await using t = await setup({ running: false });
-  const r = await runOnTerminal(["start"], t.env);
-  assert.equal(r.code, 0, r.output);
-  // logrus on a terminal: `INFO[0000] msg`, never the piped `time=… level=info msg=…`
-  assert.match(r.output, /INFO\[0000\] Starting the instance `dev`/);
-  assert.doesNotMatch(r.output, /level=info/);
-});
+testBothPaths(
+  "on a terminal, Lima's start output reaches it directly, in Lima's terminal format",
+  async (via) => {
+    await using t = await setup({ via, running: false });
+    const r = await runOnTerminal(["start"], t.env);
+    assert.equal(r.code, 0, r.output);
+    // logrus on a terminal: `INFO[0000] msg`, never the piped `time=… level=info msg=…`
+    assert.match(r.output, /INFO\[0000\] Starting the instance `dev`/);
+    assert.doesNotMatch(r.output, /level=info/);
+  },
+);
 
-Deno.test("on a terminal, a failed start is still explained from ha.stderr.log", async () => {
-  await using t = await setup({ running: false, fault: "timeout" });
-  const r = await runOnTerminal(["start"], t.env);
-  assert.equal(r.code, 1, r.output);
-  assert.match(r.output, /FATA\[\d{4}\] did not receive an event with the `running` status/);
-  assert.match(r.output, /\ngamma: limactl start dev failed \(exit code 1\)\n/);
-  assert.match(
-    r.output,
-    /\nhint: the VM did not become ready in time: see .*\/dev\/ha\.stderr\.log/,
-  );
-  assert.match(
-    r.output,
-    /\nlast lines of ha\.stderr\.log:\n( {2}.*\n)* {2}Waiting for the essential requirement 1 of 3: `ssh`\n$/,
-  );
-});
+testBothPaths(
+  "on a terminal, a failed start is still explained from ha.stderr.log",
+  async (via) => {
+    await using t = await setup({ via, running: false, fault: "timeout" });
+    const r = await runOnTerminal(["start"], t.env);
+    assert.equal(r.code, 1, r.output);
+    assert.match(r.output, /FATA\[\d{4}\] did not receive an event with the `running` status/);
+    assert.match(r.output, /\ngamma: limactl start dev failed \(exit code 1\)\n/);
+    assert.match(
+      r.output,
+      /\nhint: the VM did not become ready in time: see .*\/dev\/ha\.stderr\.log/,
+    );
+    assert.match(
+      r.output,
+      /\nlast lines of ha\.stderr\.log:\n( {2}.*\n)* {2}Waiting for the essential requirement 1 of 3: `ssh`\n$/,
+    );
+  },
+);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { createLimaHome, type LimaHome } from "../support/lima_home.ts";
-import { commands, runGamma } from "./_run.ts";
+import { commands, runGamma, testBothPaths, type Via } from "./_run.ts";
 
 /** A lima.yaml as a user keeps it: comments everywhere, Lima's list style. */
 const COMMENTED = `# My development VM.
@@ -37,7 +37,7 @@ interface Mounts extends AsyncDisposable {
 }
 
 async function withInstance(
-  opts: { running?: boolean; yamlText?: string } = {},
+  opts: { running?: boolean; yamlText?: string; via?: Via } = {},
 ): Promise<Mounts> {
   const lima = await createLimaHome();
   const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "gamma-mounts-" }));
@@ -52,7 +52,12 @@ async function withInstance(
     lima,
     project,
     yaml: `${lima.dir}/dev/lima.yaml`,
-    env: { ...lima.env, DEVSHELL_VM_LIMACTL: lima.limactl, DEVSHELL_VM_LIMA_INSTANCE: "dev" },
+    env: {
+      ...lima.env,
+      DEVSHELL_VM_LIMACTL: lima.limactl,
+      DEVSHELL_VM_LIMA_INSTANCE: "dev",
+      ...(opts.via === "limactl" ? { DEVSHELL_VM_SSH: "off" } : {}),
+    },
     async [Symbol.asyncDispose]() {
       await lima[Symbol.asyncDispose]();
       await Deno.remove(root, { recursive: true });
@@ -130,38 +135,41 @@ Deno.test("gamma mounts --write merges into a commented lima.yaml, backs it up, 
   assert.equal(await Deno.readTextFile(`${m.yaml}.bak`), "# sentinel\n");
 });
 
-Deno.test("gamma mounts --write refuses while the instance runs; --restart stops and starts it", async () => {
-  await using m = await withInstance({ running: true });
-  const refused = await runGamma(["mounts", "--writable", "--write"], {
-    env: m.env,
-    cwd: m.project,
-  });
-  assert.equal(refused.code, 1);
-  assert.equal(
-    refused.stderr,
-    `gamma: instance dev is running and Lima reads ${m.yaml} only when it starts: rerun with --restart to stop and start it, or stop it first (limactl stop dev)\n`,
-  );
-  assert.equal(await Deno.readTextFile(m.yaml), COMMENTED);
-  assert.equal(await Deno.stat(`${m.yaml}.bak`).catch(() => undefined), undefined);
+testBothPaths(
+  "gamma mounts --write refuses while the instance runs; --restart stops and starts it",
+  async (via) => {
+    await using m = await withInstance({ running: true, via });
+    const refused = await runGamma(["mounts", "--writable", "--write"], {
+      env: m.env,
+      cwd: m.project,
+    });
+    assert.equal(refused.code, 1);
+    assert.equal(
+      refused.stderr,
+      `gamma: instance dev is running and Lima reads ${m.yaml} only when it starts: rerun with --restart to stop and start it, or stop it first (limactl stop dev)\n`,
+    );
+    assert.equal(await Deno.readTextFile(m.yaml), COMMENTED);
+    assert.equal(await Deno.stat(`${m.yaml}.bak`).catch(() => undefined), undefined);
 
-  const restarted = await runGamma(["mounts", "--writable", "--write", "--restart"], {
-    env: m.env,
-    cwd: m.project,
-  });
-  assert.equal(restarted.code, 0);
-  assert.match(
-    restarted.stderr,
-    /^gamma: restarting instance dev so that Lima reads the new mounts\n[^]*\ngamma: wrote /,
-  );
-  assert.deepEqual(await commands(m.lima), ["list", "stop", "start"]); // the second list is cached
-  // the running guest sees the project now, writable
-  const exec = await runGamma(["exec", "--", "sh", "-c", "pwd; touch made-in-guest"], {
-    env: m.env,
-    cwd: m.project,
-  });
-  assert.deepEqual([exec.code, exec.stdout], [0, `${m.project}\n`]);
-  assert.equal(Deno.statSync(`${m.project}/made-in-guest`).isFile, true);
-});
+    const restarted = await runGamma(["mounts", "--writable", "--write", "--restart"], {
+      env: m.env,
+      cwd: m.project,
+    });
+    assert.equal(restarted.code, 0);
+    assert.match(
+      restarted.stderr,
+      /^gamma: restarting instance dev so that Lima reads the new mounts\n[^]*\ngamma: wrote /,
+    );
+    assert.deepEqual(await commands(m.lima), ["list", "stop", "start"]); // the second list is cached
+    // the running guest sees the project now, writable
+    const exec = await runGamma(["exec", "--", "sh", "-c", "pwd; touch made-in-guest"], {
+      env: m.env,
+      cwd: m.project,
+    });
+    assert.deepEqual([exec.code, exec.stdout], [0, `${m.project}\n`]);
+    assert.equal(Deno.statSync(`${m.project}/made-in-guest`).isFile, true);
+  },
+);
 
 Deno.test("gamma mounts --add and --path-prepend: a read-only release directory on the PATH", async () => {
   await using m = await withInstance();

@@ -1,27 +1,30 @@
 import assert from "node:assert/strict";
-import { runGamma, setup, waitForFile } from "./_run.ts";
+import { runGamma, setup, testBothPaths, waitForFile } from "./_run.ts";
 
-Deno.test("gamma shell opens a login bash at the mapped directory with ~/host_dir linked", async () => {
-  await using t = await setup();
-  await Deno.writeTextFile(`${t.project}/sub/.todo.json`, "[]");
-  const script = [
-    "pwd",
-    "shopt -q login_shell && echo login",
-    "readlink ~/host_dir",
-    "readlink ~/.todo.json",
-    "env | grep -cE '^(GUEST_PROJ|HD|rc)=' || true",
-    "exit 4",
-  ].join("\n") + "\n";
-  const r = await runGamma(["shell"], { env: t.env, cwd: `${t.project}/sub`, stdin: script });
-  assert.deepEqual([r.code, r.stdout, r.stderr], [
-    4,
-    "/work/p/sub\nlogin\n/work/p/sub\n/work/p/sub/.todo.json\n0\n",
-    "",
-  ]);
-});
+testBothPaths(
+  "gamma shell opens a login bash at the mapped directory with ~/host_dir linked",
+  async (via) => {
+    await using t = await setup({ via });
+    await Deno.writeTextFile(`${t.project}/sub/.todo.json`, "[]");
+    const script = [
+      "pwd",
+      "shopt -q login_shell && echo login",
+      "readlink ~/host_dir",
+      "readlink ~/.todo.json",
+      "env | grep -cE '^(GUEST_PROJ|HD|rc)=' || true",
+      "exit 4",
+    ].join("\n") + "\n";
+    const r = await runGamma(["shell"], { env: t.env, cwd: `${t.project}/sub`, stdin: script });
+    assert.deepEqual([r.code, r.stdout, r.stderr], [
+      4,
+      "/work/p/sub\nlogin\n/work/p/sub\n/work/p/sub/.todo.json\n0\n",
+      "",
+    ]);
+  },
+);
 
-Deno.test("gamma shell with DEVSHELL_VM_GUEST_HOST_DIR=off creates no links", async () => {
-  await using t = await setup();
+testBothPaths("gamma shell with DEVSHELL_VM_GUEST_HOST_DIR=off creates no links", async (via) => {
+  await using t = await setup({ via });
   const r = await runGamma(["shell"], {
     env: { ...t.env, DEVSHELL_VM_GUEST_HOST_DIR: "off" },
     cwd: t.project,
@@ -30,8 +33,8 @@ Deno.test("gamma shell with DEVSHELL_VM_GUEST_HOST_DIR=off creates no links", as
   assert.deepEqual([r.code, r.stdout, r.stderr], [0, "no-link\n", ""]);
 });
 
-Deno.test("gamma shell outlives SIGINT and passes SIGTERM to the shell", async () => {
-  await using t = await setup();
+testBothPaths("gamma shell outlives SIGINT and passes SIGTERM to the shell", async (via) => {
+  await using t = await setup({ via });
   const ignored = await runGamma(["shell"], {
     env: t.env,
     cwd: t.project,
@@ -52,8 +55,8 @@ Deno.test("gamma shell outlives SIGINT and passes SIGTERM to the shell", async (
   assert.deepEqual([terminated.signal, terminated.code], [null, 143]);
 });
 
-Deno.test("gamma shell refuses arguments and unmapped directories", async () => {
-  await using t = await setup();
+testBothPaths("gamma shell refuses arguments and unmapped directories", async (via) => {
+  await using t = await setup({ via });
   const extra = await runGamma(["shell", "ls"], { env: t.env, cwd: t.project });
   assert.equal(extra.code, 2);
   assert.ok(

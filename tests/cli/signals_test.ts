@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { limaShellScript } from "../../lib/lima_ssh.ts";
 import { terminalCommand } from "../../lib/signal_relay.ts";
-import { denoEnv, setup, testHome } from "./_run.ts";
+import { denoEnv, setup, testBothPaths, testHome } from "./_run.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
@@ -151,41 +152,55 @@ function onPty(t: { env: Record<string, string>; project: string }, args: string
   }).spawn();
 }
 
-/** The guest argv of the last limactl call gamma --debug printed. */
-function lastGuestArgv(stdout: Uint8Array): string[] {
+/**
+ * Check the guest side of the last guest call gamma --debug printed: the argv after `--` of
+ * `limactl shell`, or, on the ssh path, the script Lima would send for that argv.
+ */
+function assertLastGuest(stdout: Uint8Array, argv: string[], workdir: string): void {
   const debug = decode(stdout).split(/\r?\n/).filter((l) => l.startsWith("gamma: debug: "));
-  const argv = JSON.parse(debug.at(-1)!.slice("gamma: debug: ".length)) as string[];
-  return argv.slice(argv.indexOf("--") + 1);
+  const line = debug.at(-1)!;
+  const spawned = JSON.parse(line.slice(line.indexOf("["))) as string[];
+  if (line.startsWith("gamma: debug: ssh path (")) {
+    assert.equal(spawned.at(-1), limaShellScript(argv, workdir));
+  } else {
+    assert.deepEqual(spawned.slice(spawned.indexOf("--") + 1), argv);
+  }
 }
 
-Deno.test("gamma exec on a pty (script -qec): Ctrl-C is the terminal's, as before the relay", async () => {
-  await using t = await setup();
-  const marker = `43.${Date.now() % 100000}`;
-  const guest = `echo > started; sleep ${marker}; echo late > late.txt`;
-  const child = onPty(t, ["exec", "--", "sh", "-c", guest]);
-  const writer = child.stdin.getWriter();
-  await exists(`${t.project}/started`);
-  await writer.write(new Uint8Array([3])); // Ctrl-C typed on the terminal
-  await writer.close();
-  const out = await child.output();
-  // The terminal interrupted the command itself (the stand-in shares gamma's terminal, so
-  // limactl is interrupted with it, and gamma reports 130 as it did before the relay).
-  assert.equal(out.code, 130);
-  assert.deepEqual(sleeping(marker), []);
-  await assert.rejects(Deno.lstat(`${t.project}/late.txt`), Deno.errors.NotFound);
-  // No relay on a terminal: no run file, no process group of its own.
-  assert.deepEqual(lastGuestArgv(out.stdout), terminalCommand(["sh", "-c", guest]));
-});
+testBothPaths(
+  "gamma exec on a pty (script -qec): Ctrl-C is the terminal's, as before the relay",
+  async (via) => {
+    await using t = await setup({ via });
+    const marker = `43.${Date.now() % 100000}${via === "ssh" ? 1 : 2}`; // unique per path
+    const guest = `echo > started; sleep ${marker}; echo late > late.txt`;
+    const child = onPty(t, ["exec", "--", "sh", "-c", guest]);
+    const writer = child.stdin.getWriter();
+    await exists(`${t.project}/started`);
+    await writer.write(new Uint8Array([3])); // Ctrl-C typed on the terminal
+    await writer.close();
+    const out = await child.output();
+    // The terminal interrupted the command itself (the stand-in shares gamma's terminal, so
+    // limactl is interrupted with it, and gamma reports 130 as it did before the relay).
+    assert.equal(out.code, 130);
+    assert.deepEqual(sleeping(marker), []);
+    await assert.rejects(Deno.lstat(`${t.project}/late.txt`), Deno.errors.NotFound);
+    // No relay on a terminal: no run file, no process group of its own.
+    assertLastGuest(out.stdout, terminalCommand(["sh", "-c", guest]), "/work/p");
+  },
+);
 
-Deno.test("gamma exec on a pty: a command killed by signal N exits 128+N, not ssh's 255", async () => {
-  await using t = await setup();
-  const child = onPty(t, ["exec", "--", "sh", "-c", "kill -TERM $$"]);
-  await child.stdin.close();
-  const out = await child.output();
-  assert.equal(out.code, 143);
-  assert.deepEqual(lastGuestArgv(out.stdout), terminalCommand(["sh", "-c", "kill -TERM $$"]));
-  assert.ok(!decode(out.stdout).includes("cannot reach instance"), decode(out.stdout));
-});
+testBothPaths(
+  "gamma exec on a pty: a command killed by signal N exits 128+N, not ssh's 255",
+  async (via) => {
+    await using t = await setup({ via });
+    const child = onPty(t, ["exec", "--", "sh", "-c", "kill -TERM $$"]);
+    await child.stdin.close();
+    const out = await child.output();
+    assert.equal(out.code, 143);
+    assertLastGuest(out.stdout, terminalCommand(["sh", "-c", "kill -TERM $$"]), "/work/p");
+    assert.ok(!decode(out.stdout).includes("cannot reach instance"), decode(out.stdout));
+  },
+);
 
 Deno.test("gamma shell with a piped script: SIGINT is the shell's, SIGTERM reaches its group", async () => {
   await using t = await setup();

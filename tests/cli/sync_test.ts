@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { createLimaHome } from "../support/lima_home.ts";
-import { commands, runGamma } from "./_run.ts";
+import { commands, runGamma, testBothPaths, type Via } from "./_run.ts";
 
 /** A project no mount shows, and a workspace parent mounted writable at /workspace. */
-async function syncSetup() {
+async function syncSetup(via: Via = "ssh") {
   const lima = await createLimaHome();
   const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "gamma-sync-" }));
   const project = `${root}/code/app`;
@@ -23,6 +23,7 @@ async function syncSetup() {
     DEVSHELL_VM_LIMA_INSTANCE: "dev",
     DEVSHELL_VM_WORKSPACE_PARENT: ws,
     XDG_CACHE_HOME: `${root}/cache`,
+    ...(via === "limactl" ? { DEVSHELL_VM_SSH: "off" } : {}),
   };
   return {
     lima,
@@ -46,54 +47,60 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-Deno.test("gamma exec pushes an unmounted project, runs in its copy, and pulls changes back", async () => {
-  await using t = await syncSetup();
-  const r = await runGamma(
-    ["exec", "--", "sh", "-c", "pwd; cat ../a.txt; echo made > ../made.txt; rm ../gone.txt"],
-    { env: t.env, cwd: `${t.project}/sub` },
-  );
-  assert.deepEqual([r.code, r.stdout, r.stderr], [0, "/workspace/app/sub\nhost a\n", ""]);
-  assert.equal(await Deno.readTextFile(`${t.project}/made.txt`), "made\n");
-  assert.equal(await exists(`${t.project}/gone.txt`), false); // deletions come back too
-  assert.equal(await Deno.readTextFile(`${t.ws}/app/a.txt`), "host a\n");
-  // gamma's state lives in its cache, outside the project and the guest's mount.
-  assert.deepEqual([...Deno.readDirSync(t.ws)].map((e) => e.name), ["app"]);
-  const [state] = [...Deno.readDirSync(`${t.root}/cache/gamma/sync`)].map((e) => e.name);
-  assert.match(state!, /^app-[0-9a-f]{12}$/);
-  assert.deepEqual(
-    [...Deno.readDirSync(`${t.root}/cache/gamma/sync/${state}`)].map((e) => e.name).sort(),
-    ["lock", "manifest.json", "temp-tags"],
-  );
-  assert.deepEqual([...Deno.readDirSync(t.project)].map((e) => e.name).sort(), [
-    ".git",
-    "a.txt",
-    "made.txt",
-    "sub",
-  ]);
-});
+testBothPaths(
+  "gamma exec pushes an unmounted project, runs in its copy, and pulls changes back",
+  async (via) => {
+    await using t = await syncSetup(via);
+    const r = await runGamma(
+      ["exec", "--", "sh", "-c", "pwd; cat ../a.txt; echo made > ../made.txt; rm ../gone.txt"],
+      { env: t.env, cwd: `${t.project}/sub` },
+    );
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, "/workspace/app/sub\nhost a\n", ""]);
+    assert.equal(await Deno.readTextFile(`${t.project}/made.txt`), "made\n");
+    assert.equal(await exists(`${t.project}/gone.txt`), false); // deletions come back too
+    assert.equal(await Deno.readTextFile(`${t.ws}/app/a.txt`), "host a\n");
+    // gamma's state lives in its cache, outside the project and the guest's mount.
+    assert.deepEqual([...Deno.readDirSync(t.ws)].map((e) => e.name), ["app"]);
+    const [state] = [...Deno.readDirSync(`${t.root}/cache/gamma/sync`)].map((e) => e.name);
+    assert.match(state!, /^app-[0-9a-f]{12}$/);
+    assert.deepEqual(
+      [...Deno.readDirSync(`${t.root}/cache/gamma/sync/${state}`)].map((e) => e.name).sort(),
+      ["lock", "manifest.json", "temp-tags"],
+    );
+    assert.deepEqual([...Deno.readDirSync(t.project)].map((e) => e.name).sort(), [
+      ".git",
+      "a.txt",
+      "made.txt",
+      "sub",
+    ]);
+  },
+);
 
-Deno.test("gamma exec keeps the exit code and pulls back after a failure and after Ctrl-C", async () => {
-  await using t = await syncSetup();
-  const failed = await runGamma(["exec", "--", "sh", "-c", "echo partial > out.txt; exit 3"], {
-    env: t.env,
-    cwd: t.project,
-  });
-  assert.deepEqual([failed.code, failed.stderr], [3, ""]);
-  assert.equal(await Deno.readTextFile(`${t.project}/out.txt`), "partial\n");
-  // SIGINT once the command runs in the staging copy: the relay stops it (nothing after the
-  // sleep runs), gamma keeps its 130 and still pulls its changes back.
-  const started = async () => {
-    while (!(await exists(`${t.ws}/app/started`))) await new Promise((r) => setTimeout(r, 25));
-  };
-  const interrupted = await runGamma(
-    ["exec", "--", "sh", "-c", "echo before-ctrl-c > int.txt; : > started; sleep 30; : > late"],
-    { env: t.env, cwd: t.project, signal: { sig: "SIGINT", after: started } },
-  );
-  assert.deepEqual([interrupted.signal, interrupted.code, interrupted.stderr], [null, 130, ""]);
-  assert.equal(await Deno.readTextFile(`${t.project}/int.txt`), "before-ctrl-c\n");
-  assert.equal(await exists(`${t.project}/started`), true);
-  assert.equal(await exists(`${t.ws}/app/late`), false);
-});
+testBothPaths(
+  "gamma exec keeps the exit code and pulls back after a failure and after Ctrl-C",
+  async (via) => {
+    await using t = await syncSetup(via);
+    const failed = await runGamma(["exec", "--", "sh", "-c", "echo partial > out.txt; exit 3"], {
+      env: t.env,
+      cwd: t.project,
+    });
+    assert.deepEqual([failed.code, failed.stderr], [3, ""]);
+    assert.equal(await Deno.readTextFile(`${t.project}/out.txt`), "partial\n");
+    // SIGINT once the command runs in the staging copy: the relay stops it (nothing after the
+    // sleep runs), gamma keeps its 130 and still pulls its changes back.
+    const started = async () => {
+      while (!(await exists(`${t.ws}/app/started`))) await new Promise((r) => setTimeout(r, 25));
+    };
+    const interrupted = await runGamma(
+      ["exec", "--", "sh", "-c", "echo before-ctrl-c > int.txt; : > started; sleep 30; : > late"],
+      { env: t.env, cwd: t.project, signal: { sig: "SIGINT", after: started } },
+    );
+    assert.deepEqual([interrupted.signal, interrupted.code, interrupted.stderr], [null, 130, ""]);
+    assert.equal(await Deno.readTextFile(`${t.project}/int.txt`), "before-ctrl-c\n");
+    assert.equal(await exists(`${t.project}/started`), true);
+    assert.equal(await exists(`${t.ws}/app/late`), false);
+  },
+);
 
 Deno.test("gamma sync status, push and pull report changes and conflicts", async () => {
   await using t = await syncSetup();
@@ -128,47 +135,53 @@ Deno.test("gamma sync status, push and pull report changes and conflicts", async
   assert.deepEqual(await commands(t.lima), ["list"]); // sync never started or entered the VM
 });
 
-Deno.test("gamma exec in sync mode explains a workspace parent that is not mounted", async () => {
-  await using t = await syncSetup();
-  const elsewhere = `${t.root}/elsewhere`;
-  const r = await runGamma(["exec", "--", "true"], {
-    env: { ...t.env, DEVSHELL_VM_WORKSPACE_PARENT: elsewhere },
-    cwd: t.project,
-  });
-  assert.equal(r.code, 125);
-  assert.equal(
-    r.stderr,
-    [
-      `gamma: cannot run in instance dev: ${t.project} is not under any of its mounts, and sync mode's copy ${elsewhere}/app is not either`,
-      `fix: mount the workspace parent (override) by adding to ${t.lima.dir}/dev/lima.yaml:`,
-      "    mounts:",
-      `    - location: ${JSON.stringify(elsewhere)}`,
-      '      mountPoint: "/workspace"',
-      "      writable: true",
-      "  then restart the instance: limactl stop dev && limactl start dev",
-      "  or mount the project itself: gamma mounts --writable --write --restart",
-      "  or name a guest directory with -w GUEST_DIR",
-      "",
-    ].join("\n"),
-  );
-  assert.equal(await exists(elsewhere), false); // nothing was copied anywhere
-});
+testBothPaths(
+  "gamma exec in sync mode explains a workspace parent that is not mounted",
+  async (via) => {
+    await using t = await syncSetup(via);
+    const elsewhere = `${t.root}/elsewhere`;
+    const r = await runGamma(["exec", "--", "true"], {
+      env: { ...t.env, DEVSHELL_VM_WORKSPACE_PARENT: elsewhere },
+      cwd: t.project,
+    });
+    assert.equal(r.code, 125);
+    assert.equal(
+      r.stderr,
+      [
+        `gamma: cannot run in instance dev: ${t.project} is not under any of its mounts, and sync mode's copy ${elsewhere}/app is not either`,
+        `fix: mount the workspace parent (override) by adding to ${t.lima.dir}/dev/lima.yaml:`,
+        "    mounts:",
+        `    - location: ${JSON.stringify(elsewhere)}`,
+        '      mountPoint: "/workspace"',
+        "      writable: true",
+        "  then restart the instance: limactl stop dev && limactl start dev",
+        "  or mount the project itself: gamma mounts --writable --write --restart",
+        "  or name a guest directory with -w GUEST_DIR",
+        "",
+      ].join("\n"),
+    );
+    assert.equal(await exists(elsewhere), false); // nothing was copied anywhere
+  },
+);
 
-Deno.test("sync refuses a staging copy that belongs to another project with the same name", async () => {
-  await using t = await syncSetup();
-  assert.equal((await runGamma(["sync", "push"], { env: t.env, cwd: t.project })).code, 0);
-  const other = `${t.root}/other/app`;
-  await Deno.mkdir(`${other}/.git`, { recursive: true });
-  const r = await runGamma(["exec", "--", "true"], { env: t.env, cwd: other });
-  assert.equal(r.code, 125);
-  assert.equal(
-    r.stderr,
-    `gamma: cannot sync ${other} with ${t.ws}/app: it holds the copy of another project, ${t.project}; rename one of them, or set DEVSHELL_VM_WORKSPACE_PARENT for one\n`,
-  );
-  // --adopt never takes the copy of a project that still exists.
-  const adopt = await runGamma(["sync", "push", "--adopt"], { env: t.env, cwd: other });
-  assert.deepEqual([adopt.code, adopt.stderr], [125, r.stderr]);
-});
+testBothPaths(
+  "sync refuses a staging copy that belongs to another project with the same name",
+  async (via) => {
+    await using t = await syncSetup(via);
+    assert.equal((await runGamma(["sync", "push"], { env: t.env, cwd: t.project })).code, 0);
+    const other = `${t.root}/other/app`;
+    await Deno.mkdir(`${other}/.git`, { recursive: true });
+    const r = await runGamma(["exec", "--", "true"], { env: t.env, cwd: other });
+    assert.equal(r.code, 125);
+    assert.equal(
+      r.stderr,
+      `gamma: cannot sync ${other} with ${t.ws}/app: it holds the copy of another project, ${t.project}; rename one of them, or set DEVSHELL_VM_WORKSPACE_PARENT for one\n`,
+    );
+    // --adopt never takes the copy of a project that still exists.
+    const adopt = await runGamma(["sync", "push", "--adopt"], { env: t.env, cwd: other });
+    assert.deepEqual([adopt.code, adopt.stderr], [125, r.stderr]);
+  },
+);
 
 Deno.test("a copy made by an older gamma is named as such, and --adopt takes it", async () => {
   await using t = await syncSetup();
@@ -218,8 +231,8 @@ Deno.test("a project moved on the host can take its copy back with --adopt", asy
   assert.deepEqual(names(moved), [".git", "a.txt", "g.txt", "gone.txt", "sub"]);
 });
 
-Deno.test("guest mode does not sync", async () => {
-  await using t = await syncSetup();
+testBothPaths("guest mode does not sync", async (via) => {
+  await using t = await syncSetup(via);
   const r = await runGamma(["exec", "--", "true"], {
     env: { ...t.env, DEVSHELL_VM_WORKSPACE_MODE: "guest" },
     cwd: t.project,

@@ -6,8 +6,11 @@
 import assert from "node:assert/strict";
 import { runGamma, setup } from "./_run.ts";
 
-/** A bound short enough for tests, long enough for the stand-in's ordinary calls. */
-const BOUND = { DEVSHELL_VM_LIMACTL_TIMEOUT: "5" };
+/**
+ * A bound short enough for tests, long enough for the stand-in's ordinary calls; these cases are
+ * about limactl, so guest probes go through `limactl shell` (the ssh path's bound is tested last).
+ */
+const BOUND = { DEVSHELL_VM_LIMACTL_TIMEOUT: "5", DEVSHELL_VM_SSH: "off" };
 const MORE = "or allow more time with DEVSHELL_VM_LIMACTL_TIMEOUT=SECONDS";
 const LIST_HUNG =
   `gamma: limactl list --json dev did not finish within 5 s and was stopped; limactl could not read instance dev (a stalled file system under LIMA_HOME?): try limactl list dev; ${MORE}\n`;
@@ -118,4 +121,19 @@ Deno.test("a hanging limactl --version ends status with 125, and fails doctor's 
   const hung = await t.lima.hungPids();
   assert.equal(hung.length, 2);
   assert.ok(hung.every(gone));
+});
+
+Deno.test("on the ssh path a guest that stops answering ends the probe with 125 too", async () => {
+  await using t = await setup({ via: "ssh" });
+  const env = { ...t.env, DEVSHELL_VM_LIMACTL_TIMEOUT: "5" };
+  assert.equal((await runGamma(["path"], { env, cwd: t.project })).code, 0);
+  // the guest's sshd freezes (its connection, the ControlMaster's, stays open): ssh waits forever
+  await t.lima.stopSshd("dev", { freeze: true });
+  const r = await runGamma(["exec", "--", "touch", "ran"], { env, cwd: t.project });
+  assert.equal(r.code, 125);
+  assert.equal(
+    r.stderr,
+    `gamma: limactl shell --workdir / --tty=false dev -- /bin/sh … did not finish within 5 s and was stopped; the guest of instance dev does not answer over ssh (a wedged ssh connection, e.g. after the host slept?): try limactl shell --reconnect dev true, or restart it: limactl stop dev && limactl start dev; ${MORE}\n`,
+  );
+  assert.equal(await Deno.lstat(`${t.project}/ran`).catch(() => undefined), undefined);
 });

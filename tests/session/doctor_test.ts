@@ -205,7 +205,7 @@ Deno.test("probeGuest reports a read-only mount and a guest that cannot be reach
       [true, false],
     );
     assert.match(live.state === "ran" ? live.writeError ?? "" : "", /Read-only file system/);
-    await Deno.writeTextFile(`${lima.dir}/ro/standin-fault`, "ssh");
+    await lima.stopSshd("ro");
     const failed = await probeGuest(session, { hostDir: root, guestDir: "/ro" });
     assert.equal(failed.state, "failed");
     assert.deepEqual(failed.state === "failed" ? failed.code : 0, 255);
@@ -305,10 +305,11 @@ Deno.test("firstRunProbe is off without hints or Lima, and skips (uncached) what
   assert.equal(await firstRunProbe(proc.session), "skipped");
   assert.deepEqual(proc.argvs.filter((a) => a[0] === "shell"), []); // nothing ran in the guest
   // the guest does not answer: tried again next time
-  await Deno.writeTextFile(`${t.lima.dir}/dev/standin-fault`, "ssh");
+  await t.lima.stopSshd("dev");
   const ssh = sessionIn(t);
   assert.equal(await firstRunProbe(ssh.session), "skipped");
-  await Deno.remove(`${t.lima.dir}/dev/standin-fault`);
+  await ssh.session.stop(); // the next run starts it again, sshd included
+
   const next = sessionIn(t);
   assert.equal(await firstRunProbe(next.session), "ok");
 });
@@ -384,6 +385,7 @@ Deno.test("provisionGuest streams the install to stderr as it runs", async () =>
     await Deno.writeTextFile(
       script,
       `import { GammaSession } from "${lib}session/session.ts";\n` +
+        `import "${lib}session/config_files.ts";\n` +
         `import { provisionGuest } from "${lib}session/provision.ts";\n` +
         `const r = await provisionGuest(new GammaSession({ cwd: ${
           JSON.stringify(t.project)
@@ -456,7 +458,7 @@ Deno.test("provisionGuest says how to install by hand when sudo needs a password
 
 Deno.test("provisionGuest tells a failed probe from a missing compiler", async () => {
   await using t = await setup();
-  await Deno.writeTextFile(`${t.lima.dir}/dev/standin-fault`, "ssh");
+  await t.lima.stopSshd("dev");
   const { session, notices } = sessionIn(t);
   assert.equal(
     (await provisionGuest(session, { notice: (l) => notices.push(l) })).toolchain,

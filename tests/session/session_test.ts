@@ -204,3 +204,40 @@ Deno.test("GammaSession keeps parsed settings in the cache, keyed by the text, a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("GammaSession.guestTransport() takes ssh only with ssh.config, its socket and ssh", async () => {
+  await using t = await setup();
+  const dir = `${t.lima.dir}/dev`;
+  const on = (extra: Record<string, string> = {}) =>
+    sessionIn(t, t.project, { DEVSHELL_VM_SSH: "on", ...extra }).session;
+  assert.deepEqual(on().guestTransport(), {
+    kind: "ssh",
+    reason: `${dir}/ssh.config and ${dir}/ssh.sock`,
+    ssh: { program: "/usr/bin/ssh", configFile: `${dir}/ssh.config`, host: "lima-dev" },
+  });
+  assert.deepEqual(sessionIn(t).session.guestTransport(), {
+    kind: "limactl",
+    reason: "DEVSHELL_VM_SSH=off",
+  });
+  assert.deepEqual(on({ PATH: "/nonexistent" }).guestTransport(), {
+    kind: "limactl",
+    reason: "no ssh on PATH",
+  });
+  // The same argv and script either way, captured through ssh:
+  const session = on();
+  const r = await session.exec(["sh", "-c", 'cat; printf "|%s" "$X"; exit 7'], {
+    stdin: new TextEncoder().encode("in\0put"),
+    stdout: "piped",
+    stderr: "piped",
+    env: { X: "a 'b' $c" },
+  });
+  assert.deepEqual([r.code, new TextDecoder().decode(r.stdout)], [7, "in\0put|a 'b' $c"]);
+  const config = await Deno.readTextFile(`${dir}/ssh.config`);
+  await Deno.remove(`${dir}/ssh.config`);
+  assert.deepEqual(on().guestTransport(), { kind: "limactl", reason: `no ${dir}/ssh.config` });
+  await Deno.writeTextFile(`${dir}/ssh.config`, config.replace(/^\s*ControlPath .*$/m, ""));
+  assert.deepEqual(on().guestTransport(), {
+    kind: "limactl",
+    reason: `${dir}/ssh.config names no ControlPath`,
+  });
+});

@@ -57,6 +57,14 @@ export interface LimaHome extends AsyncDisposable {
   argvLog(): Promise<string[][]>;
   /** The pids of stand-in processes the `hang` fault blocked, in order. */
   hungPids(): Promise<number[]>;
+  /**
+   * Stops the sshd of a running instance's guest (the listener and every session), as
+   * `systemctl stop ssh` would: the VM stays up, the ControlMaster loses its connection and
+   * exits, and every ssh to the instance fails with 255. Resolves once `ssh.sock` is gone.
+   * With `freeze`, sshd is stopped with SIGSTOP instead: connections stay open and nothing
+   * answers (a wedged guest); resolves at once.
+   */
+  stopSshd(name: string, options?: { freeze?: boolean }): Promise<void>;
 }
 
 const LIMACTL = decodeURIComponent(new URL("./limactl", import.meta.url).pathname);
@@ -96,9 +104,12 @@ function killPidFiles(dir: string): void {
       if (!f.name.endsWith(".pid")) continue;
       try {
         const pid = Number(Deno.readTextFileSync(`${dir}/${entry.name}/${f.name}`).trim());
-        // only the stand-in's own detached `sleep` (a stale pid may have been reused)
+        // only the stand-in's own detached `sleep`, or the guest sandbox of an instance of this
+        // Lima home (a stale pid may have been reused)
         const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
-        if (pid > 1 && cmdline === "sleep\x002147483647\x00") Deno.kill(pid, "SIGKILL");
+        const own = cmdline === "sleep\x002147483647\x00" ||
+          (cmdline.startsWith("/bin/sh\x00-c\x00") && cmdline.includes(`\x00--bind\x00${dir}/`));
+        if (pid > 1 && own) Deno.kill(pid, "SIGKILL");
       } catch { /* already gone */ }
     }
   }
@@ -147,6 +158,38 @@ export async function createLimaHome(
       } catch (e) {
         if (e instanceof Deno.errors.NotFound) return [];
         throw e;
+      }
+    },
+    async stopSshd(name: string, options: { freeze?: boolean } = {}): Promise<void> {
+      const inst = `${dir}/${name}`;
+      const driver = Number((await Deno.readTextFile(`${inst}/qemu.pid`)).trim());
+      const children = (pid: number): number[] => {
+        try {
+          return Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).split(" ")
+            .filter((w) => w !== "").map(Number);
+        } catch {
+          return [];
+        }
+      };
+      const pending = [driver];
+      while (pending.length > 0) {
+        const pid = pending.pop()!;
+        pending.push(...children(pid));
+        try {
+          if (Deno.readTextFileSync(`/proc/${pid}/comm`).trim() === "sshd") {
+            Deno.kill(pid, options.freeze ? "SIGSTOP" : "SIGKILL");
+          }
+        } catch { /* gone */ }
+      }
+      if (options.freeze) return;
+      // readiness: the master removes its socket when its connection is gone
+      for (let delay = 5;; delay = Math.min(delay * 2, 100)) {
+        try {
+          await Deno.lstat(`${inst}/ssh.sock`);
+        } catch {
+          return;
+        }
+        await new Promise((r) => setTimeout(r, delay));
       }
     },
     async argvLog(): Promise<string[][]> {

@@ -4,17 +4,21 @@
  * next to this file. Every behaviour cites where real Lima does the same; "A.n" refers to
  * `shared/reference/lima-and-peers.md`, paths to files in lima-vm/lima at tag v2.2.0.
  *
- * The "VM" is emulated: the host agent and the QEMU driver are detached `sleep` processes
- * (`ha.pid`, `qemu.pid`), and `shell`/`copy` run commands in a bubblewrap sandbox that sees
- * only the host's /usr and /etc, the guest home and the configured mounts.
+ * The "VM" is emulated: the host agent is a detached `sleep` (`ha.pid`) and the QEMU driver
+ * (`qemu.pid`) a long-lived bubblewrap sandbox that sees only the host's /usr and /etc, the guest
+ * home and the configured mounts, and runs OpenSSH's sshd on the instance's `sshLocalPort` (as the
+ * host agent forwards a real guest's port 22). `start` writes `ssh.config` as Lima does and leaves
+ * an ssh ControlMaster running; `shell` runs the real `ssh` with Lima's options and script, so the
+ * guest command is run by sshd through the user's login shell, and transport faults are real
+ * (`ssh: connect to host … Connection refused`, 255). `copy` runs `cp` in a per-call sandbox.
  *
  * Stand-in knobs: env `LIMACTL_STANDIN_VERSION` (reported version), `LIMACTL_STANDIN_NO_LOG=1`
  * (do not record this call in `$LIMA_HOME/_standin/argv.ndjson`), `LIMACTL_STANDIN_HANG=1`
  * (every call hangs, `--version` too: see {@linkcode hangForever}), and a file `standin-fault`
- * in an instance dir holding one of: kvm, degraded, timeout, ssh, slow-start (the boot holds
- * after the essential requirements until a file `slow-start.release` appears in the instance
- * dir, so tests decide when it ends instead of racing a fixed delay), hang (see
- * {@linkcode hangForever}).
+ * in an instance dir holding one of: kvm, degraded, timeout, ssh (read at start: the guest's sshd
+ * is not started), slow-start (the boot holds after the essential requirements until a file
+ * `slow-start.release` appears in the instance dir, so tests decide when it ends instead of
+ * racing a fixed delay), hang (see {@linkcode hangForever}).
  *
  * @module
  */
@@ -918,11 +922,12 @@ async function hangForever(ctx: { home: string }): Promise<never> {
   return await new Promise<never>(() => setInterval(() => {}, 1 << 30));
 }
 
-/** A stable stand-in for the free port the host agent picks (hostagent.go determineSSHLocalPort). */
-function derivedSshPort(name: string): number {
-  let h = 2166136261;
-  for (const ch of name) h = Math.imul(h ^ (ch.codePointAt(0) ?? 0), 16777619) >>> 0;
-  return 50000 + (h % 10000);
+/** A free loopback port, as the host agent picks one (hostagent.go determineSSHLocalPort). */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
 }
 
 /** A detached long-lived process in its own session (PR lima-vm/lima#2574: own process group). */
@@ -988,7 +993,7 @@ async function startInstance(
   removeIfExists(guestTmp);
   const fault = readFault(dir);
   const ha = new HostAgentLog(dir, ctx.log);
-  const port = c.sshLocalPort > 0 ? c.sshLocalPort : derivedSshPort(inst.name);
+  const port = c.sshLocalPort > 0 ? c.sshLocalPort : freePort();
   ha.line("info", `hostagent socket created at ${joinPath(dir, "ha.sock")}`);
   writeSshConfig(inst, port);
   ha.line(
@@ -1023,8 +1028,12 @@ async function startInstance(
     ha.event(exiting);
     fail(`exiting, status=${statusV(exiting)} (hint: see ${bq(haStderr)})`);
   }
+  // The "VM": a long-lived guest sandbox whose sshd listens on the forwarded port (Lima's guest
+  // runs OpenSSH's sshd; the host agent forwards 127.0.0.1:<sshLocalPort> to its port 22).
+  // Its keys and config are made first, so that ha.pid and qemu.pid appear together.
+  const boot = fault === "ssh" ? spawnDetached : await prepareGuest(inst, c, port);
   Deno.writeTextFileSync(haPid, `${spawnDetached()}\n`);
-  Deno.writeTextFileSync(joinPath(dir, `${c.vmType}.pid`), `${spawnDetached()}\n`);
+  Deno.writeTextFileSync(joinPath(dir, `${c.vmType}.pid`), `${boot()}\n`);
   emit(ctx, ha, status, true);
   if (fault === "timeout") {
     // the host agent keeps waiting for ssh; start gives up after --timeout (10m by default) and
@@ -1037,13 +1046,17 @@ async function startInstance(
     fail("did not receive an event with the `running` status");
   }
   for (const [label, reqs] of lists) {
-    reqs.forEach((req, i) => {
+    for (const [i, req] of reqs.entries()) {
       ha.line(
         "info",
         `Waiting for the ${label} requirement ${i + 1} of ${reqs.length}: ${bq(req)}`,
       );
+      // "ssh" waits for sshd to answer; the ControlMaster requirement leaves the master running
+      // (pkg/hostagent/requirements.go: `ssh` with ControlPersist=yes, which detaches).
+      if (fault !== "ssh" && req === "ssh") await waitForPort(port);
+      if (fault !== "ssh" && req === "Explicitly start ssh ControlMaster") await startMaster(inst);
       ha.line("info", `The ${label} requirement ${i + 1} of ${reqs.length} is satisfied`);
-    });
+    }
     if (label === "optional" && !c.plain) {
       ha.line("info", "Waiting for the guest agent to be running");
       if (fault === "degraded") {
@@ -1055,6 +1068,8 @@ async function startInstance(
       while (!exists(joinPath(dir, "slow-start.release"))) await sleep(20);
     }
   }
+  // with reverse-sshfs mounts, sshfs's own ssh starts the master
+  if (fault !== "ssh" && !exists(joinPath(dir, "ssh.sock"))) await startMaster(inst);
   status.running = true;
   status.degraded = status.errors.length > 0;
   emit(ctx, ha, status);
@@ -1306,6 +1321,7 @@ async function cmdStop(ctx: Ctx, f: ParsedFlags): Promise<number> {
       `expected status ${bq("Running")}, got ${bq(inst.status)} (maybe use \`limactl stop -f\`?)`,
     );
   }
+  await exitMaster(inst); // the host agent closes its ControlMaster on the way down
   ctx.log.info(`Sending SIGINT to hostagent process ${inst.hostAgentPID}`);
   kill(inst.hostAgentPID, "SIGINT");
   ctx.log.info("Waiting for the host agent and the driver processes to shut down");
@@ -1525,7 +1541,7 @@ function filteredEnv(): string[] {
 
 /** The remote script exactly as cmd/limactl/shell.go builds it (Linux guests). */
 export function remoteScript(
-  c: { mounts: Mount[]; userShell: string | undefined },
+  c: { mounts: Mount[] },
   opts: { workdir: string; shell: string; env: string[] },
   command: string[],
   host: { cwd: string | undefined; home: string | undefined },
@@ -1539,11 +1555,9 @@ export function remoteScript(
     changeDir = `cd ${shellQuote(host.home)}`;
   }
   if (changeDir === "") changeDir = "false";
-  const shell = opts.shell !== ""
-    ? shellQuote(opts.shell)
-    : c.userShell !== undefined
-    ? shellQuote(c.userShell)
-    : '"$SHELL"';
+  // shell.go (v2.x): `--shell` quoted, else the literal "$SHELL" that the guest's login shell
+  // (sshd runs the script with it) expands
+  const shell = opts.shell !== "" ? shellQuote(opts.shell) : '"$SHELL"';
   const envPrefix = opts.env.length > 0
     ? "env " + opts.env.map((e) => shellQuote(e) + " ").join("")
     : "";
@@ -1560,6 +1574,16 @@ export function remoteScript(
     script += ` -c ${shellQuote(quoted.join(" "))}`;
   }
   return script;
+}
+
+/** Whether the guest's sshd accepts connections (scp would get "Connection refused"). */
+async function accepts(port: number): Promise<boolean> {
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** OpenSSH's message when nothing listens on the forwarded port (log.c ends lines with \r\n). */
@@ -1627,7 +1651,7 @@ async function cmdShell(ctx: Ctx, f: ParsedFlags): Promise<number> {
     ctx.log.warn("failed to get the home directory", { error: "$HOME is not defined" });
   }
   const script = remoteScript(
-    { mounts: c.mounts, userShell: c.user.shell },
+    { mounts: c.mounts },
     {
       workdir: flagString(f, "workdir"),
       shell: flagString(f, "shell"),
@@ -1636,13 +1660,21 @@ async function cmdShell(ctx: Ctx, f: ParsedFlags): Promise<number> {
     args.slice(1),
     { cwd, home },
   );
-  ctx.log.debug(`executing ssh (may take a long)): ${script}`);
-  // a Broken (or ssh-faulted) instance: ssh itself cannot connect
-  if (inst.status !== "Running" || readFault(inst.dir) === "ssh") {
-    return sshRefused(inst.sshLocalPort);
-  }
-  // sshd runs the script with the user's login shell: `<shell> -c <script>` (A.5)
-  return await runInGuest(inst, c, [c.user.shell, "-c", script], []);
+  // shell.go: `ssh -F /dev/null <SSHOpts> [-t] [-o SendEnv=COLORTERM] -o LogLevel=ERROR
+  // -p <port> 127.0.0.1 -- <script>`, -t exactly when stdout is a terminal (OpenSSH >= 8.9 here)
+  const sshArgs = ["-F", "/dev/null", ...sshOpts(inst, c)];
+  if (Deno.stdout.isTerminal()) sshArgs.push("-t");
+  if (Deno.env.get("COLORTERM") !== undefined) sshArgs.push("-o", "SendEnv=COLORTERM");
+  sshArgs.push("-o", "LogLevel=ERROR", "-p", String(inst.sshLocalPort), "127.0.0.1", "--", script);
+  ctx.log.debug(`executing ssh (may take a long)): [ssh ${sshArgs.join(" ")}]`);
+  const status = await new Deno.Command(lookPath("ssh") ?? "ssh", {
+    args: sshArgs,
+    stdin: "inherit", // sshCmd.Stdin = os.Stdin (lima-vm/lima#2924)
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn().status;
+  // osutil.HandleExitError: ssh's exit code; a signal death is ExitCode() -1, exit status 255
+  return status.signal !== null ? 255 : status.code;
 }
 
 /** cmd/limactl/edit.go askWhetherToStart: prompts only when stdin is a terminal. */
@@ -1665,46 +1697,11 @@ async function runInGuest(
   argv: string[],
   binds: string[],
 ): Promise<number> {
-  const guestHome = joinPath(inst.dir, "_guesthome");
-  const guestTmp = joinPath(inst.dir, "_guesttmp");
-  if (!exists(guestHome)) {
-    Deno.mkdirSync(guestHome, { recursive: true, mode: 0o755 });
-    try { // cloud-init creates the user with /etc/skel's files
-      for (const e of Deno.readDirSync("/etc/skel")) {
-        if (e.isFile) Deno.copyFileSync(joinPath("/etc/skel", e.name), joinPath(guestHome, e.name));
-      }
-    } catch { /* no skel */ }
-  }
-  Deno.mkdirSync(guestTmp, { recursive: true, mode: 0o1777 });
-  // ssh allocates a pty only for `-t` (Lima passes it when stdout is a terminal) with stdin a
-  // terminal too. With one, the stand-in hands its terminal to the guest and the guest dies with
-  // the client, as a remote pty hangs up. Without one, ssh sends the remote side no signal: a
-  // client killed by a signal leaves the remote command running, with its stdio closed (real Lima
-  // 2.2.0, reference/real-lima-2.2-observed.md §2). So the guest then runs in its own session,
-  // outlives the stand-in, and talks through pipes the stand-in relays, as sshd's channel does.
-  // All guest commands then share one pid namespace, as on one guest kernel.
-  const pty = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
-  const b = pty
-    ? ["--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
-    : ["--unshare-ipc", "--unshare-uts"];
-  b.push("--hostname", inst.hostname, "--ro-bind", "/usr", "/usr");
-  for (const top of ["bin", "sbin", "lib", "lib32", "lib64", "libx32"]) {
-    try { // merged-/usr symlinks as on the host (Debian/Ubuntu)
-      b.push("--symlink", Deno.readLinkSync("/" + top), "/" + top);
-    } catch {
-      if (exists("/" + top)) b.push("--ro-bind", "/" + top, "/" + top);
-    }
-  }
-  b.push("--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run");
-  b.push("--bind", guestTmp, "/tmp", "--bind", guestHome, c.user.home);
-  const depth = (p: string): number => cleanPath(p).split("/").length;
-  for (const m of [...c.mounts].sort((x, y) => depth(x.mountPoint) - depth(y.mountPoint))) {
-    b.push(m.writable ? "--bind-try" : "--ro-bind-try", m.location, m.mountPoint);
-  }
+  const b = sandboxArgs(inst, c);
   b.push(...binds, "--chdir", c.user.home, "--");
   // sshd (session.c) execs the login shell as `basename -c cmd`; a small perl parent plays
-  // sshd's part of reporting a signal death, which the OpenSSH client turns into exit 255
-  // (A.5, marked unverified there). Without perl the status is bwrap's (128+signal).
+  // sshd's part of reporting a signal death, which the OpenSSH client turns into exit 255.
+  // Without perl the status is bwrap's (128+signal).
   const perl = exists("/usr/bin/perl")
     ? [
       "/usr/bin/perl",
@@ -1725,34 +1722,216 @@ async function runInGuest(
     SSH_CLIENT: `192.168.5.2 ${inst.sshLocalPort} 22`,
     SSH_CONNECTION: `192.168.5.2 ${inst.sshLocalPort} 192.168.5.15 22`,
   };
-  const term = Deno.env.get("TERM");
-  if (Deno.stdout.isTerminal() && term !== undefined) env.TERM = term; // ssh -t sends TERM
-  const colorterm = Deno.env.get("COLORTERM");
-  if (colorterm !== undefined) env.COLORTERM = colorterm; // -o SendEnv=COLORTERM
   const bwrap = lookPath("bwrap") ?? "bwrap";
   const args = [...b, ...perl, perl.length > 0 ? baseName(shell) : shell, ...argv.slice(1)];
-  const stdio = pty ? "inherit" : "piped";
   const child = new Deno.Command(bwrap, {
     args,
     clearEnv: true,
     env,
-    stdin: stdio, // always connected, like ssh (lima-vm/lima#2924)
-    stdout: stdio,
-    stderr: stdio,
-    detached: !pty, // setsid: a remote session is in no process group of the client's
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
   }).spawn();
-  const relays: Promise<void>[] = [];
-  if (!pty) {
-    // ssh reads its stdin eagerly and forwards it; the remote side sees EOF when it ends.
-    Deno.stdin.readable.pipeTo(child.stdin).catch(() => {});
-    for (const [from, to] of [[child.stdout, Deno.stdout], [child.stderr, Deno.stderr]] as const) {
-      relays.push(from.pipeTo(to.writable, { preventClose: true }).catch(() => {}));
+  const status = await child.status;
+  return status.signal !== null ? 255 : status.code;
+}
+
+/**
+ * The guest's bubblewrap arguments: the host's /usr and /etc (read-only), a persistent home and
+ * /tmp under the instance dir, the configured mounts; callers add their own binds and command.
+ */
+function sandboxArgs(inst: Instance, c: Config): string[] {
+  const guestHome = joinPath(inst.dir, "_guesthome");
+  const guestTmp = joinPath(inst.dir, "_guesttmp");
+  if (!exists(guestHome)) {
+    Deno.mkdirSync(guestHome, { recursive: true, mode: 0o755 });
+    try { // cloud-init creates the user with /etc/skel's files
+      for (const e of Deno.readDirSync("/etc/skel")) {
+        if (e.isFile) Deno.copyFileSync(joinPath("/etc/skel", e.name), joinPath(guestHome, e.name));
+      }
+    } catch { /* no skel */ }
+  }
+  Deno.mkdirSync(guestTmp, { recursive: true, mode: 0o1777 });
+  const b = ["--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts"];
+  b.push("--hostname", inst.hostname, "--ro-bind", "/usr", "/usr");
+  for (const top of ["bin", "sbin", "lib", "lib32", "lib64", "libx32"]) {
+    try { // merged-/usr symlinks as on the host (Debian/Ubuntu)
+      b.push("--symlink", Deno.readLinkSync("/" + top), "/" + top);
+    } catch {
+      if (exists("/" + top)) b.push("--ro-bind", "/" + top, "/" + top);
     }
   }
-  const status = await child.status;
-  await Promise.all(relays);
-  // osutil.HandleExitError: the child's exit code; a child killed by a signal gives -1 → 255
-  return status.signal !== null ? 255 : status.code;
+  b.push("--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run");
+  b.push("--bind", guestTmp, "/tmp", "--bind", guestHome, c.user.home);
+  const depth = (p: string): number => cleanPath(p).split("/").length;
+  for (const m of [...c.mounts].sort((x, y) => depth(x.mountPoint) - depth(y.mountPoint))) {
+    b.push(m.writable ? "--bind-try" : "--ro-bind-try", m.location, m.mountPoint);
+  }
+  return b;
+}
+
+/** pkg/sshutil DefaultPubKeys: `$LIMA_HOME/_config/user`, an ed25519 key made on first use. */
+async function ensureUserKey(home: string): Promise<string> {
+  const key = joinPath(home, "_config", "user");
+  if (exists(key) && exists(`${key}.pub`)) return key;
+  Deno.mkdirSync(joinPath(home, "_config"), { recursive: true, mode: 0o755 });
+  const tmp = `${key}.${Deno.pid}.tmp`;
+  await sshKeygen(tmp, "lima");
+  Deno.renameSync(`${tmp}.pub`, `${key}.pub`);
+  Deno.renameSync(tmp, key);
+  return key;
+}
+
+async function sshKeygen(path: string, comment: string): Promise<void> {
+  const out = await new Deno.Command("ssh-keygen", {
+    args: ["-t", "ed25519", "-q", "-N", "", "-C", comment, "-f", path],
+    stdin: "null",
+  }).output();
+  if (!out.success) fail(`failed to run ssh-keygen: ${new TextDecoder().decode(out.stderr)}`);
+}
+
+/** The guest's /etc/passwd: the host's, with the Lima user as cloud-init creates it. */
+function guestPasswd(c: Config): string {
+  const uid = Number((c.json.user as { uid?: number } | undefined)?.uid ?? 0);
+  const entry = `${c.user.name}:x:${uid}:${uid}::${c.user.home}:${c.user.shell}`;
+  let lines: string[] = [];
+  try {
+    lines = Deno.readTextFileSync("/etc/passwd").split("\n").filter((l) => l !== "");
+  } catch { /* none */ }
+  const at = lines.findIndex((l) => l.split(":")[0] === c.user.name);
+  if (at >= 0) lines[at] = entry;
+  else lines.push(entry);
+  return lines.join("\n") + "\n";
+}
+
+const SSHD_DIR = "/run/limactl-standin-sshd";
+
+/**
+ * Boots the emulated VM: a detached guest sandbox in its own session running OpenSSH's sshd on
+ * 127.0.0.1:<port> (the host agent's forward of the guest's port 22), with the user's key from
+ * `$LIMA_HOME/_config/user` authorized. Makes the keys and sshd's config, and returns the
+ * function that boots it and returns the sandbox's pid (the "driver" process).
+ */
+async function prepareGuest(inst: Instance, c: Config, port: number): Promise<() => number> {
+  const dir = joinPath(inst.dir, "_sshd");
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const userKey = await ensureUserKey(dirName(inst.dir));
+  const hostKey = joinPath(dir, "ssh_host_ed25519_key");
+  if (!exists(hostKey)) await sshKeygen(hostKey, `root@${inst.hostname}`);
+  Deno.copyFileSync(`${userKey}.pub`, joinPath(dir, "authorized_keys"));
+  Deno.writeTextFileSync(joinPath(dir, "passwd"), guestPasswd(c));
+  Deno.writeTextFileSync(
+    joinPath(dir, "sshd_config"),
+    [
+      `ListenAddress 127.0.0.1:${port}`,
+      `HostKey ${SSHD_DIR}/ssh_host_ed25519_key`,
+      `AuthorizedKeysFile ${SSHD_DIR}/authorized_keys`,
+      "PubkeyAuthentication yes",
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      "PermitRootLogin prohibit-password",
+      "StrictModes no",
+      "UsePAM no",
+      "PidFile none",
+      "PrintMotd no",
+      "PrintLastLog no",
+      "AcceptEnv COLORTERM",
+      "MaxSessions 100",
+      "MaxStartups 100:30:200",
+      // pam_env gives Ubuntu's /etc/environment PATH to ssh sessions in Lima's guests
+      `SetEnv PATH=${GUEST_PATH}`,
+      "",
+    ].join("\n"),
+  );
+  const b = sandboxArgs(inst, c);
+  b.push("--ro-bind", joinPath(dir, "passwd"), "/etc/passwd", "--dir", "/run/sshd");
+  b.push("--ro-bind", dir, SSHD_DIR, "--chdir", "/", "--");
+  const sshd = lookPath("sshd") ?? "/usr/sbin/sshd";
+  // sshd as a child of a keeper process: stopping sshd (a test's transport fault) leaves the
+  // VM running, as `systemctl stop ssh` would in a real guest.
+  b.push("/bin/sh", "-c", `${sshd} -D -f ${SSHD_DIR}/sshd_config & exec sleep 2147483647`);
+  // The driver process is a detached sh waiting for bwrap: the VM outlives `limactl start`, and
+  // killing the driver takes the whole sandbox down (bwrap's --die-with-parent).
+  return () => {
+    const child = new Deno.Command("setsid", {
+      args: ["/bin/sh", "-c", '"$0" "$@"; exit $?', lookPath("bwrap") ?? "bwrap", ...b],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    child.unref();
+    return child.pid;
+  };
+}
+
+/** Waits until something accepts connections on 127.0.0.1:port (sshd is up), at most 10 s. */
+async function waitForPort(port: number): Promise<void> {
+  for (
+    let delay = 5, waited = 0;
+    waited < 10_000;
+    waited += delay, delay = Math.min(delay * 2, 100)
+  ) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await sleep(delay);
+    }
+  }
+  fail(`stand-in: the guest's sshd did not listen on 127.0.0.1:${port} within 10s`);
+}
+
+/** The ssh options Lima passes (pkg/sshutil SSHOpts + SSHArgsFromOpts), as `-o K=V`. */
+function sshOpts(inst: Instance, c: Config): string[] {
+  return [
+    `IdentityFile="${joinPath(dirName(inst.dir), "_config", "user")}"`,
+    "StrictHostKeyChecking=no",
+    "UserKnownHostsFile=/dev/null",
+    "NoHostAuthenticationForLocalhost=yes",
+    "PreferredAuthentications=publickey",
+    "Compression=no",
+    "BatchMode=yes",
+    "IdentitiesOnly=yes",
+    `User=${c.user.name}`,
+    "ControlMaster=auto",
+    `ControlPath="${joinPath(inst.dir, "ssh.sock")}"`,
+    "ControlPersist=yes",
+  ].flatMap((o) => ["-o", o]);
+}
+
+/**
+ * The host agent's "Explicitly start ssh ControlMaster" requirement: one ssh with
+ * ControlMaster=auto and ControlPersist=yes, which leaves the `ssh: …/ssh.sock [mux]` master
+ * running in the background.
+ */
+async function startMaster(inst: Instance): Promise<void> {
+  const c = inst.config;
+  if (!c) return;
+  const port = sshPortFromConfig(inst.dir);
+  await new Deno.Command(lookPath("ssh") ?? "ssh", {
+    args: [...sshOpts(inst, c), "-p", String(port), "127.0.0.1", "--", "true"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).output();
+}
+
+/** hostagent Close → sshutil ExitMaster: `ssh -O exit` on the ControlMaster. */
+async function exitMaster(inst: Instance): Promise<void> {
+  if (!inst.config || !exists(joinPath(inst.dir, "ssh.sock"))) return;
+  await new Deno.Command(lookPath("ssh") ?? "ssh", {
+    args: [
+      ...sshOpts(inst, inst.config),
+      "-O",
+      "exit",
+      "-p",
+      String(inst.sshLocalPort),
+      "127.0.0.1",
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).output();
 }
 
 /** cmd/limactl/copy.go + pkg/copytool: guest paths are `INSTANCE:PATH` (A.6). */
@@ -1798,7 +1977,7 @@ async function cmdCopy(ctx: Ctx, f: ParsedFlags): Promise<number> {
   if (remote.some((i) => i.name !== inst.name)) {
     fail("limactl stand-in: copying between instances is not emulated");
   }
-  if (inst.status !== "Running" || readFault(inst.dir) === "ssh" || !inst.config) {
+  if (inst.status !== "Running" || !inst.config || !await accepts(inst.sshLocalPort)) {
     return sshRefused(inst.sshLocalPort);
   }
   const binds: string[] = [];

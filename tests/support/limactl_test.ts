@@ -445,15 +445,15 @@ Deno.test("shell: remote script as Lima builds it", () => {
   const opts = { workdir: "", shell: "", env: [] };
   const host = { cwd: "/h/me/src", home: "/h/me" };
   assert.equal(
-    remoteScript({ mounts, userShell: "/bin/bash" }, opts, [], host),
-    "cd /h/me/src || cd /h/me ; exec /bin/bash -l",
+    remoteScript({ mounts }, opts, [], host),
+    'cd /h/me/src || cd /h/me ; exec "$SHELL" -l',
   );
   assert.equal(
-    remoteScript({ mounts, userShell: "/bin/bash" }, { ...opts, workdir: "/w x" }, ["ls"], host),
-    "cd '/w x' || exit 1 ; exec /bin/bash -l -c ls",
+    remoteScript({ mounts }, { ...opts, workdir: "/w x" }, ["ls"], host),
+    `cd '/w x' || exit 1 ; exec "$SHELL" -l -c ls`,
   );
   assert.equal(
-    remoteScript({ mounts: [], userShell: undefined }, opts, [
+    remoteScript({ mounts: [] }, opts, [
       "A=1 2",
       "B=",
       "echo",
@@ -464,7 +464,7 @@ Deno.test("shell: remote script as Lima builds it", () => {
     `false ; exec "$SHELL" -l -c 'A='"'"'1 2'"'"' B='"'"''"'"' echo '"'"'it'"'"'"'"'"'"'"'"'s'"'"' '"'"''"'"' C=3'`,
   );
   assert.equal(
-    remoteScript({ mounts, userShell: "/bin/zsh" }, { ...opts, shell: "/bin/sh", env: ["X=a b"] }, [
+    remoteScript({ mounts }, { ...opts, shell: "/bin/sh", env: ["X=a b"] }, [
       "true",
     ], {
       cwd: "/elsewhere",
@@ -486,8 +486,9 @@ Deno.test("shell: guest filesystem, cwd, args, env, stdin, exit codes, errors", 
   await Deno.writeTextFile(`${ro}/hello.txt`, "hi\n");
   await lima.addInstance("vm", {
     mounts: [{ location: "~/ro" }, { location: rw, writable: true, mountPoint: "/data" }],
-    running: true,
   });
+  // started with the test's HOME: Lima expands `~` in mounts when the instance starts
+  assert.equal((await run(lima, ["start", "vm"], { env })).code, 0);
   // args arrive intact, as separate argv elements
   const args = ["a b", "", "it's", "$HOME", "*", "x\ny", "--", "-n"];
   const echo = await run(lima, ["shell", "vm", "printf", "[%s]\\n", ...args], { env, cwd: ro });
@@ -596,7 +597,7 @@ Deno.test("shell: stopped instance, --start, ssh fault, signals", async () => {
   assert.equal(started.stdout, "up\n");
   assert.match(started.stderr, /Starting the instance `st`/);
   assert.ok(!started.stderr.includes("READY")); // instance.WithLaunchingShell
-  // the login shell comes from config.user.shell
+  // the login shell comes from config.user.shell (the guest's passwd entry; "$SHELL" in the script)
   await lima.addInstance("dash", { mounts: [], user: { shell: "/bin/dash" }, running: true });
   const dash = await run(lima, ["shell", "dash", "sh", "-c", 'echo "$SHELL $0"'], { env });
   assert.equal(dash.stdout, "/bin/dash sh\n");
