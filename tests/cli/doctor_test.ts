@@ -543,41 +543,50 @@ testBothPaths("gamma doctor --debug prints every limactl command line", async (v
 // ---------------------------------------------------------------- the hints gamma exec prints
 // (these need GammaSession.exec to call firstRunProbe and cli/exec.ts to call failureHint)
 
-Deno.test("gamma exec probes the mount on the first run only, and once more after lima.yaml changes", async () => {
-  await using lima = await createLimaHome();
-  const root = await Deno.realPath(await Deno.makeTempDir());
-  try {
-    await lima.addInstance("dev", {
-      mounts: [{ location: root, mountPoint: "/ro", writable: false }],
-      running: true,
-    });
-    const env = {
-      ...lima.env,
-      DEVSHELL_VM_LIMACTL: lima.limactl,
-      DEVSHELL_VM_LIMA_INSTANCE: "dev",
-    };
-    const hint =
-      `gamma: hint: the project ${root} is at /ro in instance dev, but its mount ${root} -> /ro is read-only; run \`gamma doctor -i dev\` for the fix\n`;
-    const first = await runGamma(["exec", "--", "true"], { env, cwd: root });
-    assert.deepEqual([first.code, first.stderr], [0, hint]);
-    assert.deepEqual(await commands(lima), ["list", "shell", "shell"]); // list, probe, command
-    const warm = await runGamma(["exec", "--", "true"], { env, cwd: root });
-    assert.deepEqual([warm.code, warm.stderr], [0, ""]);
-    assert.deepEqual((await commands(lima)).slice(3), ["shell"]); // the command alone
-    // a new lima.yaml version is probed again, once
-    const yaml = `${lima.dir}/dev/lima.yaml`;
-    await Deno.writeTextFile(yaml, `${await Deno.readTextFile(yaml)}# edited\n`);
-    const edited = await runGamma(["exec", "--", "true"], { env, cwd: root });
-    assert.deepEqual([edited.code, edited.stderr], [0, hint]);
-    const quiet = await runGamma(["exec", "--", "true"], {
-      env: { ...env, DEVSHELL_VM_LIMA_HINTS: "off" },
-      cwd: root,
-    });
-    assert.deepEqual([quiet.code, quiet.stderr], [0, ""]);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+testBothPaths(
+  "gamma exec probes the mount on the first run only, and once more after lima.yaml changes",
+  async (via) => {
+    await using lima = await createLimaHome();
+    const root = await Deno.realPath(await Deno.makeTempDir());
+    try {
+      await lima.addInstance("dev", {
+        mounts: [{ location: root, mountPoint: "/ro", writable: false }],
+        running: true,
+      });
+      const env = {
+        ...lima.env,
+        DEVSHELL_VM_LIMACTL: lima.limactl,
+        DEVSHELL_VM_LIMA_INSTANCE: "dev",
+        ...(via === "limactl" ? { DEVSHELL_VM_SSH: "off" } : {}),
+      };
+      const hint =
+        `gamma: hint: the project ${root} is at /ro in instance dev, but its mount ${root} -> /ro is read-only; run \`gamma doctor -i dev\` for the fix\n`;
+      const first = await runGamma(["exec", "--", "true"], { env, cwd: root });
+      assert.deepEqual([first.code, first.stderr], [0, hint]);
+      // list, probe, command
+      assert.deepEqual(await commands(lima), onPath(via, ["list", "shell", "shell"]));
+      const warm = await runGamma(["exec", "--", "true"], { env, cwd: root });
+      assert.deepEqual([warm.code, warm.stderr], [0, ""]);
+      // the command alone
+      assert.deepEqual(
+        (await commands(lima)).slice(3),
+        onPath(via, ["list", "shell", "shell", "shell"]).slice(3),
+      );
+      // a new lima.yaml version is probed again, once
+      const yaml = `${lima.dir}/dev/lima.yaml`;
+      await Deno.writeTextFile(yaml, `${await Deno.readTextFile(yaml)}# edited\n`);
+      const edited = await runGamma(["exec", "--", "true"], { env, cwd: root });
+      assert.deepEqual([edited.code, edited.stderr], [0, hint]);
+      const quiet = await runGamma(["exec", "--", "true"], {
+        env: { ...env, DEVSHELL_VM_LIMA_HINTS: "off" },
+        cwd: root,
+      });
+      assert.deepEqual([quiet.code, quiet.stderr], [0, ""]);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+);
 
 testBothPaths(
   "gamma exec hints about the guest toolchain after exit 126 and 127 only",

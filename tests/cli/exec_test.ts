@@ -328,56 +328,6 @@ Deno.test("gamma exec falls back to the host without limactl, unless the backend
   }
 });
 
-testBothPaths("gamma --debug prints every limactl argv", async (via) => {
-  await using t = await setup({ via });
-  const r = await runGamma(["--debug", "exec", "-e", "K=v w", "--", "echo", "a b"], {
-    env: t.env,
-    cwd: t.project,
-  });
-  assert.equal(r.code, 0);
-  assert.equal(r.stdout, "a b\n");
-  const argvs = (stderr: string): string[][] =>
-    stderr.split("\n").filter((l) => l.startsWith("gamma: debug: "))
-      .map((l) => JSON.parse(l.slice("gamma: debug: ".length)));
-  // Without a terminal the command runs under the signal relay (lib/signal_relay.ts).
-  const relayed = (argv: string[]): string[] => {
-    const file = argv.at(-2) ?? "";
-    assert.match(file, /^\/tmp\/gamma-relay\.[0-9a-f]{32}$/);
-    return [...argv.slice(0, -2), "FILE", argv.at(-1)!];
-  };
-  const command = [
-    t.lima.limactl,
-    "shell",
-    "--workdir",
-    "/work/p",
-    "dev",
-    "--",
-    "K=v w",
-    ...relayedCommand(["echo", "a b"], "FILE"),
-  ];
-  const cold = argvs(r.stderr);
-  assert.equal(cold.length, 3);
-  assert.deepEqual(cold[0], [t.lima.limactl, "list", "--json", "dev"]);
-  // The first-run mount probe: a captured /bin/sh script, no terminal.
-  assert.deepEqual(cold[1]!.slice(0, 9), [
-    t.lima.limactl,
-    "shell",
-    "--workdir",
-    "/",
-    "--tty=false",
-    "dev",
-    "--",
-    "/bin/sh",
-    "-c",
-  ]);
-  assert.deepEqual(relayed(cold[2]!), command);
-  const warm = await runGamma(["--debug", "exec", "-e", "K=v w", "--", "echo", "a b"], {
-    env: t.env,
-    cwd: t.project,
-  });
-  assert.deepEqual(argvs(warm.stderr).map(relayed), [command]);
-});
-
 testBothPaths(
   "gamma exec with DEVSHELL_VM_STOP_ON_EXIT stops only a VM it started",
   async (via) => {
