@@ -20,7 +20,7 @@ import type {
   WriteFileOptions,
 } from "../sync/tree.ts";
 import { TreeError } from "../sync/tree.ts";
-import { type SyncEntry, validateRelativePath } from "../sync/types.ts";
+import { comparePaths, type SyncEntry, validateRelativePath } from "../sync/types.ts";
 
 /**
  * The name prefix of the temporary files a {@linkcode HostTree} writes before renaming them into
@@ -151,6 +151,159 @@ function escapeBytes(name: Uint8Array): string {
   return out;
 }
 
+/** Whether `find -printf` (GNU find) is available; `undefined` until tried. */
+let findPrintf: boolean | undefined = Deno.build.os === "linux" ? undefined : false;
+
+/** One record per entry: type, mode, size, mtime, path, link target, each ending with NUL. */
+const FIND_FORMAT = "%y\\0%m\\0%s\\0%T@\\0%P\\0%l\\0";
+const FIELDS = 6;
+
+/**
+ * List a tree below `root` (not following links) with GNU `find -printf`, in another process: the
+ * listing costs what the kernel's calls cost, and two trees can be listed at once. `undefined`
+ * when `find -printf` is not available (the caller walks the tree itself).
+ */
+async function listWithFind(root: string): Promise<Uint8Array | undefined> {
+  if (findPrintf === false) return undefined;
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command("find", {
+      args: [root, "-mindepth", "1", "-printf", FIND_FORMAT],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch {
+    findPrintf = false;
+    return undefined;
+  }
+  if (!out.success) {
+    const err = new TextDecoder().decode(out.stderr).trim();
+    if (err.includes("-printf") || findPrintf === undefined && out.stdout.length === 0 && !err) {
+      findPrintf = false; // another find (busybox, BSD)
+      return undefined;
+    }
+    // Entries removed while find ran are simply gone; any other error (a directory that cannot
+    // be read) must stop the sync: a partial listing would read as deletions.
+    const real = err.split("\n").filter((line) => !/: No such file or directory$/.test(line));
+    if (real.length > 0) {
+      throw new Error(`Cannot list ${root}: ${real.slice(0, 3).join("; ")}`);
+    }
+  }
+  findPrintf = true;
+  return out.stdout;
+}
+
+/** The fields of a `find` listing; paths that are not valid UTF-8 get their escaped form. */
+function splitListing(bytes: Uint8Array): { fields: string[]; bad: Map<number, string> } {
+  const bad = new Map<number, string>();
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return { fields: text.split("\0"), bad };
+  } catch {
+    // Some name or link target is not UTF-8: decode field by field.
+  }
+  const strict = new TextDecoder("utf-8", { fatal: true });
+  const lossy = new TextDecoder();
+  const fields: string[] = [];
+  let start = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] !== 0) continue;
+    const field = bytes.subarray(start, i);
+    start = i + 1;
+    try {
+      fields.push(strict.decode(field));
+    } catch {
+      if (fields.length % FIELDS === 4) bad.set(fields.length, escapeBytes(field));
+      fields.push(lossy.decode(field));
+    }
+  }
+  fields.push("");
+  return { fields, bad };
+}
+
+/**
+ * Whole milliseconds of find's `%T@`, rounded down as Deno's `mtime` is. find prints the seconds
+ * and then the nanoseconds after them (always positive: -5.5 s is `-6.5000000000`).
+ */
+function findMtimeMs(text: string): number {
+  const dot = text.indexOf(".");
+  if (dot === -1) return Number(text) * 1000;
+  return Number(text.slice(0, dot)) * 1000 + Number(text.slice(dot + 1, dot + 4).padEnd(3, "0"));
+}
+
+/** A {@linkcode TreeScan} from a `find` listing, with the same rules as the walk. */
+function scanListing(root: string, bytes: Uint8Array, options: ScanOptions): TreeScan {
+  const { fields, bad } = splitListing(bytes);
+  const ignore = options.ignore;
+  const debris: string[] = [];
+  const skipped: string[] = [];
+  const debrisPrefixes = (options.debrisTags ?? []).map((tag) => `${TEMP_PREFIX}${tag}-`);
+  const ignoreFiles = options.onIgnoreFile === undefined ? [] : options.ignoreFiles ?? [];
+  const readIgnoreFiles = (dir: string): void => {
+    for (const name of ignoreFiles) {
+      // In the order given (later files win), and only regular files: never through a link.
+      const path = dir === "" ? name : `${dir}/${name}`;
+      const info = lstatOrUndefined(`${root}/${path}`);
+      if (info === undefined || !info.isFile) continue;
+      try {
+        options.onIgnoreFile!(dir, path, Deno.readTextFileSync(`${root}/${path}`));
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+    }
+  };
+  readIgnoreFiles("");
+  const found: [string, SyncEntry][] = [];
+  // find lists a directory right before everything under it: a left-out directory's content
+  // follows it, and is left out with it.
+  let excluded: string | undefined;
+  for (let i = 0; i + FIELDS <= fields.length; i += FIELDS) {
+    const path = fields[i + 4]!;
+    if (excluded !== undefined) {
+      if (path.startsWith(excluded)) continue;
+      excluded = undefined;
+    }
+    const type = fields[i]!;
+    const isDir = type === "d";
+    const slash = path.lastIndexOf("/");
+    const name = slash === -1 ? path : path.slice(slash + 1);
+    if (!isDir && debrisPrefixes.length > 0 && debrisPrefixes.some((p) => name.startsWith(p))) {
+      debris.push(path);
+      continue;
+    }
+    if (ignore !== undefined && ignore(path, isDir)) {
+      if (isDir) excluded = `${path}/`;
+      continue;
+    }
+    const shown = bad.get(i + 4);
+    if (shown !== undefined) {
+      // Not valid UTF-8: Deno could not name it. Say so, never drop it silently.
+      skipped.push(shown);
+      if (isDir) excluded = `${path}/`;
+      continue;
+    }
+    let entry: SyncEntry;
+    if (type === "f") {
+      entry = {
+        type: "file",
+        size: Number(fields[i + 2]),
+        mtimeMs: findMtimeMs(fields[i + 3]!),
+        mode: Number.parseInt(fields[i + 1]!, 8) & MODE_MASK,
+      };
+    } else if (isDir) {
+      entry = { type: "dir", mode: Number.parseInt(fields[i + 1]!, 8) & MODE_MASK };
+      readIgnoreFiles(path);
+    } else if (type === "l") {
+      entry = { type: "symlink", target: fields[i + 5]! };
+    } else continue; // sockets, FIFOs, devices
+    found.push([path, entry]);
+  }
+  found.sort((a, b) => comparePaths(a[0], b[0]));
+  const entries = new Map(found);
+  return skipped.length > 0 ? { entries, debris, skipped } : { entries, debris };
+}
+
 /**
  * Options of {@linkcode HostTree}.
  *
@@ -214,6 +367,7 @@ export class HostTree implements Tree {
   readonly tempTag: string;
   #real: string | undefined;
   #rootId: { dev: number; ino: number | null } | undefined;
+  #prefetched: { root: string; listing: Promise<Uint8Array | undefined> } | undefined;
 
   /**
    * A tree rooted at `root` (which must exist when the tree is used).
@@ -316,8 +470,9 @@ export class HostTree implements Tree {
   }
 
   /**
-   * List the tree with `lstat` (links are not followed; sockets, FIFOs and devices are left
-   * out; modes without set-id and sticky bits); leftovers named {@linkcode TEMP_PREFIX}`<tag>-…`
+   * List the tree without following links (on Linux with GNU `find -printf` in another process,
+   * elsewhere with `readDir` and `lstat`; sockets, FIFOs and devices are left out; modes without
+   * set-id and sticky bits); leftovers named {@linkcode TEMP_PREFIX}`<tag>-…`
    * with a tag of `debrisTags` are reported as debris, names that are not UTF-8 as `skipped`.
    *
    * @param options What to leave out, which ignore files to read, which tags are debris.
@@ -342,6 +497,50 @@ export class HostTree implements Tree {
    * ```
    */
   async scan(options: ScanOptions = {}): Promise<TreeScan> {
+    const root = this.#realRoot();
+    const prefetched = this.#prefetched;
+    this.#prefetched = undefined;
+    const listing = prefetched !== undefined && prefetched.root === root
+      ? await prefetched.listing
+      : await listWithFind(root);
+    if (listing !== undefined) return scanListing(root, listing, options);
+    return await this.#walk(root, options);
+  }
+
+  /**
+   * Start listing the tree now, in another process, so that a {@linkcode HostTree.scan} that
+   * follows (for example after the other tree's) finds the listing ready: two trees are then
+   * read at once, as rsync's sender and receiver do. Does nothing where the fast listing is not
+   * available (the scan then walks the tree itself) or when the root is missing or a link (the
+   * scan then reports that).
+   *
+   * @example Usage
+   * ```ts
+   * import { HostTree } from "@devshell/gamma";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * await Deno.writeTextFile(`${dir}/a.txt`, "hi");
+   * const tree = new HostTree(dir);
+   * tree.prefetch();
+   * assert.deepEqual([...(await tree.scan()).entries.keys()], ["a.txt"]);
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  prefetch(): void {
+    let root: string;
+    try {
+      root = this.#realRoot();
+    } catch {
+      return;
+    }
+    const listing = listWithFind(root);
+    listing.catch(() => {}); // the scan that takes it reports the error
+    this.#prefetched = { root, listing };
+  }
+
+  /** The portable scan: `readDir` and one `lstat` per entry, pruning ignored directories. */
+  async #walk(root: string, options: ScanOptions): Promise<TreeScan> {
     const ignore = options.ignore;
     const entries = new Map<string, SyncEntry>();
     const debris: string[] = [];
@@ -398,7 +597,6 @@ export class HostTree implements Tree {
         }
       }
     };
-    const root = this.#realRoot();
     await walk(root, "");
     return skipped.length > 0 ? { entries, debris, skipped } : { entries, debris };
   }

@@ -610,9 +610,10 @@ function lateProgress(enabled: boolean): {
  *
  * 1. check the state directory and its files with `lstat` (never a link), take the lock (one
  *    sync at a time per state directory; after `lockNoticeMs` it says who holds it);
- * 2. scan the host tree, reading `.gitignore` (unless `gitignore` is `false`) and `.gammaignore`
- *    files at every level as git does, then the guest tree with the same rules (its own ignore
- *    files leave out only paths neither the host nor the manifest has); remove the
+ * 2. scan both trees at once (the guest tree is listed while the host tree is), reading
+ *    `.gitignore` (unless `gitignore` is `false`) and `.gammaignore` files at every level as git
+ *    does and applying the host's rules to both (the guest's own ignore files leave out only
+ *    paths neither the host nor the manifest has); remove the
  *    temporary files of interrupted runs (only names carrying their recorded tags);
  * 3. compare the copy's identity ({@linkcode COPY_ID_FILE}) with the manifest's: when the copy
  *    is gone, empty or another one, plan as a first sync (nothing deleted on either side) and
@@ -695,6 +696,9 @@ export async function syncTrees(
       rules.add("", "(settings sync.ignore)", options.extraIgnore.join("\n"), { last: true });
     }
     const ignoreFiles = (options.gitignore ?? true) ? [GITIGNORE_FILE, IGNORE_FILE] : [IGNORE_FILE];
+    // The copy is listed (in another process where that is available) while the host tree is:
+    // its scan needs the host's ignore rules, so it is filtered once the host's scan is done.
+    if (guest instanceof HostTree) guest.prefetch();
     const hostScan = await host.scan({
       ignore: rules.filter,
       ignoreFiles,
