@@ -176,9 +176,7 @@ export class IgnoreRules {
    * @returns `true` when it is left out.
    */
   readonly filter: IgnoreFilter = (path, isDir) =>
-    this.#levels.length === 0
-      ? this.#exact.has(path)
-      : this.explain(path, isDir) !== undefined;
+    this.#levels.length === 0 ? this.#exact.has(path) : this.explain(path, isDir) !== undefined;
 
   /**
    * Why a path is ignored, or `undefined` when it is not.
