@@ -253,7 +253,22 @@ function scanListing(root: string, bytes: Uint8Array, options: ScanOptions): Tre
       }
     }
   };
-  readIgnoreFiles("");
+  // Which directories hold an ignore file (find lists it anywhere among the directory's
+  // entries; its rules must be known before any of them is filtered).
+  const withIgnoreFiles = new Set<string>();
+  if (ignoreFiles.length > 0) {
+    for (let i = 0; i + FIELDS <= fields.length; i += FIELDS) {
+      if (fields[i] !== "f") continue;
+      const path = fields[i + 4]!;
+      for (const name of ignoreFiles) {
+        if (path === name) withIgnoreFiles.add("");
+        else if (path.endsWith(name) && path[path.length - name.length - 1] === "/") {
+          withIgnoreFiles.add(path.slice(0, path.length - name.length - 1));
+        }
+      }
+    }
+  }
+  if (withIgnoreFiles.has("")) readIgnoreFiles("");
   const found: [string, SyncEntry][] = [];
   // find lists a directory right before everything under it: a left-out directory's content
   // follows it, and is left out with it.
@@ -266,11 +281,12 @@ function scanListing(root: string, bytes: Uint8Array, options: ScanOptions): Tre
     }
     const type = fields[i]!;
     const isDir = type === "d";
-    const slash = path.lastIndexOf("/");
-    const name = slash === -1 ? path : path.slice(slash + 1);
-    if (!isDir && debrisPrefixes.length > 0 && debrisPrefixes.some((p) => name.startsWith(p))) {
-      debris.push(path);
-      continue;
+    if (!isDir && debrisPrefixes.length > 0) {
+      const name = path.slice(path.lastIndexOf("/") + 1);
+      if (debrisPrefixes.some((p) => name.startsWith(p))) {
+        debris.push(path);
+        continue;
+      }
     }
     if (ignore !== undefined && ignore(path, isDir)) {
       if (isDir) excluded = `${path}/`;
@@ -293,7 +309,7 @@ function scanListing(root: string, bytes: Uint8Array, options: ScanOptions): Tre
       };
     } else if (isDir) {
       entry = { type: "dir", mode: Number.parseInt(fields[i + 1]!, 8) & MODE_MASK };
-      readIgnoreFiles(path);
+      if (withIgnoreFiles.has(path)) readIgnoreFiles(path);
     } else if (type === "l") {
       entry = { type: "symlink", target: fields[i + 5]! };
     } else continue; // sockets, FIFOs, devices
