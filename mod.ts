@@ -127,7 +127,12 @@ export {
   newTempTag,
   TEMP_PREFIX,
 } from "./lib/session/host_tree.ts";
-export { type LiveBatch, LiveSync, type LiveSyncOptions } from "./lib/session/live_sync.ts";
+export {
+  type LiveBatch,
+  liveLine,
+  LiveSync,
+  type LiveSyncOptions,
+} from "./lib/session/live_sync.ts";
 export {
   type ExecOptions,
   type ExecResult,

@@ -6,8 +6,41 @@
  * @module
  */
 
+import { formatBytes } from "../sync/progress.ts";
 import { HostTree } from "./host_tree.ts";
 import { type SyncReport, syncTrees, type SyncTreesOptions } from "./sync.ts";
+
+/**
+ * The one line a live batch that changed something is told by (with `--verbose`): what went to
+ * the guest's copy and what came back to the host.
+ *
+ * @param report The batch's report.
+ * @returns The line.
+ *
+ * @example Usage
+ * ```ts
+ * import { liveLine, type SyncReport } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const report = {
+ *   actions: [{ op: "copy", side: "guest", path: "a.txt" }],
+ *   conflicts: [],
+ *   bytesCopied: 12,
+ * } as unknown as SyncReport;
+ * assert.equal(liveLine(report), "gamma: sync: live: 1 change to the guest, 0 to the host (12 B)");
+ * ```
+ */
+export function liveLine(report: SyncReport): string {
+  const toGuest = report.actions.filter((a) => a.side === "guest").length;
+  const toHost = report.actions.length - toGuest;
+  return `gamma: sync: live: ${toGuest} change${
+    toGuest === 1 ? "" : "s"
+  } to the guest, ${toHost} to the host (${formatBytes(report.bytesCopied)})${
+    report.conflicts.length > 0
+      ? `, ${report.conflicts.length} conflict${report.conflicts.length === 1 ? "" : "s"}`
+      : ""
+  }`;
+}
 
 /**
  * Options of {@linkcode LiveSync}: those of {@linkcode syncTrees} (without `dryRun`), and when

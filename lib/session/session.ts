@@ -33,6 +33,7 @@ import { relayedCommand, relayFile, relaySignalCommand, terminalCommand } from "
 import { fileStamp } from "./_files.ts";
 import { HostTree } from "./host_tree.ts";
 import { copyStateNote, ignoredDirectory, type SyncReport, syncTrees } from "./sync.ts";
+import { liveLine, LiveSync } from "./live_sync.ts";
 import { firstRunProbe } from "./probe.ts";
 import { provisionGuest } from "./provision.ts";
 import { type HostSignal, runRelayed } from "./relay.ts";
@@ -94,6 +95,13 @@ export interface ExecOptions {
   stderr?: "inherit" | "piped" | undefined;
   /** Working directory: a guest path (Lima) or host path (host backend). Default: the mapped cwd. */
   workdir?: string | undefined;
+  /**
+   * In sync mode, keep the copy live while the command runs (see {@linkcode LiveSync}): changes
+   * on either side reach the other within about a second, not only before and after.
+   */
+  live?: boolean | undefined;
+  /** With `live`: one notice line per batch that changed something (conflicts are always told). */
+  verbose?: boolean | undefined;
 }
 
 /**
@@ -762,8 +770,10 @@ export class GammaSession {
     const stdin = options.stdin ?? "inherit";
     builder = builder.stdin(stdin).stdout(options.stdout ?? "inherit")
       .stderr(options.stderr ?? "inherit");
+    const live = synced && options.live ? this.#startLive(synced, options.verbose) : undefined;
     const { code, stdout, stderr } = await runForwarding(builder, ["SIGINT", "SIGTERM", "SIGHUP"]);
-    if (synced) await this.#pullAfterRun(synced);
+    if (live) await this.#stopLive(live);
+    else if (synced) await this.#pullAfterRun(synced);
     const result: ExecResult = { code, workdir };
     if (options.stdout === "piped") result.stdout = stdout;
     if (options.stderr === "piped") result.stderr = stderr;
@@ -854,6 +864,42 @@ export class GammaSession {
       workdir: rest ? posix.join(target.guestStaging, rest) : target.guestStaging,
       synced: target,
     };
+  }
+
+  /** Live sync for the time a command or shell runs; batches are reported as notices. */
+  #startLive(target: SyncTarget, verbose = false): LiveSync {
+    let lastError: string | undefined;
+    const live = new LiveSync(target.project, target.staging, {
+      stateDir: target.stateDir,
+      project: target.project,
+      gitignore: this.config.syncGitignore,
+      notice: this.#notice,
+      onBatch: (batch) => {
+        if (batch.error !== undefined) {
+          // A refused batch (such as a mass deletion) changed nothing; say it once.
+          if (batch.error.message !== lastError) {
+            this.#notice(`gamma: sync: live: ${batch.error.message}`);
+          }
+          lastError = batch.error.message;
+          return;
+        }
+        lastError = undefined;
+        const report = batch.report!;
+        this.#reportSync(report, "live", target);
+        if (verbose && report.actions.length > 0) this.#notice(liveLine(report));
+      },
+    });
+    try {
+      live.start();
+    } catch (e) {
+      this.#notice(`gamma: sync: live sync could not start: ${(e as Error).message}`);
+    }
+    return live;
+  }
+
+  /** Stop live sync with a last batch both ways; problems are notices, never the exit code. */
+  async #stopLive(live: LiveSync): Promise<void> {
+    await live.stop();
   }
 
   /** Pull the guest's changes back after a command; problems are notices, never the exit code. */
@@ -993,6 +1039,30 @@ export class GammaSession {
     });
   }
 
+  /**
+   * Keep the working directory's project and its copy live until `signal` aborts (what
+   * `gamma sync watch` does): a sync both ways first, then {@linkcode LiveSync}, then a last
+   * batch. Conflicts and problems are notices; with `verbose` also one line per batch that
+   * changed something.
+   *
+   * @param options `signal` ends it; `target` as for {@linkcode syncProject}; `verbose`.
+   * @returns The first sync's report (it throws as {@linkcode syncProject} does).
+   */
+  async watchProject(
+    options: { signal: AbortSignal; target?: SyncTarget; verbose?: boolean },
+  ): Promise<SyncReport> {
+    const target = options.target ?? await this.syncTarget();
+    const first = await this.syncProject("both", { target });
+    this.#reportSync(first, "sync", target);
+    if (options.signal.aborted) return first;
+    const live = this.#startLive(target, options.verbose);
+    await new Promise<void>((resolve) =>
+      options.signal.addEventListener("abort", () => resolve(), { once: true })
+    );
+    await this.#stopLive(live);
+    return first;
+  }
+
   #hostNoticeOnce(): void {
     if (this.#hostNotice === undefined) return;
     this.#notice(this.#hostNotice);
@@ -1003,12 +1073,15 @@ export class GammaSession {
    * Open an interactive login shell in the guest at the guest path of the working directory
    * ({@linkcode interactiveShellPlan}) and wait for it. Deno cannot replace its own process, so
    * gamma waits: it ignores SIGINT (the shell handles Ctrl-C) and passes SIGTERM and SIGHUP on.
+   * In sync mode the copy is kept live meanwhile ({@linkcode LiveSync}) unless `live` is `false`.
    *
+   * @param options `live` (default `true`): sync both ways while the shell runs; `verbose`: a
+   *   notice line per batch that changed something.
    * @returns The shell's exit code.
    * @throws {StartError} When the VM cannot be started.
    * @throws {UnmappedPathError} When no mount shows the working directory.
    */
-  async shell(): Promise<number> {
+  async shell(options: { live?: boolean; verbose?: boolean } = {}): Promise<number> {
     let builder: CommandBuilder;
     let synced: SyncTarget | undefined;
     if (this.backend === "host") {
@@ -1043,8 +1116,12 @@ export class GammaSession {
       );
     }
     builder = builder.stdin("inherit").stdout("inherit").stderr("inherit");
+    const live = synced && (options.live ?? true)
+      ? this.#startLive(synced, options.verbose)
+      : undefined;
     const { code } = await runForwarding(builder, ["SIGTERM", "SIGHUP"], ["SIGINT"]);
-    if (synced) await this.#pullAfterRun(synced);
+    if (live) await this.#stopLive(live);
+    else if (synced) await this.#pullAfterRun(synced);
     return code;
   }
 

@@ -165,7 +165,9 @@ const ACTIONS: [string, string[]][] = [
 ];
 
 Deno.test("the command table names the actions of sync, fs and completions", () => {
-  for (const word of ["push", "pull", "status"]) assert.ok(syncCommand.actions!.includes(word));
+  for (const word of ["push", "pull", "status", "watch"]) {
+    assert.ok(syncCommand.actions!.includes(word));
+  }
   assert.deepEqual([...fsCommand.actions!], ["ls", "cat", "put", "rm"]);
   assert.deepEqual([...completionsCommand.actions!], ["bash", "zsh", "fish"]);
 });
