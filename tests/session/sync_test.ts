@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { HostTree } from "../../lib/session/host_tree.ts";
+import { LiveSync } from "../../lib/session/live_sync.ts";
 import {
   ForeignCopyError,
   MassDeletionError,
@@ -332,8 +333,16 @@ function noDebris(snap: Map<string, Snap>): void {
   }
 }
 
-async function runSequence(cmds: Cmd[], realHost: boolean, preexisting: boolean): Promise<void> {
+async function runSequence(
+  cmds: Cmd[],
+  realHost: boolean,
+  preexisting: boolean,
+  liveMode = false,
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "gamma-sync-model-" });
+  // The live path: every sync is a batch of a LiveSync whose watcher runs all along (held
+  // between syncs, so that the model knows what each batch saw).
+  let live: LiveSync | undefined;
   try {
     await Deno.mkdir(`${dir}/guest`);
     await Deno.mkdir(`${dir}/outside/inner`, { recursive: true });
@@ -367,11 +376,17 @@ async function runSequence(cmds: Cmd[], realHost: boolean, preexisting: boolean)
       const g0 = await guest.snap();
       let report: SyncReport;
       try {
-        report = await syncTrees(direction, hostTreeNow(), guestTree(), {
-          ...options,
-          adopt,
-          now: new Date(clock),
-        });
+        if (live !== undefined && !adopt) {
+          const batch = await live.runNow();
+          if (batch.error !== undefined) throw batch.error;
+          report = batch.report!;
+        } else {
+          report = await syncTrees(direction, hostTreeNow(), guestTree(), {
+            ...options,
+            adopt,
+            now: new Date(clock),
+          });
+        }
       } catch (e) {
         if (e instanceof ForeignCopyError && wiped && e.owner === undefined) {
           // The guest re-created the copy and wrote to it: refused until the user adopts it.
@@ -464,6 +479,11 @@ async function runSequence(cmds: Cmd[], realHost: boolean, preexisting: boolean)
     } else {
       assert.equal((await sync("push")).copyState, "new");
     }
+    if (liveMode) {
+      live = new LiveSync(`${dir}/host`, `${dir}/guest`, { ...options, debounceMs: 10 });
+      live.start();
+      await live.hold();
+    }
 
     let previous: SyncDirection | undefined;
     for (const cmd of cmds) {
@@ -541,7 +561,29 @@ async function runSequence(cmds: Cmd[], realHost: boolean, preexisting: boolean)
     // ...and the next syncs have nothing to do.
     assert.deepEqual((await sync("push")).actions, []);
     assert.deepEqual((await sync("pull")).actions, []);
+    if (live !== undefined) {
+      // The watcher's own batches: an edit on each side arrives without any sync call...
+      await live.stop();
+      live = new LiveSync(`${dir}/host`, `${dir}/guest`, { ...options, debounceMs: 10 });
+      live.start();
+      const arrived = live.waitFor(() => {
+        try {
+          return Deno.readTextFileSync(`${dir}/guest/live-host.txt`) === "from the host" &&
+            Deno.readTextFileSync(`${dir}/host/live-guest.txt`) === "from the guest";
+        } catch {
+          return false;
+        }
+      });
+      host.write("live-host.txt", "from the host", 0o644, clock);
+      guest.write("live-guest.txt", "from the guest", 0o644, clock);
+      await arrived;
+      // ...and stopping leaves both sides equal.
+      await live.stop();
+      live = undefined;
+      assert.deepEqual(shared(await host.snap()), shared(await guest.snap()));
+    }
   } finally {
+    await live?.stop().catch(() => {});
     await Deno.remove(dir, { recursive: true });
   }
 }
@@ -555,6 +597,17 @@ Deno.test("syncTrees() keeps every version and converges, over random edit seque
       (cmds, kind, preexisting) => runSequence(cmds, kind === 0, preexisting),
     ),
     { numRuns: Number(Deno.env.get("SYNC_RUNS") ?? 250) },
+  );
+});
+
+Deno.test("LiveSync batches keep every version and converge, over random edits between batches", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(cmdArb, { minLength: 1, maxLength: 30, size: "large" }),
+      fc.boolean(),
+      (cmds, preexisting) => runSequence(cmds, true, preexisting, true),
+    ),
+    { numRuns: Number(Deno.env.get("SYNC_LIVE_RUNS") ?? 60) },
   );
 });
 
