@@ -128,13 +128,14 @@ export const syncCommand: CommandSpec = {
       const onSignal = () => stop.abort();
       for (const signal of signals) Deno.addSignalListener(signal, onSignal);
       try {
-        context.notice(
-          `gamma: sync: watching ${target.project} <-> ${target.staging}; Ctrl-C stops`,
-        );
         await session.watchProject({
           signal: stop.signal,
           target,
           verbose: parsed.values["verbose"] === true,
+          onWatching: () =>
+            context.notice(
+              `gamma: sync: watching ${target.project} <-> ${target.staging}; Ctrl-C stops`,
+            ),
         });
       } finally {
         for (const signal of signals) Deno.removeSignalListener(signal, onSignal);

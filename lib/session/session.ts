@@ -1045,17 +1045,24 @@ export class GammaSession {
    * batch. Conflicts and problems are notices; with `verbose` also one line per batch that
    * changed something.
    *
-   * @param options `signal` ends it; `target` as for {@linkcode syncProject}; `verbose`.
+   * @param options `signal` ends it; `target` as for {@linkcode syncProject}; `verbose`;
+   *   `onWatching` is called once the first sync is done and the trees are watched.
    * @returns The first sync's report (it throws as {@linkcode syncProject} does).
    */
   async watchProject(
-    options: { signal: AbortSignal; target?: SyncTarget; verbose?: boolean },
+    options: {
+      signal: AbortSignal;
+      target?: SyncTarget;
+      verbose?: boolean;
+      onWatching?: () => void;
+    },
   ): Promise<SyncReport> {
     const target = options.target ?? await this.syncTarget();
     const first = await this.syncProject("both", { target });
     this.#reportSync(first, "sync", target);
     if (options.signal.aborted) return first;
     const live = this.#startLive(target, options.verbose);
+    options.onWatching?.();
     await new Promise<void>((resolve) =>
       options.signal.addEventListener("abort", () => resolve(), { once: true })
     );
