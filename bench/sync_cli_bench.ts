@@ -6,10 +6,12 @@
  * changed, 100 files deleted; plus the floor: `find -printf` over both trees (what any scan must
  * at least read). Medians of `--rounds` rounds as a markdown table.
  *
- *     deno run -A bench/sync_cli_bench.ts --cli dist/gamma.js [--files N] [--small] [--rounds N] [--dir DIR]
+ *     deno run -A bench/sync_cli_bench.ts --cli dist/gamma.js [--baseline OLD.js] [--files N]
+ *       [--small] [--rounds N] [--dir DIR]
  *
- * `--cli` is the gamma entry point run with `deno run -A` (build it with `deno task bundle`; a
- * bundle of another checkout measures that code, for before/after figures). `--small` makes
+ * `--cli` is the gamma entry point run with `deno run -A` (build it with `deno task bundle`).
+ * `--baseline` is another build (say, of the previous commit), run in the same rounds against
+ * its own copy, for before/after figures measured side by side. `--small` makes
  * every file 200 bytes (the 100k-small-files case); otherwise sizes spread over 0–40 kB.
  *
  * @module
@@ -23,6 +25,7 @@ const { values } = parseArgs({
   args: Deno.args,
   options: {
     cli: { type: "string" },
+    baseline: { type: "string" },
     dir: { type: "string" },
     files: { type: "string", default: "10000" },
     rounds: { type: "string", default: "3" },
@@ -31,6 +34,7 @@ const { values } = parseArgs({
 });
 if (values.cli === undefined) throw new Error("--cli PATH is required (deno task bundle)");
 const CLI = await Deno.realPath(values.cli);
+const BASELINE = values.baseline === undefined ? undefined : await Deno.realPath(values.baseline);
 const FILES = Number(values.files);
 const ROUNDS = Number(values.rounds);
 const root = values.dir ?? await Deno.makeTempDir({ prefix: "gamma-sync-cli-bench-" });
@@ -43,6 +47,9 @@ const WS = `${root}/ws`;
 const GAMMA = `${WS}/app`;
 const RSYNC = `${root}/rsync`;
 const CACHE = `${root}/cache`;
+// The baseline keeps its copy and state apart: another workspace parent under the same mount.
+const WS_BASE = `${WS}/baseline`;
+const CACHE_BASE = `${root}/cache-baseline`;
 
 const lima = await createLimaHome();
 await lima.addInstance("dev", {
@@ -90,11 +97,16 @@ interface Run {
 }
 
 /** Run under GNU time; its last stderr line is "wall user sys maxKiB". */
-async function timed(cmd: string, args: string[], cwd: string): Promise<Run> {
+async function timed(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = ENV,
+): Promise<Run> {
   const out = await new Deno.Command("/usr/bin/time", {
     args: ["-f", "%e %U %S %M", cmd, ...args],
     cwd,
-    env: ENV,
+    env,
     stdout: "null",
     stderr: "piped",
   }).output();
@@ -110,22 +122,31 @@ async function timed(cmd: string, args: string[], cwd: string): Promise<Run> {
 }
 
 const gamma = () => timed(Deno.execPath(), ["run", "-A", "--quiet", CLI, "sync", "push"], SRC);
+const ENV_BASE = { ...ENV, DEVSHELL_VM_WORKSPACE_PARENT: WS_BASE, XDG_CACHE_HOME: CACHE_BASE };
+const baseline = () =>
+  timed(Deno.execPath(), ["run", "-A", "--quiet", BASELINE!, "sync", "push"], SRC, ENV_BASE);
 const rsync = () => timed("rsync", ["-a", "--delete", `${SRC}/`, `${RSYNC}/`], root);
 const find = () => timed("find", [SRC, GAMMA, "-printf", "%P %s %T@ %m %y\n"], root).then((r) => r);
 
 const SCENARIOS = ["first sync", "no-op", "1 file changed", "100 files changed", "100 deleted"];
-const samples = new Map<string, { g: Run; r: Run }[]>(SCENARIOS.map((s) => [s, []]));
+const samples = new Map<string, { g: Run; r: Run; b?: Run }[]>(SCENARIOS.map((s) => [s, []]));
 const floor: Run[] = [];
 
 console.error(`Generating ${FILES} files under ${SRC}…`);
 generate();
 // One run so the stand-in's instance facts are cached, as after a user's first command.
 await timed(Deno.execPath(), ["run", "-A", "--quiet", CLI, "sync", "status"], SRC);
+if (BASELINE !== undefined) {
+  Deno.mkdirSync(WS_BASE, { recursive: true });
+  await timed(Deno.execPath(), ["run", "-A", "--quiet", BASELINE, "sync", "status"], SRC, ENV_BASE);
+}
 
 for (let round = 0; round < ROUNDS; round++) {
   await Deno.remove(GAMMA, { recursive: true }).catch(() => {});
   await Deno.remove(RSYNC, { recursive: true }).catch(() => {});
   await Deno.remove(`${CACHE}/gamma/sync`, { recursive: true }).catch(() => {});
+  await Deno.remove(`${WS_BASE}/app`, { recursive: true }).catch(() => {});
+  await Deno.remove(`${CACHE_BASE}/gamma/sync`, { recursive: true }).catch(() => {});
   for (let i = 0; i < FILES; i++) {
     try {
       Deno.lstatSync(`${SRC}/${filePath(i)}`);
@@ -149,16 +170,14 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const scenario of SCENARIOS) {
     prepare[scenario]!();
     await new Deno.Command("sync").output();
-    let g: Run;
-    let r: Run;
-    if (round % 2 === 0) {
-      g = await gamma();
-      r = await rsync();
-    } else {
-      r = await rsync();
-      g = await gamma();
-    }
-    samples.get(scenario)!.push({ g, r });
+    // Which goes first rotates by round.
+    const runs: (() => Promise<Run>)[] = [gamma, rsync];
+    if (BASELINE !== undefined) runs.push(baseline);
+    const order = runs.map((_, k) => (k + round) % runs.length);
+    const got: Run[] = [];
+    for (const k of order) got[k] = await runs[k]!();
+    const [g, r, b] = got as [Run, Run, Run | undefined];
+    samples.get(scenario)!.push(b === undefined ? { g, r } : { g, r, b });
     console.error(
       `round ${round + 1} ${scenario}: gamma ${g.wall} ms wall ${g.cpu} ms cpu ${
         (g.kib / 1024).toFixed(0)
@@ -180,6 +199,24 @@ console.log(
     values.small ? "200-byte" : "0–40 kB"
   } files, ${ROUNDS} rounds, medians; ${CLI}; ${root}\n`,
 );
+if (BASELINE !== undefined) {
+  console.log(`Baseline: ${BASELINE}\n`);
+  console.log(
+    "| Scenario | baseline wall | baseline CPU | baseline CPU / rsync | baseline peak RSS |",
+  );
+  console.log("| --- | ---: | ---: | ---: | ---: |");
+  for (const scenario of SCENARIOS) {
+    const s = samples.get(scenario)!;
+    const bc = median(s.map((x) => x.b!.cpu));
+    const rc = median(s.map((x) => x.r.cpu));
+    console.log(
+      `| ${scenario} | ${ms(median(s.map((x) => x.b!.wall)))} | ${ms(bc)} | ${
+        (bc / Math.max(rc, 1)).toFixed(2)
+      } | ${(Math.max(...s.map((x) => x.b!.kib)) / 1024).toFixed(0)} MB |`,
+    );
+  }
+  console.log("");
+}
 console.log(
   "| Scenario | gamma wall | rsync wall | wall ratio | gamma CPU | rsync CPU | CPU ratio | gamma peak RSS | rsync peak RSS |",
 );
