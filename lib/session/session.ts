@@ -873,6 +873,7 @@ export class GammaSession {
       stateDir: target.stateDir,
       project: target.project,
       gitignore: this.config.syncGitignore,
+      extraIgnore: this.config.syncIgnore,
       notice: this.#notice,
       onBatch: (batch) => {
         if (batch.error !== undefined) {
