@@ -8,7 +8,7 @@
 
 import { formatBytes } from "../sync/progress.ts";
 import { HostTree } from "./host_tree.ts";
-import { type SyncReport, syncTrees, type SyncTreesOptions } from "./sync.ts";
+import { ignoredDirectory, type SyncReport, syncTrees, type SyncTreesOptions } from "./sync.ts";
 
 /**
  * The one line a live batch that changed something is told by (with `--verbose`): what went to
@@ -90,7 +90,8 @@ export interface LiveBatch {
  * Live two-way sync between a host tree and its copy: `Deno.watchFs` on both roots (the copy is
  * a host directory, so the guest's writes are seen too), a short debounce, then
  * {@linkcode syncTrees} in direction `both` over both trees (a watcher overflow costs nothing
- * more: every batch rescans). Batches never overlap, and a change made during a batch starts
+ * more: every batch rescans). Changes inside ignored directories (`target/`, `node_modules/`, as
+ * the host's ignore files say) start no batch. Batches never overlap, and a change made during a batch starts
  * another. {@linkcode LiveSync.stop} closes the watcher and runs a last batch, so both sides
  * are equal afterwards (but for conflicts, whose both versions are kept).
  *
@@ -127,6 +128,8 @@ export class LiveSync {
   #held = false;
   #stopped = false;
   #n = 0;
+  #ignoredDirs = new Map<string, boolean>();
+  #changeWaiters: ((paths: string[]) => void)[] = [];
   #waiters: { test: (batch: LiveBatch) => boolean; resolve: (batch: LiveBatch) => void }[] = [];
 
   /**
@@ -160,7 +163,9 @@ export class LiveSync {
       try {
         for await (const event of watcher) {
           if (event.flag === "rescan") this.#rescan = true;
+          else if (event.paths.every((path) => this.#ignored(path))) continue;
           this.#changed();
+          for (const resolve of this.#changeWaiters.splice(0)) resolve(event.paths);
         }
       } catch {
         // closed
@@ -176,6 +181,16 @@ export class LiveSync {
    */
   waitFor(test: (batch: LiveBatch) => boolean = () => true): Promise<LiveBatch> {
     return new Promise((resolve) => this.#waiters.push({ test, resolve }));
+  }
+
+  /**
+   * Wait for the next change the watcher notes (one that can start a batch: changes in ignored
+   * directories are not noted).
+   *
+   * @returns The absolute paths of that change.
+   */
+  nextChange(): Promise<string[]> {
+    return new Promise((resolve) => this.#changeWaiters.push(resolve));
   }
 
   /**
@@ -224,6 +239,36 @@ export class LiveSync {
     return await this.#run();
   }
 
+  /**
+   * Whether a changed path lies in a directory the ignore rules leave out (a guest build writing
+   * to `target/` starts no batch). Answers are kept until the next batch.
+   */
+  #ignored(abs: string): boolean {
+    const root = abs.startsWith(`${this.#host}/`)
+      ? this.#host
+      : abs.startsWith(`${this.#guest}/`)
+      ? this.#guest
+      : undefined;
+    if (root === undefined) return false;
+    const rel = abs.slice(root.length + 1);
+    const slash = rel.lastIndexOf("/");
+    if (slash === -1) return false;
+    const dir = rel.slice(0, slash);
+    let ignored = this.#ignoredDirs.get(dir);
+    if (ignored === undefined) {
+      try {
+        ignored = ignoredDirectory(this.#host, dir, {
+          gitignore: this.#options.gitignore ?? true,
+          extraIgnore: this.#options.extraIgnore ?? [],
+        }) !== undefined;
+      } catch {
+        ignored = false;
+      }
+      this.#ignoredDirs.set(dir, ignored);
+    }
+    return ignored;
+  }
+
   #changed(): void {
     if (this.#stopped) return;
     this.#dirty = true;
@@ -248,6 +293,7 @@ export class LiveSync {
     this.#dirty = false;
     this.#rescan = false;
     this.#firstChange = undefined;
+    this.#ignoredDirs.clear(); // ignore files may have changed
     const run = (async (): Promise<LiveBatch> => {
       const n = ++this.#n;
       let batch: LiveBatch;

@@ -149,3 +149,22 @@ Deno.test("LiveSync keeps the safety stop: a batch that would empty the host cha
   assert.equal(batch.error?.name, "MassDeletionError");
   assert.deepEqual(tree(t.host), before);
 });
+
+Deno.test("LiveSync starts no batch for changes in ignored directories, and one for the rest", async () => {
+  const batches: LiveBatch[] = [];
+  await using t = await liveSetup({ onBatch: (b) => batches.push(b) });
+  await Deno.writeTextFile(`${t.host}/.gitignore`, "target/\n");
+  await Deno.mkdir(`${t.copy}/target/debug`, { recursive: true });
+  await t.live.hold();
+  await t.live.runNow(); // .gitignore and the ignored directory are known from here on
+  // The guest's build writes only ignored output, then one file that is synced: the first
+  // change noted is that file's (the watcher reports a tree's changes in order).
+  const noted = t.live.nextChange();
+  for (let i = 0; i < 20; i++) await Deno.writeTextFile(`${t.copy}/target/debug/o${i}`, "obj");
+  await Deno.writeTextFile(`${t.copy}/src/lib.rs`, "// new\n");
+  assert.deepEqual(await noted, [`${t.copy}/src/lib.rs`]);
+  const batch = await t.live.runNow();
+  assert.deepEqual(batch.report!.actions.map((a) => `${a.side}:${a.path}`), ["host:src/lib.rs"]);
+  assert.equal(await Deno.readTextFile(`${t.host}/src/lib.rs`), "// new\n");
+  assert.equal(batches.every((b) => b.error === undefined), true);
+});
