@@ -555,6 +555,35 @@ export class HostTree implements Tree {
     this.#prefetched = { root, listing };
   }
 
+  /**
+   * A digest (SHA-256, hex) of the tree's raw listing: every entry's type, mode, size,
+   * modification time, path and link target, ignored ones included. Equal digests mean no entry
+   * changed in what a sync compares. Starts the listing when no {@linkcode HostTree.prefetch}
+   * did, and keeps it for the next {@linkcode HostTree.scan}.
+   *
+   * @returns The digest, or `undefined` where the fast listing is not available.
+   *
+   * @example Usage
+   * ```ts
+   * import { HostTree } from "@devshell/gamma";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * const digest = await new HostTree(dir).listingDigest();
+   * assert.ok(digest === undefined || /^[0-9a-f]{64}$/.test(digest));
+   * await Deno.remove(dir);
+   * ```
+   */
+  async listingDigest(): Promise<string | undefined> {
+    if (this.#prefetched === undefined) this.prefetch();
+    const listing = await this.#prefetched?.listing.catch(() => undefined);
+    if (listing === undefined) return undefined;
+    const digest = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", listing as Uint8Array<ArrayBuffer>),
+    );
+    return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
   /** The portable scan: `readDir` and one `lstat` per entry, pruning ignored directories. */
   async #walk(root: string, options: ScanOptions): Promise<TreeScan> {
     const ignore = options.ignore;

@@ -241,7 +241,7 @@ type Cmd =
 
 /** Paths the project's .gitignore ignores; only the guest writes them (build output). */
 const IGNORED = ["z.log", "a/z.log", "a/b/z.log", "c/z.log"];
-const STATE_FILES = ["manifest.json", "lock", "temp-tags"];
+const STATE_FILES = ["manifest.json", "lock", "temp-tags", "listing"];
 
 const pathArb = fc.constantFrom(...PATHS);
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
@@ -304,7 +304,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant("rootLink" as const) }) },
   {
     weight: 1,
-    arbitrary: fc.record({ k: fc.constant("stateLink" as const), file: fc.nat(2) }),
+    arbitrary: fc.record({ k: fc.constant("stateLink" as const), file: fc.nat(3) }),
   },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("setid" as const), path: pathArb }) },
   {
@@ -1228,4 +1228,43 @@ try {
     assert.deepEqual([again.conflicts, again.actions, again.notDone], [[], [], []]);
     assert.match(await Deno.readTextFile(`${stateDir}/manifest.json`), /-59\.txt/);
   });
+});
+
+Deno.test("issue 11: a sync that finds nothing to do is recorded, and the next one ends before parsing anything", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gamma-sync-quiet-" });
+  try {
+    await Deno.mkdir(`${dir}/host/src`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/host/src/a.txt`, "a");
+    const options = { stateDir: `${dir}/state`, progress: false as const };
+    const run = () =>
+      syncTrees("both", new HostTree(`${dir}/host`), new HostTree(`${dir}/guest`), options);
+    assert.equal((await run()).copied, 1);
+    assert.equal(await Deno.lstat(`${dir}/state/listing`).then(() => true, () => false), false);
+    assert.deepEqual((await run()).actions, []); // found nothing to do: recorded
+    const record = await Deno.readTextFile(`${dir}/state/listing`);
+    // Proof that the next run reads neither listing nor manifest: a manifest damaged in place,
+    // with its size and time kept, goes unnoticed while nothing changes...
+    const manifest = `${dir}/state/manifest.json`;
+    const info = await Deno.stat(manifest);
+    const text = await Deno.readTextFile(manifest);
+    await Deno.writeTextFile(manifest, "x".repeat(text.length));
+    await Deno.utime(manifest, info.atime!, info.mtime!);
+    assert.deepEqual((await run()).actions, []);
+    assert.equal(await Deno.readTextFile(`${dir}/state/listing`), record);
+    // ...and any change in either tree makes it a full run again (here: it meets the damage).
+    await Deno.writeTextFile(`${dir}/guest/src/b.txt`, "b");
+    await assert.rejects(run(), SyntaxError);
+    await Deno.writeTextFile(manifest, text);
+    const full = await run();
+    assert.deepEqual(full.actions.map((a) => `${a.side}:${a.path}`), ["host:src/b.txt"]);
+    assert.equal(await Deno.lstat(`${dir}/state/listing`).then(() => true, () => false), false);
+    // A link planted at the record's path is refused like at any state file.
+    await run();
+    await Deno.remove(`${dir}/state/listing`);
+    await Deno.symlink(`${dir}/host/src/a.txt`, `${dir}/state/listing`);
+    await assert.rejects(run(), SyncStateError);
+    assert.equal(await Deno.readTextFile(`${dir}/host/src/a.txt`), "a");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
