@@ -2,7 +2,8 @@
  * Whole-process Mode S benchmark: `gamma sync push` as a user runs it (a fresh process, the
  * bundled CLI, project and stand-in instance as in the CLI tests) against `rsync -a --delete` on
  * the same source tree, alternating which goes first, each under GNU `time` for wall time, CPU
- * time (user + system) and peak memory. Scenarios: first sync, no-op, one file changed, 100 files
+ * time (user + system) and peak memory. Scenarios: first sync, no-op (after a sync that changed
+ * something), no-op again (after one that found nothing to do), one file changed, 100 files
  * changed, 100 files deleted; plus the floor: `find -printf` over both trees (what any scan must
  * at least read). Medians of `--rounds` rounds as a markdown table.
  *
@@ -128,7 +129,16 @@ const baseline = () =>
 const rsync = () => timed("rsync", ["-a", "--delete", `${SRC}/`, `${RSYNC}/`], root);
 const find = () => timed("find", [SRC, GAMMA, "-printf", "%P %s %T@ %m %y\n"], root).then((r) => r);
 
-const SCENARIOS = ["first sync", "no-op", "1 file changed", "100 files changed", "100 deleted"];
+// "no-op" follows a sync that changed something; "no-op again" follows a sync that found
+// nothing to do (the steady state of repeated `gamma exec` runs and live-sync batches).
+const SCENARIOS = [
+  "first sync",
+  "no-op",
+  "no-op again",
+  "1 file changed",
+  "100 files changed",
+  "100 deleted",
+];
 const samples = new Map<string, { g: Run; r: Run; b?: Run }[]>(SCENARIOS.map((s) => [s, []]));
 const floor: Run[] = [];
 
@@ -159,6 +169,7 @@ for (let round = 0; round < ROUNDS; round++) {
   const prepare: Record<string, () => void> = {
     "first sync": () => {},
     "no-op": () => {},
+    "no-op again": () => {},
     "1 file changed": () => writeSource(7, salt),
     "100 files changed": () => {
       for (let k = 0; k < 100; k++) writeSource(k * step + 1, salt);
