@@ -194,18 +194,88 @@ async function listWithFind(root: string): Promise<Uint8Array | undefined> {
   return out.stdout;
 }
 
-/** The fields of a `find` listing; paths that are not valid UTF-8 get their escaped form. */
-function splitListing(bytes: Uint8Array): { fields: string[]; bad: Map<number, string> } {
-  const bad = new Map<number, string>();
+/** One entry of a `find` listing. */
+interface FindRecord {
+  /** `f`, `d`, `l` or another of find's `%y` letters. */
+  type: string;
+  mode: number;
+  size: number;
+  mtimeMs: number;
+  path: string;
+  /** The link's target (links only). */
+  target: string;
+  /** The path with bad bytes escaped, when it is not valid UTF-8. */
+  bad?: string | undefined;
+}
+
+/** A decimal integer (optionally negative) in `text[from, to)`, read without a substring. */
+function intAt(text: string, from: number, to: number, radix = 10): number {
+  let n = 0;
+  let sign = 1;
+  let i = from;
+  if (text.charCodeAt(i) === 45) {
+    sign = -1;
+    i++;
+  }
+  for (; i < to; i++) n = n * radix + (text.charCodeAt(i) - 48);
+  return sign * n;
+}
+
+/**
+ * Whole milliseconds of find's `%T@` in `text[from, to)`, rounded down as Deno's `mtime` is. find
+ * prints the seconds and then the nanoseconds after them (always positive: -5.5 s is
+ * `-6.5000000000`).
+ */
+function mtimeAt(text: string, from: number, to: number): number {
+  const dot = text.indexOf(".", from);
+  if (dot === -1 || dot > to) return intAt(text, from, to) * 1000;
+  let ms = 0;
+  for (let i = dot + 1; i < dot + 4; i++) {
+    const c = i < to ? text.charCodeAt(i) - 48 : 0;
+    ms = ms * 10 + c;
+  }
+  return intAt(text, from, dot) * 1000 + ms;
+}
+
+/**
+ * Call `take` for every record of a `find` listing, in find's order. Only the path (and a link's
+ * target) become strings; numbers are read in place. Names that are not valid UTF-8 get their
+ * escaped form in `bad`.
+ */
+function eachRecord(bytes: Uint8Array, take: (record: FindRecord) => void): void {
+  let text: string | undefined;
   try {
-    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    return { fields: text.split("\0"), bad };
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    // Some name or link target is not UTF-8: decode field by field.
+    text = undefined; // some name or link target is not UTF-8: decode field by field
+  }
+  const record: FindRecord = { type: "", mode: 0, size: 0, mtimeMs: 0, path: "", target: "" };
+  if (text !== undefined) {
+    let pos = 0;
+    const n = text.length;
+    while (pos < n) {
+      const e0 = text.indexOf("\0", pos);
+      const e1 = text.indexOf("\0", e0 + 1);
+      const e2 = text.indexOf("\0", e1 + 1);
+      const e3 = text.indexOf("\0", e2 + 1);
+      const e4 = text.indexOf("\0", e3 + 1);
+      const e5 = text.indexOf("\0", e4 + 1);
+      if (e5 === -1) break;
+      record.type = e0 - pos === 1 ? text[pos]! : text.slice(pos, e0);
+      record.mode = intAt(text, e0 + 1, e1, 8);
+      record.size = intAt(text, e1 + 1, e2);
+      record.mtimeMs = mtimeAt(text, e2 + 1, e3);
+      record.path = text.slice(e3 + 1, e4);
+      record.target = record.type === "l" ? text.slice(e4 + 1, e5) : "";
+      take(record);
+      pos = e5 + 1;
+    }
+    return;
   }
   const strict = new TextDecoder("utf-8", { fatal: true });
   const lossy = new TextDecoder();
   const fields: string[] = [];
+  let bad: string | undefined;
   let start = 0;
   for (let i = 0; i < bytes.length; i++) {
     if (bytes[i] !== 0) continue;
@@ -214,27 +284,34 @@ function splitListing(bytes: Uint8Array): { fields: string[]; bad: Map<number, s
     try {
       fields.push(strict.decode(field));
     } catch {
-      if (fields.length % FIELDS === 4) bad.set(fields.length, escapeBytes(field));
+      if (fields.length === 4) bad = escapeBytes(field);
       fields.push(lossy.decode(field));
     }
+    if (fields.length < FIELDS) continue;
+    const [type, mode, size, mtime, path, target] = fields as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    take({
+      type,
+      mode: intAt(mode, 0, mode.length, 8),
+      size: intAt(size, 0, size.length),
+      mtimeMs: mtimeAt(mtime, 0, mtime.length),
+      path,
+      target,
+      bad,
+    });
+    fields.length = 0;
+    bad = undefined;
   }
-  fields.push("");
-  return { fields, bad };
-}
-
-/**
- * Whole milliseconds of find's `%T@`, rounded down as Deno's `mtime` is. find prints the seconds
- * and then the nanoseconds after them (always positive: -5.5 s is `-6.5000000000`).
- */
-function findMtimeMs(text: string): number {
-  const dot = text.indexOf(".");
-  if (dot === -1) return Number(text) * 1000;
-  return Number(text.slice(0, dot)) * 1000 + Number(text.slice(dot + 1, dot + 4).padEnd(3, "0"));
 }
 
 /** A {@linkcode TreeScan} from a `find` listing, with the same rules as the walk. */
 function scanListing(root: string, bytes: Uint8Array, options: ScanOptions): TreeScan {
-  const { fields, bad } = splitListing(bytes);
   const ignore = options.ignore;
   const debris: string[] = [];
   const skipped: string[] = [];
@@ -257,66 +334,68 @@ function scanListing(root: string, bytes: Uint8Array, options: ScanOptions): Tre
   // entries; its rules must be known before any of them is filtered).
   const withIgnoreFiles = new Set<string>();
   if (ignoreFiles.length > 0) {
-    for (let i = 0; i + FIELDS <= fields.length; i += FIELDS) {
-      if (fields[i] !== "f") continue;
-      const path = fields[i + 4]!;
+    eachRecord(bytes, ({ type, path }) => {
+      if (type !== "f") return;
       for (const name of ignoreFiles) {
         if (path === name) withIgnoreFiles.add("");
         else if (path.endsWith(name) && path[path.length - name.length - 1] === "/") {
           withIgnoreFiles.add(path.slice(0, path.length - name.length - 1));
         }
       }
-    }
+    });
   }
   if (withIgnoreFiles.has("")) readIgnoreFiles("");
-  const found: [string, SyncEntry][] = [];
+  const paths: string[] = [];
+  const found: SyncEntry[] = [];
   // find lists a directory right before everything under it: a left-out directory's content
   // follows it, and is left out with it.
   let excluded: string | undefined;
-  for (let i = 0; i + FIELDS <= fields.length; i += FIELDS) {
-    const path = fields[i + 4]!;
+  eachRecord(bytes, (record) => {
+    const path = record.path;
     if (excluded !== undefined) {
-      if (path.startsWith(excluded)) continue;
+      if (path.startsWith(excluded)) return;
       excluded = undefined;
     }
-    const type = fields[i]!;
+    const type = record.type;
     const isDir = type === "d";
     if (!isDir && debrisPrefixes.length > 0) {
       const name = path.slice(path.lastIndexOf("/") + 1);
       if (debrisPrefixes.some((p) => name.startsWith(p))) {
         debris.push(path);
-        continue;
+        return;
       }
     }
     if (ignore !== undefined && ignore(path, isDir)) {
       if (isDir) excluded = `${path}/`;
-      continue;
+      return;
     }
-    const shown = bad.get(i + 4);
-    if (shown !== undefined) {
+    if (record.bad !== undefined) {
       // Not valid UTF-8: Deno could not name it. Say so, never drop it silently.
-      skipped.push(shown);
+      skipped.push(record.bad);
       if (isDir) excluded = `${path}/`;
-      continue;
+      return;
     }
     let entry: SyncEntry;
     if (type === "f") {
       entry = {
         type: "file",
-        size: Number(fields[i + 2]),
-        mtimeMs: findMtimeMs(fields[i + 3]!),
-        mode: Number.parseInt(fields[i + 1]!, 8) & MODE_MASK,
+        size: record.size,
+        mtimeMs: record.mtimeMs,
+        mode: record.mode & MODE_MASK,
       };
     } else if (isDir) {
-      entry = { type: "dir", mode: Number.parseInt(fields[i + 1]!, 8) & MODE_MASK };
+      entry = { type: "dir", mode: record.mode & MODE_MASK };
       if (withIgnoreFiles.has(path)) readIgnoreFiles(path);
     } else if (type === "l") {
-      entry = { type: "symlink", target: fields[i + 5]! };
-    } else continue; // sockets, FIFOs, devices
-    found.push([path, entry]);
-  }
-  found.sort((a, b) => comparePaths(a[0], b[0]));
-  const entries = new Map(found);
+      entry = { type: "symlink", target: record.target };
+    } else return; // sockets, FIFOs, devices
+    paths.push(path);
+    found.push(entry);
+  });
+  // In path order (find lists each directory in the file system's order).
+  const order = Array.from(paths.keys()).sort((a, b) => comparePaths(paths[a]!, paths[b]!));
+  const entries = new Map<string, SyncEntry>();
+  for (const k of order) entries.set(paths[k]!, found[k]!);
   return skipped.length > 0 ? { entries, debris, skipped } : { entries, debris };
 }
 
