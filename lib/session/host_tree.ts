@@ -165,21 +165,40 @@ const FIELDS = 6;
  */
 async function listWithFind(root: string): Promise<Uint8Array | undefined> {
   if (findPrintf === false) return undefined;
-  let out: Deno.CommandOutput;
+  let child: Deno.ChildProcess;
   try {
-    out = await new Deno.Command("find", {
+    child = new Deno.Command("find", {
       args: [root, "-mindepth", "1", "-printf", FIND_FORMAT],
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-    }).output();
+    }).spawn();
   } catch {
     findPrintf = false;
     return undefined;
   }
-  if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim();
-    if (err.includes("-printf") || findPrintf === undefined && out.stdout.length === 0 && !err) {
+  // Read straight into one buffer of our own (a pipe's chunks would each pin a larger buffer).
+  const errText = new Response(child.stderr).text();
+  let buffer = new Uint8Array(1 << 20);
+  let length = 0;
+  const reader = child.stdout.getReader({ mode: "byob" });
+  for (;;) {
+    if (length === buffer.length) {
+      const bigger = new Uint8Array(buffer.length * 2);
+      bigger.set(buffer);
+      buffer = bigger;
+    }
+    const { done, value } = await reader.read(buffer.subarray(length));
+    // The view was handed over to the read: take the buffer back from what it returns.
+    if (value !== undefined) buffer = new Uint8Array(value.buffer);
+    if (done) break;
+    length += value!.length;
+  }
+  const stdout = buffer.subarray(0, length);
+  const [status, errOut] = await Promise.all([child.status, errText]);
+  if (!status.success) {
+    const err = errOut.trim();
+    if (err.includes("-printf") || findPrintf === undefined && length === 0 && !err) {
       findPrintf = false; // another find (busybox, BSD)
       return undefined;
     }
@@ -191,7 +210,7 @@ async function listWithFind(root: string): Promise<Uint8Array | undefined> {
     }
   }
   findPrintf = true;
-  return out.stdout;
+  return stdout;
 }
 
 /** One entry of a `find` listing. */
