@@ -608,3 +608,34 @@ Deno.test("issue 11: gamma sync watch syncs both ways until Ctrl-C, then exits 0
   assert.equal(await Deno.readTextFile(`${t.ws}/app/from-host.txt`), "h\n");
   assert.doesNotMatch(g.stderr.text, /conflict|failed/);
 });
+
+Deno.test("issue 11: gamma exec --live carries a host edit to a running command, and its output back", async () => {
+  await using t = await syncSetup();
+  // The command waits for a file that only the live sync can bring, then answers through the copy.
+  const g = spawnGamma(
+    [
+      "exec",
+      "--live",
+      "--verbose",
+      "--",
+      "sh",
+      "-c",
+      "echo started > started.txt; while [ ! -e go.txt ]; do sleep 0.05; done; cat go.txt > answer.txt",
+    ],
+    t.env,
+    t.project,
+  );
+  await g.close();
+  // The guest's first write comes back while the command runs...
+  for (;;) {
+    const batch = g.stderr.next(/live: .*\n/);
+    if (await Deno.readTextFile(`${t.project}/started.txt`).catch(() => "") === "started\n") break;
+    await batch;
+  }
+  // ...and the host's edit reaches it (without live sync the command would wait forever).
+  await Deno.writeTextFile(`${t.root}/go.txt`, "go\n");
+  await Deno.rename(`${t.root}/go.txt`, `${t.project}/go.txt`);
+  const status = await g.child.status;
+  assert.equal(status.code, 0);
+  assert.equal(await Deno.readTextFile(`${t.project}/answer.txt`), "go\n");
+});
