@@ -794,6 +794,7 @@ export class GammaSession {
   ): Promise<ExecResult> {
     const argv = limactlArgs.shell(this.instance, guestArgv, { workdir, env: options.env });
     this.#onLimactl?.(argv);
+    const live = synced && options.live ? this.#startLive(synced, options.verbose) : undefined;
     const { code, stdout, stderr } = await runRelayed({
       command: this.limactl!,
       args: argv,
@@ -815,7 +816,8 @@ export class GammaSession {
         return r.code;
       },
     });
-    if (synced) await this.#pullAfterRun(synced);
+    if (live) await this.#stopLive(live);
+    else if (synced) await this.#pullAfterRun(synced);
     const result: ExecResult = { code, workdir };
     if (options.stdout === "piped") result.stdout = stdout;
     if (options.stderr === "piped") result.stderr = stderr;
@@ -1110,11 +1112,16 @@ export class GammaSession {
       if (!hasTerminal({})) {
         // A piped script: SIGTERM and SIGHUP reach the shell through the relay.
         const file = relayFile(crypto.randomUUID().replaceAll("-", ""));
-        const options = { ignore: ["SIGINT" as const], env: this.guestEnv() };
+        const relay = {
+          ignore: ["SIGINT" as const],
+          env: this.guestEnv(),
+          live: options.live ?? true,
+          verbose: options.verbose ?? false,
+        };
         return (await this.#runRelayed(
           relayedCommand(script, file),
           file,
-          options,
+          relay,
           plan.workdir,
           synced,
         )).code;
