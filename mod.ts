@@ -133,6 +133,12 @@ export {
   TEMP_PREFIX,
 } from "./lib/session/host_tree.ts";
 export {
+  type LiveBatch,
+  liveLine,
+  LiveSync,
+  type LiveSyncOptions,
+} from "./lib/session/live_sync.ts";
+export {
   type ExecOptions,
   type ExecResult,
   GammaSession,

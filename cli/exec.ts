@@ -14,7 +14,9 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const execCommand: CommandSpec = {
   name: "exec",
   summary: "run one command in the guest, at the guest path of the current directory",
-  usage: ["exec [-i NAME] [-e K=V | -e K]... [-w GUEST_DIR] [-n] [--] CMD [ARG...]"],
+  usage: [
+    "exec [-i NAME] [-e K=V | -e K]... [-w GUEST_DIR] [-n] [--live [--verbose]] [--] CMD [ARG...]",
+  ],
   description: [
     "Starts the VM if needed, maps the host working directory to its guest path through the",
     "instance's mounts, and runs CMD there. stdin, stdout, stderr and the exit code pass",
@@ -45,6 +47,11 @@ export const execCommand: CommandSpec = {
       short: "n",
       help: "close stdin (otherwise piped input reaches the command, lima-vm/lima#2924)",
     },
+    {
+      name: "live",
+      help: "sync mode: keep the copy live both ways while CMD runs (for long commands)",
+    },
+    { name: "verbose", help: "with --live: one line per sync batch that changed something" },
   ],
   examples: [
     "gamma exec -- cargo test          # run the tests in the guest",
@@ -94,6 +101,8 @@ export const execCommand: CommandSpec = {
       env,
       workdir,
       stdin: parsed.values["no-stdin"] === true ? "null" : "inherit",
+      live: parsed.values["live"] === true,
+      verbose: parsed.values["verbose"] === true,
     });
     if (result.code === 126 || result.code === 127) {
       // lib/doctor.ts is large and only 126/127 get a hint: loaded then, not on every exec

@@ -12,7 +12,7 @@ import { type CommandSpec, LIMA_PERMISSIONS, suggest, UsageError } from "./_spec
 import { printJson } from "./_json.ts";
 import { sessionFor } from "./_session.ts";
 
-const ACTIONS = ["push", "pull", "status"] as const;
+const ACTIONS = ["push", "pull", "status", "watch"] as const;
 
 function describe(action: SyncAction): string {
   const where = action.side === "guest" ? "guest copy" : "host";
@@ -42,6 +42,7 @@ export const syncCommand: CommandSpec = {
   summary: "copy a project that no mount shows to the guest and back (sync mode, by hand)",
   usage: [
     "sync push|pull|status [-i NAME] [--dry-run] [--force] [--adopt] [--no-gitignore] [--json]",
+    "sync watch [-i NAME] [--verbose]",
   ],
   actions: ACTIONS,
   description: [
@@ -61,6 +62,9 @@ export const syncCommand: CommandSpec = {
     "the project, staging and guestStaging paths and the report: direction, dryRun, copyState,",
     "actions, conflicts, deferred, notDone, skipped, copied, removed, bytesCopied,",
     "debrisRemoved, ok.",
+    "watch syncs both ways, then keeps the copy live until Ctrl-C: a change on either side",
+    "reaches the other within about a second (gamma shell does this while it runs); conflicts",
+    "are told as they happen, --verbose adds one line per batch that changed something.",
   ],
   permissions: LIMA_PERMISSIONS,
   options: [
@@ -69,11 +73,13 @@ export const syncCommand: CommandSpec = {
     { name: "adopt", help: "take an existing staging directory as this project's copy" },
     { name: "no-gitignore", help: "sync what .gitignore files ignore too" },
     { name: "json", help: "print the report as JSON" },
+    { name: "verbose", help: "watch: one line per sync batch that changed something" },
   ],
   examples: [
     "gamma sync status          # what push and pull would do",
     "gamma sync push --dry-run",
     "gamma sync pull --json | jq .conflicts",
+    "gamma sync watch --verbose   # live both ways until Ctrl-C",
   ],
   exitCodes: [
     "0     synced (or nothing to do: also not pushed yet, or the project is mounted)",
@@ -87,7 +93,7 @@ export const syncCommand: CommandSpec = {
     if (action === undefined || !(ACTIONS as readonly string[]).includes(action)) {
       const hint = action === undefined ? undefined : suggest(action, [...ACTIONS]);
       throw new UsageError(
-        `gamma sync: expected push, pull or status${
+        `gamma sync: expected push, pull, status or watch${
           action === undefined ? "" : `, got ${JSON.stringify(action)}`
         }${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""}`,
         this,
@@ -116,6 +122,26 @@ export const syncCommand: CommandSpec = {
       return 0;
     }
     const target = await session.syncTarget();
+    if (action === "watch") {
+      const stop = new AbortController();
+      const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+      const onSignal = () => stop.abort();
+      for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+      try {
+        await session.watchProject({
+          signal: stop.signal,
+          target,
+          verbose: parsed.values["verbose"] === true,
+          onWatching: () =>
+            context.notice(
+              `gamma: sync: watching ${target.project} <-> ${target.staging}; Ctrl-C stops`,
+            ),
+        });
+      } finally {
+        for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+      }
+      return 0;
+    }
     const report = await session.syncProject(status ? "both" : action as "push" | "pull", {
       dryRun: dry,
       target,

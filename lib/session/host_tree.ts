@@ -20,7 +20,7 @@ import type {
   WriteFileOptions,
 } from "../sync/tree.ts";
 import { TreeError } from "../sync/tree.ts";
-import { type SyncEntry, validateRelativePath } from "../sync/types.ts";
+import { comparePaths, type SyncEntry, validateRelativePath } from "../sync/types.ts";
 
 /**
  * The name prefix of the temporary files a {@linkcode HostTree} writes before renaming them into
@@ -151,6 +151,273 @@ function escapeBytes(name: Uint8Array): string {
   return out;
 }
 
+/** Whether `find -printf` (GNU find) is available; `undefined` until tried. */
+let findPrintf: boolean | undefined = Deno.build.os === "linux" ? undefined : false;
+
+/** One record per entry: type, mode, size, mtime, path, link target, each ending with NUL. */
+const FIND_FORMAT = "%y\\0%m\\0%s\\0%T@\\0%P\\0%l\\0";
+const FIELDS = 6;
+
+/**
+ * List a tree below `root` (not following links) with GNU `find -printf`, in another process: the
+ * listing costs what the kernel's calls cost, and two trees can be listed at once. `undefined`
+ * when `find -printf` is not available (the caller walks the tree itself).
+ */
+async function listWithFind(root: string): Promise<Uint8Array | undefined> {
+  if (findPrintf === false) return undefined;
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("find", {
+      args: [root, "-mindepth", "1", "-printf", FIND_FORMAT],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch {
+    findPrintf = false;
+    return undefined;
+  }
+  // Read straight into one buffer of our own (a pipe's chunks would each pin a larger buffer).
+  const errText = new Response(child.stderr).text();
+  let buffer = new Uint8Array(1 << 20);
+  let length = 0;
+  const reader = child.stdout.getReader({ mode: "byob" });
+  for (;;) {
+    if (length === buffer.length) {
+      const bigger = new Uint8Array(buffer.length * 2);
+      bigger.set(buffer);
+      buffer = bigger;
+    }
+    const { done, value } = await reader.read(buffer.subarray(length));
+    // The view was handed over to the read: take the buffer back from what it returns.
+    if (value !== undefined) buffer = new Uint8Array(value.buffer);
+    if (done) break;
+    length += value!.length;
+  }
+  const stdout = buffer.subarray(0, length);
+  const [status, errOut] = await Promise.all([child.status, errText]);
+  if (!status.success) {
+    const err = errOut.trim();
+    if (err.includes("-printf") || findPrintf === undefined && length === 0 && !err) {
+      findPrintf = false; // another find (busybox, BSD)
+      return undefined;
+    }
+    // Entries removed while find ran are simply gone; any other error (a directory that cannot
+    // be read) must stop the sync: a partial listing would read as deletions.
+    const real = err.split("\n").filter((line) => !/: No such file or directory$/.test(line));
+    if (real.length > 0) {
+      throw new Error(`Cannot list ${root}: ${real.slice(0, 3).join("; ")}`);
+    }
+  }
+  findPrintf = true;
+  return stdout;
+}
+
+/** One entry of a `find` listing. */
+interface FindRecord {
+  /** `f`, `d`, `l` or another of find's `%y` letters. */
+  type: string;
+  mode: number;
+  size: number;
+  mtimeMs: number;
+  path: string;
+  /** The link's target (links only). */
+  target: string;
+  /** The path with bad bytes escaped, when it is not valid UTF-8. */
+  bad?: string | undefined;
+}
+
+/** A decimal integer (optionally negative) in `text[from, to)`, read without a substring. */
+function intAt(text: string, from: number, to: number, radix = 10): number {
+  let n = 0;
+  let sign = 1;
+  let i = from;
+  if (text.charCodeAt(i) === 45) {
+    sign = -1;
+    i++;
+  }
+  for (; i < to; i++) n = n * radix + (text.charCodeAt(i) - 48);
+  return sign * n;
+}
+
+/**
+ * Whole milliseconds of find's `%T@` in `text[from, to)`, rounded down as Deno's `mtime` is. find
+ * prints the seconds and then the nanoseconds after them (always positive: -5.5 s is
+ * `-6.5000000000`).
+ */
+function mtimeAt(text: string, from: number, to: number): number {
+  const dot = text.indexOf(".", from);
+  if (dot === -1 || dot > to) return intAt(text, from, to) * 1000;
+  let ms = 0;
+  for (let i = dot + 1; i < dot + 4; i++) {
+    const c = i < to ? text.charCodeAt(i) - 48 : 0;
+    ms = ms * 10 + c;
+  }
+  return intAt(text, from, dot) * 1000 + ms;
+}
+
+/**
+ * Call `take` for every record of a `find` listing, in find's order. Only the path (and a link's
+ * target) become strings; numbers are read in place. Names that are not valid UTF-8 get their
+ * escaped form in `bad`.
+ */
+function eachRecord(bytes: Uint8Array, take: (record: FindRecord) => void): void {
+  let text: string | undefined;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    text = undefined; // some name or link target is not UTF-8: decode field by field
+  }
+  const record: FindRecord = { type: "", mode: 0, size: 0, mtimeMs: 0, path: "", target: "" };
+  if (text !== undefined) {
+    let pos = 0;
+    const n = text.length;
+    while (pos < n) {
+      const e0 = text.indexOf("\0", pos);
+      const e1 = text.indexOf("\0", e0 + 1);
+      const e2 = text.indexOf("\0", e1 + 1);
+      const e3 = text.indexOf("\0", e2 + 1);
+      const e4 = text.indexOf("\0", e3 + 1);
+      const e5 = text.indexOf("\0", e4 + 1);
+      if (e5 === -1) break;
+      record.type = e0 - pos === 1 ? text[pos]! : text.slice(pos, e0);
+      record.mode = intAt(text, e0 + 1, e1, 8);
+      record.size = intAt(text, e1 + 1, e2);
+      record.mtimeMs = mtimeAt(text, e2 + 1, e3);
+      record.path = text.slice(e3 + 1, e4);
+      record.target = record.type === "l" ? text.slice(e4 + 1, e5) : "";
+      take(record);
+      pos = e5 + 1;
+    }
+    return;
+  }
+  const strict = new TextDecoder("utf-8", { fatal: true });
+  const lossy = new TextDecoder();
+  const fields: string[] = [];
+  let bad: string | undefined;
+  let start = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] !== 0) continue;
+    const field = bytes.subarray(start, i);
+    start = i + 1;
+    try {
+      fields.push(strict.decode(field));
+    } catch {
+      if (fields.length === 4) bad = escapeBytes(field);
+      fields.push(lossy.decode(field));
+    }
+    if (fields.length < FIELDS) continue;
+    const [type, mode, size, mtime, path, target] = fields as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    take({
+      type,
+      mode: intAt(mode, 0, mode.length, 8),
+      size: intAt(size, 0, size.length),
+      mtimeMs: mtimeAt(mtime, 0, mtime.length),
+      path,
+      target,
+      bad,
+    });
+    fields.length = 0;
+    bad = undefined;
+  }
+}
+
+/** A {@linkcode TreeScan} from a `find` listing, with the same rules as the walk. */
+function scanListing(root: string, bytes: Uint8Array, options: ScanOptions): TreeScan {
+  const ignore = options.ignore;
+  const debris: string[] = [];
+  const skipped: string[] = [];
+  const debrisPrefixes = (options.debrisTags ?? []).map((tag) => `${TEMP_PREFIX}${tag}-`);
+  const ignoreFiles = options.onIgnoreFile === undefined ? [] : options.ignoreFiles ?? [];
+  const readIgnoreFiles = (dir: string): void => {
+    for (const name of ignoreFiles) {
+      // In the order given (later files win), and only regular files: never through a link.
+      const path = dir === "" ? name : `${dir}/${name}`;
+      const info = lstatOrUndefined(`${root}/${path}`);
+      if (info === undefined || !info.isFile) continue;
+      try {
+        options.onIgnoreFile!(dir, path, Deno.readTextFileSync(`${root}/${path}`));
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+    }
+  };
+  // Which directories hold an ignore file (find lists it anywhere among the directory's
+  // entries; its rules must be known before any of them is filtered).
+  const withIgnoreFiles = new Set<string>();
+  if (ignoreFiles.length > 0) {
+    eachRecord(bytes, ({ type, path }) => {
+      if (type !== "f") return;
+      for (const name of ignoreFiles) {
+        if (path === name) withIgnoreFiles.add("");
+        else if (path.endsWith(name) && path[path.length - name.length - 1] === "/") {
+          withIgnoreFiles.add(path.slice(0, path.length - name.length - 1));
+        }
+      }
+    });
+  }
+  if (withIgnoreFiles.has("")) readIgnoreFiles("");
+  const paths: string[] = [];
+  const found: SyncEntry[] = [];
+  // find lists a directory right before everything under it: a left-out directory's content
+  // follows it, and is left out with it.
+  let excluded: string | undefined;
+  eachRecord(bytes, (record) => {
+    const path = record.path;
+    if (excluded !== undefined) {
+      if (path.startsWith(excluded)) return;
+      excluded = undefined;
+    }
+    const type = record.type;
+    const isDir = type === "d";
+    if (!isDir && debrisPrefixes.length > 0) {
+      const name = path.slice(path.lastIndexOf("/") + 1);
+      if (debrisPrefixes.some((p) => name.startsWith(p))) {
+        debris.push(path);
+        return;
+      }
+    }
+    if (ignore !== undefined && ignore(path, isDir)) {
+      if (isDir) excluded = `${path}/`;
+      return;
+    }
+    if (record.bad !== undefined) {
+      // Not valid UTF-8: Deno could not name it. Say so, never drop it silently.
+      skipped.push(record.bad);
+      if (isDir) excluded = `${path}/`;
+      return;
+    }
+    let entry: SyncEntry;
+    if (type === "f") {
+      entry = {
+        type: "file",
+        size: record.size,
+        mtimeMs: record.mtimeMs,
+        mode: record.mode & MODE_MASK,
+      };
+    } else if (isDir) {
+      entry = { type: "dir", mode: record.mode & MODE_MASK };
+      if (withIgnoreFiles.has(path)) readIgnoreFiles(path);
+    } else if (type === "l") {
+      entry = { type: "symlink", target: record.target };
+    } else return; // sockets, FIFOs, devices
+    paths.push(path);
+    found.push(entry);
+  });
+  // In path order (find lists each directory in the file system's order).
+  const order = Array.from(paths.keys()).sort((a, b) => comparePaths(paths[a]!, paths[b]!));
+  const entries = new Map<string, SyncEntry>();
+  for (const k of order) entries.set(paths[k]!, found[k]!);
+  return skipped.length > 0 ? { entries, debris, skipped } : { entries, debris };
+}
+
 /**
  * Options of {@linkcode HostTree}.
  *
@@ -214,6 +481,7 @@ export class HostTree implements Tree {
   readonly tempTag: string;
   #real: string | undefined;
   #rootId: { dev: number; ino: number | null } | undefined;
+  #prefetched: { root: string; listing: Promise<Uint8Array | undefined> } | undefined;
 
   /**
    * A tree rooted at `root` (which must exist when the tree is used).
@@ -316,8 +584,9 @@ export class HostTree implements Tree {
   }
 
   /**
-   * List the tree with `lstat` (links are not followed; sockets, FIFOs and devices are left
-   * out; modes without set-id and sticky bits); leftovers named {@linkcode TEMP_PREFIX}`<tag>-…`
+   * List the tree without following links (on Linux with GNU `find -printf` in another process,
+   * elsewhere with `readDir` and `lstat`; sockets, FIFOs and devices are left out; modes without
+   * set-id and sticky bits); leftovers named {@linkcode TEMP_PREFIX}`<tag>-…`
    * with a tag of `debrisTags` are reported as debris, names that are not UTF-8 as `skipped`.
    *
    * @param options What to leave out, which ignore files to read, which tags are debris.
@@ -342,6 +611,79 @@ export class HostTree implements Tree {
    * ```
    */
   async scan(options: ScanOptions = {}): Promise<TreeScan> {
+    const root = this.#realRoot();
+    const prefetched = this.#prefetched;
+    this.#prefetched = undefined;
+    const listing = prefetched !== undefined && prefetched.root === root
+      ? await prefetched.listing
+      : await listWithFind(root);
+    if (listing !== undefined) return scanListing(root, listing, options);
+    return await this.#walk(root, options);
+  }
+
+  /**
+   * Start listing the tree now, in another process, so that a {@linkcode HostTree.scan} that
+   * follows (for example after the other tree's) finds the listing ready: two trees are then
+   * read at once, as rsync's sender and receiver do. Does nothing where the fast listing is not
+   * available (the scan then walks the tree itself) or when the root is missing or a link (the
+   * scan then reports that).
+   *
+   * @example Usage
+   * ```ts
+   * import { HostTree } from "@devshell/gamma";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * await Deno.writeTextFile(`${dir}/a.txt`, "hi");
+   * const tree = new HostTree(dir);
+   * tree.prefetch();
+   * assert.deepEqual([...(await tree.scan()).entries.keys()], ["a.txt"]);
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  prefetch(): void {
+    let root: string;
+    try {
+      root = this.#realRoot();
+    } catch {
+      return;
+    }
+    const listing = listWithFind(root);
+    listing.catch(() => {}); // the scan that takes it reports the error
+    this.#prefetched = { root, listing };
+  }
+
+  /**
+   * A digest (SHA-256, hex) of the tree's raw listing: every entry's type, mode, size,
+   * modification time, path and link target, ignored ones included. Equal digests mean no entry
+   * changed in what a sync compares. Starts the listing when no {@linkcode HostTree.prefetch}
+   * did, and keeps it for the next {@linkcode HostTree.scan}.
+   *
+   * @returns The digest, or `undefined` where the fast listing is not available.
+   *
+   * @example Usage
+   * ```ts
+   * import { HostTree } from "@devshell/gamma";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * const digest = await new HostTree(dir).listingDigest();
+   * assert.ok(digest === undefined || /^[0-9a-f]{64}$/.test(digest));
+   * await Deno.remove(dir);
+   * ```
+   */
+  async listingDigest(): Promise<string | undefined> {
+    if (this.#prefetched === undefined) this.prefetch();
+    const listing = await this.#prefetched?.listing.catch(() => undefined);
+    if (listing === undefined) return undefined;
+    const digest = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", listing as Uint8Array<ArrayBuffer>),
+    );
+    return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  /** The portable scan: `readDir` and one `lstat` per entry, pruning ignored directories. */
+  async #walk(root: string, options: ScanOptions): Promise<TreeScan> {
     const ignore = options.ignore;
     const entries = new Map<string, SyncEntry>();
     const debris: string[] = [];
@@ -398,7 +740,6 @@ export class HostTree implements Tree {
         }
       }
     };
-    const root = this.#realRoot();
     await walk(root, "");
     return skipped.length > 0 ? { entries, debris, skipped } : { entries, debris };
   }

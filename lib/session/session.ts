@@ -43,6 +43,7 @@ import { realPathOfPrefix } from "../real_prefix.ts";
 import { relayedCommand, relayFile, relaySignalCommand, terminalCommand } from "../signal_relay.ts";
 import { fileStamp } from "./_files.ts";
 import { runHostProgram } from "./host_run.ts";
+import type { LiveSync } from "./live_sync.ts";
 import { type HostSignal, runRelayed } from "./relay.ts";
 import type { SyncReport } from "./sync.ts";
 import type { SyncDirection } from "../sync/plan.ts";
@@ -109,6 +110,13 @@ export interface ExecOptions {
   stderr?: "inherit" | "piped" | undefined;
   /** Working directory: a guest path (Lima) or host path (host backend). Default: the mapped cwd. */
   workdir?: string | undefined;
+  /**
+   * In sync mode, keep the copy live while the command runs (see {@linkcode LiveSync}): changes
+   * on either side reach the other within about a second, not only before and after.
+   */
+  live?: boolean | undefined;
+  /** With `live`: one notice line per batch that changed something (conflicts are always told). */
+  verbose?: boolean | undefined;
 }
 
 /**
@@ -867,6 +875,7 @@ export class GammaSession {
     let workdir: string;
     let synced: SyncTarget | undefined;
     let ran: { code: number; stdout: Uint8Array; stderr: Uint8Array };
+    let live: LiveSync | undefined;
     const stdio = {
       stdin: options.stdin ?? "inherit",
       stdout: options.stdout ?? "inherit",
@@ -906,6 +915,7 @@ export class GammaSession {
         );
       }
       // A pty carries Ctrl-C; the wrapper only makes a death by signal N exit 128+N, not 255.
+      live = synced && options.live ? await this.#startLive(synced, options.verbose) : undefined;
       ran = await this.#guestRun(guestArgv(terminalCommand(argv), env), {
         workdir,
         ...stdio,
@@ -913,7 +923,8 @@ export class GammaSession {
       });
     }
     const { code, stdout, stderr } = ran;
-    if (synced) await this.#pullAfterRun(synced);
+    if (live) await this.#stopLive(live);
+    else if (synced) await this.#pullAfterRun(synced);
     const result: ExecResult = { code, workdir };
     if (options.stdout === "piped") result.stdout = stdout;
     if (options.stderr === "piped") result.stderr = stderr;
@@ -936,6 +947,9 @@ export class GammaSession {
     const run = this.#guestCommand(guestArgv(relayed, options.env), workdir, {
       tty: (options.stdout ?? "inherit") === "inherit",
     });
+    const live = synced && options.live
+      ? await this.#startLive(synced, options.verbose)
+      : undefined;
     const { code, stdout, stderr } = await runRelayed({
       command: run.program,
       args: run.args,
@@ -968,7 +982,8 @@ export class GammaSession {
         return (await child.output()).code;
       },
     });
-    if (synced) await this.#pullAfterRun(synced);
+    if (live) await this.#stopLive(live);
+    else if (synced) await this.#pullAfterRun(synced);
     const result: ExecResult = { code, workdir };
     if (options.stdout === "piped") result.stdout = stdout;
     if (options.stderr === "piped") result.stderr = stderr;
@@ -1018,6 +1033,44 @@ export class GammaSession {
       workdir: rest ? posix.join(target.guestStaging, rest) : target.guestStaging,
       synced: target,
     };
+  }
+
+  /** Live sync for the time a command or shell runs; batches are reported as notices. */
+  async #startLive(target: SyncTarget, verbose = false): Promise<LiveSync> {
+    const { LiveSync, liveLine } = await import("./live_sync.ts");
+    let lastError: string | undefined;
+    const live = new LiveSync(target.project, target.staging, {
+      stateDir: target.stateDir,
+      project: target.project,
+      gitignore: this.config.syncGitignore,
+      extraIgnore: this.config.syncIgnore,
+      notice: this.#notice,
+      onBatch: (batch) => {
+        if (batch.error !== undefined) {
+          // A refused batch (such as a mass deletion) changed nothing; say it once.
+          if (batch.error.message !== lastError) {
+            this.#notice(`gamma: sync: live: ${batch.error.message}`);
+          }
+          lastError = batch.error.message;
+          return;
+        }
+        lastError = undefined;
+        const report = batch.report!;
+        this.#reportSync(report, "live", target);
+        if (verbose && report.actions.length > 0) this.#notice(liveLine(report));
+      },
+    });
+    try {
+      live.start();
+    } catch (e) {
+      this.#notice(`gamma: sync: live sync could not start: ${(e as Error).message}`);
+    }
+    return live;
+  }
+
+  /** Stop live sync with a last batch both ways; problems are notices, never the exit code. */
+  async #stopLive(live: LiveSync): Promise<void> {
+    await live.stop();
   }
 
   /** Pull the guest's changes back after a command; problems are notices, never the exit code. */
@@ -1163,6 +1216,37 @@ export class GammaSession {
     });
   }
 
+  /**
+   * Keep the working directory's project and its copy live until `signal` aborts (what
+   * `gamma sync watch` does): a sync both ways first, then {@linkcode LiveSync}, then a last
+   * batch. Conflicts and problems are notices; with `verbose` also one line per batch that
+   * changed something.
+   *
+   * @param options `signal` ends it; `target` as for {@linkcode syncProject}; `verbose`;
+   *   `onWatching` is called once the first sync is done and the trees are watched.
+   * @returns The first sync's report (it throws as {@linkcode syncProject} does).
+   */
+  async watchProject(
+    options: {
+      signal: AbortSignal;
+      target?: SyncTarget;
+      verbose?: boolean;
+      onWatching?: () => void;
+    },
+  ): Promise<SyncReport> {
+    const target = options.target ?? await this.syncTarget();
+    const first = await this.syncProject("both", { target });
+    this.#reportSync(first, "sync", target);
+    if (options.signal.aborted) return first;
+    const live = await this.#startLive(target, options.verbose);
+    options.onWatching?.();
+    await new Promise<void>((resolve) =>
+      options.signal.addEventListener("abort", () => resolve(), { once: true })
+    );
+    await this.#stopLive(live);
+    return first;
+  }
+
   #hostNoticeOnce(): void {
     if (this.#hostNotice === undefined) return;
     this.#notice(this.#hostNotice);
@@ -1173,16 +1257,19 @@ export class GammaSession {
    * Open an interactive login shell in the guest at the guest path of the working directory
    * (`interactiveShellPlan`) and wait for it. Deno cannot replace its own process, so
    * gamma waits: it ignores SIGINT (the shell handles Ctrl-C) and passes SIGTERM and SIGHUP on.
+   * In sync mode the copy is kept live meanwhile ({@linkcode LiveSync}) unless `live` is `false`.
    *
+   * @param options `live` (default `true`): sync both ways while the shell runs; `verbose`: a
+   *   notice line per batch that changed something.
    * @returns The shell's exit code.
    * @throws {StartError} When the VM cannot be started.
    * @throws {UnmappedPathError} When no mount shows the working directory.
    */
-  async shell(): Promise<number> {
-    return await this.#asUser(() => this.#shell());
+  async shell(options: { live?: boolean; verbose?: boolean } = {}): Promise<number> {
+    return await this.#asUser(() => this.#shell(options));
   }
 
-  async #shell(): Promise<number> {
+  async #shell(options: { live?: boolean; verbose?: boolean }): Promise<number> {
     const stdio = { stdin: "inherit", stdout: "inherit", stderr: "inherit" } as const;
     if (this.backend === "host") {
       this.#hostNoticeOnce();
@@ -1213,22 +1300,31 @@ export class GammaSession {
     if (!hasTerminal({})) {
       // A piped script: SIGTERM and SIGHUP reach the shell through the relay.
       const file = relayFile(crypto.randomUUID().replaceAll("-", ""));
-      const options = { ignore: ["SIGINT" as const], env: this.guestEnv() };
+      const relay = {
+        ignore: ["SIGINT" as const],
+        env: this.guestEnv(),
+        live: options.live ?? true,
+        verbose: options.verbose ?? false,
+      };
       return (await this.#runRelayed(
         relayedCommand(script, file),
         file,
-        options,
+        relay,
         plan.workdir,
         place.synced,
       )).code;
     }
+    const live = place.synced && (options.live ?? true)
+      ? await this.#startLive(place.synced, options.verbose)
+      : undefined;
     const { code } = await this.#guestRun(guestArgv(script, this.guestEnv()), {
       workdir: plan.workdir,
       ...stdio,
       forward: ["SIGTERM", "SIGHUP"],
       ignore: ["SIGINT"],
     });
-    if (place.synced) await this.#pullAfterRun(place.synced);
+    if (live) await this.#stopLive(live);
+    else if (place.synced) await this.#pullAfterRun(place.synced);
     return code;
   }
 

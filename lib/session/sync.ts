@@ -461,6 +461,30 @@ async function seedSameContent(
   return seeded;
 }
 
+/**
+ * What identifies the state of a pair of trees for the quiet-run check: digests of both raw
+ * listings, the manifest file's identity and the options that decide what is synced; `undefined`
+ * when a listing or the manifest is not available.
+ */
+async function fingerprintOf(
+  host: HostTree,
+  guest: HostTree,
+  manifestPath: string,
+  settings: unknown[],
+): Promise<string | undefined> {
+  const [h, g] = await Promise.all([host.listingDigest(), guest.listingDigest()]);
+  if (h === undefined || g === undefined) return undefined;
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(manifestPath);
+  } catch {
+    return undefined;
+  }
+  if (!info.isFile) return undefined;
+  const stamp = `${info.dev}:${info.ino}:${info.size}:${info.mtime?.getTime()}`;
+  return `${JSON.stringify([1, host.root, guest.root, h, g, stamp, settings])}\n`;
+}
+
 /** `lstat` a state path: absent, or of the wanted kind and never a link. */
 function checkState(path: string, kind: "file" | "dir"): boolean {
   let info: Deno.FileInfo;
@@ -610,9 +634,10 @@ function lateProgress(enabled: boolean): {
  *
  * 1. check the state directory and its files with `lstat` (never a link), take the lock (one
  *    sync at a time per state directory; after `lockNoticeMs` it says who holds it);
- * 2. scan the host tree, reading `.gitignore` (unless `gitignore` is `false`) and `.gammaignore`
- *    files at every level as git does, then the guest tree with the same rules (its own ignore
- *    files leave out only paths neither the host nor the manifest has); remove the
+ * 2. scan both trees at once (the guest tree is listed while the host tree is), reading
+ *    `.gitignore` (unless `gitignore` is `false`) and `.gammaignore` files at every level as git
+ *    does and applying the host's rules to both (the guest's own ignore files leave out only
+ *    paths neither the host nor the manifest has); remove the
  *    temporary files of interrupted runs (only names carrying their recorded tags);
  * 3. compare the copy's identity ({@linkcode COPY_ID_FILE}) with the manifest's: when the copy
  *    is gone, empty or another one, plan as a first sync (nothing deleted on either side) and
@@ -678,6 +703,7 @@ export async function syncTrees(
   }
   const manifestPath = `${stateDir}/manifest.json`;
   const tagsPath = `${stateDir}/temp-tags`;
+  const listingPath = `${stateDir}/listing`;
   const lock = await takeLock(`${stateDir}/lock`, notice, options.lockNoticeMs ?? 2000);
   const progressWanted = options.progress ?? "auto";
   const bar = lateProgress(progressWanted === "auto" ? Deno.stderr.isTerminal() : progressWanted);
@@ -688,6 +714,39 @@ export async function syncTrees(
       /^[0-9a-f]{32}$/.test(t)
     );
     const myTags = [host, guest].flatMap((t) => t instanceof HostTree ? [t.tempTag] : []);
+    // Both trees are listed at once (in other processes where that is available). When both
+    // listings, the options and the manifest are exactly what a sync that found nothing to do
+    // recorded, nothing changed since: the run is over before any listing is parsed.
+    let fingerprint: string | undefined;
+    if (host instanceof HostTree && guest instanceof HostTree) {
+      host.prefetch();
+      guest.prefetch();
+      fingerprint = await fingerprintOf(host, guest, manifestPath, [
+        project,
+        options.gitignore ?? true,
+        options.extraIgnore ?? [],
+      ]);
+      if (
+        fingerprint !== undefined && oldTags.length === 0 &&
+        readStateText(listingPath) === fingerprint
+      ) {
+        return {
+          direction,
+          dryRun,
+          copyState: "same",
+          actions: [],
+          conflicts: [],
+          deferred: [],
+          notDone: [],
+          skipped: [],
+          copied: 0,
+          removed: 0,
+          bytesCopied: 0,
+          debrisRemoved: [],
+          ok: true,
+        };
+      }
+    }
     let base = readManifest(manifestPath);
 
     const rules = new IgnoreRules([COPY_ID_FILE]);
@@ -695,6 +754,9 @@ export async function syncTrees(
       rules.add("", "(settings sync.ignore)", options.extraIgnore.join("\n"), { last: true });
     }
     const ignoreFiles = (options.gitignore ?? true) ? [GITIGNORE_FILE, IGNORE_FILE] : [IGNORE_FILE];
+    // The copy was listed while the host tree was: its scan needs the host's ignore rules, so it
+    // is filtered once the host's scan is done.
+    if (guest instanceof HostTree && fingerprint === undefined) guest.prefetch();
     const hostScan = await host.scan({
       ignore: rules.filter,
       ignoreFiles,
@@ -821,8 +883,16 @@ export async function syncTrees(
     }
 
     // Every check is done: from here on the sync writes. First the tags of this run's
-    // temporary files, so that a run killed from now on is cleaned up after.
+    // temporary files, so that a run killed from now on is cleaned up after; and the record of
+    // the last quiet state goes.
+    const quiet = fingerprint !== undefined && copyState === "same" && base.project === project &&
+      plan.actions.length === 0 && plan.conflicts.length === 0 && plan.deferred.length === 0 &&
+      debris.length === 0 && skipped.length === 0 && oldTags.length === 0;
     try {
+      if (quiet) {
+        // Nothing to do: the listings are the state after this run.
+        await writeState(listingPath, fingerprint!);
+      } else if (checkState(listingPath, "file")) await Deno.remove(listingPath);
       await writeState(tagsPath, [...oldTags, ...myTags].map((t) => `${t}\n`).join(""));
     } catch (e) {
       if (e instanceof SyncStateError) throw e;

@@ -175,7 +175,8 @@ export class IgnoreRules {
    * @param isDir Whether it is a directory.
    * @returns `true` when it is left out.
    */
-  readonly filter: IgnoreFilter = (path, isDir) => this.explain(path, isDir) !== undefined;
+  readonly filter: IgnoreFilter = (path, isDir) =>
+    this.#levels.length === 0 ? this.#exact.has(path) : this.explain(path, isDir) !== undefined;
 
   /**
    * Why a path is ignored, or `undefined` when it is not.
@@ -190,7 +191,9 @@ export class IgnoreRules {
     // so `.git` or `*` in a .gitignore leaves it in; only .gammaignore and settings can.
     const inGitDir = path === ".git" || path.startsWith(".git/") || path.includes("/.git/") ||
       path.endsWith("/.git");
-    for (const level of this.#decidingOrder()) {
+    const levels = this.#decidingOrder();
+    for (let i = 0; i < levels.length; i++) {
+      const level = levels[i]!;
       if (
         inGitDir && (level.file === GITIGNORE_FILE || level.file.endsWith(`/${GITIGNORE_FILE}`))
       ) {

@@ -266,8 +266,10 @@ export function planSync(
   options: PlanOptions,
 ): SyncPlan {
   const baseEntries = base.entries;
-  const baseMap = new Map(Object.entries(baseEntries)); // own keys only, "__proto__" included
-  const baseOf = (path: string): SyncEntry | undefined => baseMap.get(path);
+  // Looked up in place (no second copy of the manifest): own keys only, "__proto__" included.
+  const hasOwn = Object.prototype.hasOwnProperty;
+  const baseOf = (path: string): SyncEntry | undefined =>
+    hasOwn.call(baseEntries, path) ? baseEntries[path] : undefined;
 
   const validated = options.validated ?? false;
   const baseKeys = Object.keys(baseEntries);

@@ -79,8 +79,10 @@ Deno.test("bash completion completes subcommands, their flags and instance names
     "--help",
     "--instance",
     "--limactl",
+    "--live",
     "--no-stdin",
     "--quiet",
+    "--verbose",
     "--workdir",
     "-e",
     "-h",
@@ -168,7 +170,9 @@ const ACTIONS: [string, string[]][] = [
 ];
 
 Deno.test("the command table names the actions of sync, fs and completions", () => {
-  for (const word of ["push", "pull", "status"]) assert.ok(syncCommand.actions!.includes(word));
+  for (const word of ["push", "pull", "status", "watch"]) {
+    assert.ok(syncCommand.actions!.includes(word));
+  }
   assert.deepEqual([...fsCommand.actions!], ["ls", "cat", "put", "rm"]);
   assert.deepEqual([...completionsCommand.actions!], ["bash", "zsh", "fish"]);
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createLimaHome } from "../support/lima_home.ts";
-import { commands, runGamma, testBothPaths, type Via } from "./_run.ts";
+import { commands, denoEnv, runGamma, testBothPaths, testHome, type Via } from "./_run.ts";
 
 /** A project no mount shows, and a workspace parent mounted writable at /workspace. */
 async function syncSetup(via: Via = "ssh") {
@@ -496,4 +496,159 @@ Deno.test("issue 9 item 3: gamma's state may not lie inside the workspace parent
   );
   assert.equal(await exists(`${t.ws}/app`), false); // nothing was copied
   assert.equal(await exists(`${t.ws}/.cache/gamma/sync`), false);
+});
+
+/** A running gamma whose stdout and stderr lines can be waited for. */
+function spawnGamma(args: string[], env: Record<string, string>, cwd: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", new URL("../../cli.ts", import.meta.url).pathname, ...args],
+    cwd,
+    clearEnv: true,
+    env: {
+      PATH: "/usr/local/bin:/usr/bin:/bin",
+      HOME: testHome(),
+      NO_COLOR: "1",
+      ...denoEnv(),
+      ...env,
+    },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = (stream: ReadableStream<Uint8Array>) => {
+    const state = { text: "", waiters: [] as { re: RegExp; from: number; ok: () => void }[] };
+    (async () => {
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        state.text += chunk;
+        state.waiters = state.waiters.filter((w) => {
+          if (!w.re.test(state.text.slice(w.from))) return true;
+          w.ok();
+          return false;
+        });
+      }
+    })();
+    return {
+      get text() {
+        return state.text;
+      },
+      /** Resolves once `re` matches what arrives from now on. */
+      next(re: RegExp): Promise<void> {
+        return new Promise((ok) => state.waiters.push({ re, from: state.text.length, ok }));
+      },
+    };
+  };
+  const stdout = reader(child.stdout);
+  const stderr = reader(child.stderr);
+  const writer = child.stdin.getWriter();
+  return {
+    child,
+    stdout,
+    stderr,
+    send: (line: string) => writer.write(new TextEncoder().encode(`${line}\n`)),
+    close: () => writer.close(),
+  };
+}
+
+Deno.test("issue 11: gamma shell in sync mode carries edits both ways while it runs, and ends with both sides equal", async () => {
+  await using t = await syncSetup();
+  const g = spawnGamma(["shell", "--verbose"], t.env, t.project);
+  const ready = g.stdout.next(/ready\n/);
+  await g.send("echo ready");
+  await ready;
+  const read = (path: string) => {
+    try {
+      return Deno.readTextFileSync(path);
+    } catch {
+      return undefined;
+    }
+  };
+  /** Wait for batches (their --verbose lines) until `check` holds. */
+  const until = async (check: () => boolean) => {
+    for (;;) {
+      const batch = g.stderr.next(/live: \d+ changes? to the guest, \d+ to the host.*\n/);
+      if (check()) return;
+      await batch;
+    }
+  };
+  // The host's editor saves a file: it reaches the guest while the shell runs.
+  await Deno.writeTextFile(`${t.project}/a.txt`, "saved on the host\n");
+  await until(() => read(`${t.ws}/app/a.txt`) === "saved on the host\n");
+  const seen = g.stdout.next(/end1\n/);
+  await g.send("cat a.txt; echo end1");
+  await seen;
+  assert.match(g.stdout.text, /saved on the host\nend1\n$/);
+  // The guest writes a file: it reaches the host while the shell runs.
+  await g.send("echo made in the guest > made.txt");
+  await until(() => read(`${t.project}/made.txt`) === "made in the guest\n");
+  // A conflict during the session is told at once, both versions kept. (Both edits land
+  // within one debounce: the guest's through the copy, which is a host directory.)
+  const conflict = g.stderr.next(/conflict at sub\/c\.txt: both sides changed it/);
+  Deno.writeTextFileSync(`${t.ws}/app/sub/c.txt`, "guest\n");
+  Deno.writeTextFileSync(`${t.project}/sub/c.txt`, "host\n");
+  await conflict;
+  // Edits just before exit arrive too: the last batch runs when the shell ends.
+  await g.send("echo last > last.txt; exit 3");
+  await g.close();
+  const status = await g.child.status;
+  assert.equal(status.code, 3);
+  assert.equal(await Deno.readTextFile(`${t.project}/last.txt`), "last\n");
+  const list = (root: string) => names(root).filter((n) => n !== ".gamma-copy-id").sort();
+  assert.deepEqual(list(t.project), list(`${t.ws}/app`));
+  const copies = names(`${t.project}/sub`).filter((n) => n.startsWith("c.txt.gamma-conflict-"));
+  assert.equal(copies.length, 1);
+  assert.equal(await Deno.readTextFile(`${t.project}/sub/c.txt`), "host\n");
+  assert.equal(await Deno.readTextFile(`${t.project}/sub/${copies[0]}`), "guest\n");
+  assert.equal(await Deno.readTextFile(`${t.ws}/app/sub/c.txt`), "host\n");
+});
+
+Deno.test("issue 11: gamma sync watch syncs both ways until Ctrl-C, then exits 0 with both sides equal", async () => {
+  await using t = await syncSetup();
+  const g = spawnGamma(["sync", "watch", "--verbose"], t.env, t.project);
+  await g.stderr.next(/watching .* Ctrl-C stops\n/);
+  const batch = g.stderr.next(/live: 0 changes to the guest, 1 to the host/);
+  // The first sync is done before watching starts: the copy is there to write to.
+  // (Written whole, then renamed in: one change, as an editor saves.)
+  await Deno.writeTextFile(`${t.root}/from-guest.txt`, "g\n");
+  await Deno.rename(`${t.root}/from-guest.txt`, `${t.ws}/app/from-guest.txt`);
+  await batch;
+  assert.equal(await Deno.readTextFile(`${t.project}/from-guest.txt`), "g\n");
+  await Deno.writeTextFile(`${t.project}/from-host.txt`, "h\n");
+  g.child.kill("SIGINT");
+  await g.close().catch(() => {});
+  const status = await g.child.status;
+  assert.equal(status.code, 0);
+  // Stopping ran a last batch: the host's late edit is in the copy.
+  assert.equal(await Deno.readTextFile(`${t.ws}/app/from-host.txt`), "h\n");
+  assert.doesNotMatch(g.stderr.text, /conflict|failed/);
+});
+
+Deno.test("issue 11: gamma exec --live carries a host edit to a running command, and its output back", async () => {
+  await using t = await syncSetup();
+  // The command waits for a file that only the live sync can bring, then answers through the copy.
+  const g = spawnGamma(
+    [
+      "exec",
+      "--live",
+      "--verbose",
+      "--",
+      "sh",
+      "-c",
+      "echo started > started.txt; while [ ! -e go.txt ]; do sleep 0.05; done; cat go.txt > answer.txt",
+    ],
+    t.env,
+    t.project,
+  );
+  await g.close();
+  // The guest's first write comes back while the command runs...
+  for (;;) {
+    const batch = g.stderr.next(/live: .*\n/);
+    if (await Deno.readTextFile(`${t.project}/started.txt`).catch(() => "") === "started\n") break;
+    await batch;
+  }
+  // ...and the host's edit reaches it (without live sync the command would wait forever).
+  await Deno.writeTextFile(`${t.root}/go.txt`, "go\n");
+  await Deno.rename(`${t.root}/go.txt`, `${t.project}/go.txt`);
+  const status = await g.child.status;
+  assert.equal(status.code, 0);
+  assert.equal(await Deno.readTextFile(`${t.project}/answer.txt`), "go\n");
 });

@@ -325,3 +325,48 @@ Deno.test("HostTree.remove() takes only ignored leftovers with a directory, neve
     assert.deepEqual(listing(`${dir}/root`), ["e", "e/build.log", "e/keep.txt"]);
   });
 });
+
+Deno.test("HostTree.scan() of a prefetched listing agrees with stat() on every entry, to the millisecond", async () => {
+  await withTree(async (dir, tree) => {
+    const root = `${dir}/root`;
+    await Deno.mkdir(`${root}/d/e`, { recursive: true });
+    await Deno.writeTextFile(`${root}/d/e/f.txt`, "f");
+    await Deno.writeTextFile(`${root}/a-b`, "ab");
+    await Deno.writeTextFile(`${root}/a.txt`, "a");
+    await Deno.writeTextFile(`${root}/d/e/tab\tand\nnewline`, "x");
+    await Deno.symlink("../outside/secret", `${root}/d/link`);
+    await Deno.chmod(`${root}/a.txt`, 0o4755); // set-id bits never show
+    await Deno.chmod(`${root}/d/e`, 0o750);
+    // Times with every sub-millisecond fraction Deno truncates, one before 1970.
+    await Deno.utime(`${root}/a-b`, 0, 1_700_000_000.9999);
+    await Deno.utime(`${root}/d/e/f.txt`, 0, 1_700_000_000.0005);
+    await Deno.utime(`${root}/a.txt`, 0, -5.5);
+    tree.prefetch();
+    const scan = await tree.scan();
+    assert.deepEqual([...scan.entries.keys()], [
+      "a-b",
+      "a.txt",
+      "d",
+      "d/e",
+      "d/e/f.txt",
+      "d/e/tab\tand\nnewline",
+      "d/link",
+    ]);
+    for (const [path, entry] of scan.entries) {
+      assert.deepEqual(entry, await tree.stat(path), path);
+    }
+    assert.deepEqual(scan.entries.get("a.txt"), {
+      type: "file",
+      size: 1,
+      mtimeMs: -5_500,
+      mode: 0o755,
+    });
+    assert.deepEqual(scan.entries.get("a-b"), {
+      type: "file",
+      size: 2,
+      mtimeMs: 1_700_000_000_999,
+      mode: (await Deno.lstat(`${root}/a-b`)).mode! & 0o777,
+    });
+    assert.deepEqual(scan.entries.get("d/link"), { type: "symlink", target: "../outside/secret" });
+  });
+});

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { HostTree } from "../../lib/session/host_tree.ts";
+import { LiveSync } from "../../lib/session/live_sync.ts";
 import {
   ForeignCopyError,
   MassDeletionError,
@@ -240,7 +241,7 @@ type Cmd =
 
 /** Paths the project's .gitignore ignores; only the guest writes them (build output). */
 const IGNORED = ["z.log", "a/z.log", "a/b/z.log", "c/z.log"];
-const STATE_FILES = ["manifest.json", "lock", "temp-tags"];
+const STATE_FILES = ["manifest.json", "lock", "temp-tags", "listing"];
 
 const pathArb = fc.constantFrom(...PATHS);
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
@@ -303,7 +304,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant("rootLink" as const) }) },
   {
     weight: 1,
-    arbitrary: fc.record({ k: fc.constant("stateLink" as const), file: fc.nat(2) }),
+    arbitrary: fc.record({ k: fc.constant("stateLink" as const), file: fc.nat(3) }),
   },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("setid" as const), path: pathArb }) },
   {
@@ -332,8 +333,16 @@ function noDebris(snap: Map<string, Snap>): void {
   }
 }
 
-async function runSequence(cmds: Cmd[], realHost: boolean, preexisting: boolean): Promise<void> {
+async function runSequence(
+  cmds: Cmd[],
+  realHost: boolean,
+  preexisting: boolean,
+  liveMode = false,
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "gamma-sync-model-" });
+  // The live path: every sync is a batch of a LiveSync whose watcher runs all along (held
+  // between syncs, so that the model knows what each batch saw).
+  let live: LiveSync | undefined;
   try {
     await Deno.mkdir(`${dir}/guest`);
     await Deno.mkdir(`${dir}/outside/inner`, { recursive: true });
@@ -367,11 +376,17 @@ async function runSequence(cmds: Cmd[], realHost: boolean, preexisting: boolean)
       const g0 = await guest.snap();
       let report: SyncReport;
       try {
-        report = await syncTrees(direction, hostTreeNow(), guestTree(), {
-          ...options,
-          adopt,
-          now: new Date(clock),
-        });
+        if (live !== undefined && !adopt) {
+          const batch = await live.runNow();
+          if (batch.error !== undefined) throw batch.error;
+          report = batch.report!;
+        } else {
+          report = await syncTrees(direction, hostTreeNow(), guestTree(), {
+            ...options,
+            adopt,
+            now: new Date(clock),
+          });
+        }
       } catch (e) {
         if (e instanceof ForeignCopyError && wiped && e.owner === undefined) {
           // The guest re-created the copy and wrote to it: refused until the user adopts it.
@@ -464,6 +479,11 @@ async function runSequence(cmds: Cmd[], realHost: boolean, preexisting: boolean)
     } else {
       assert.equal((await sync("push")).copyState, "new");
     }
+    if (liveMode) {
+      live = new LiveSync(`${dir}/host`, `${dir}/guest`, { ...options, debounceMs: 10 });
+      live.start();
+      await live.hold();
+    }
 
     let previous: SyncDirection | undefined;
     for (const cmd of cmds) {
@@ -541,7 +561,29 @@ async function runSequence(cmds: Cmd[], realHost: boolean, preexisting: boolean)
     // ...and the next syncs have nothing to do.
     assert.deepEqual((await sync("push")).actions, []);
     assert.deepEqual((await sync("pull")).actions, []);
+    if (live !== undefined) {
+      // The watcher's own batches: an edit on each side arrives without any sync call...
+      await live.stop();
+      live = new LiveSync(`${dir}/host`, `${dir}/guest`, { ...options, debounceMs: 10 });
+      live.start();
+      const arrived = live.waitFor(() => {
+        try {
+          return Deno.readTextFileSync(`${dir}/guest/live-host.txt`) === "from the host" &&
+            Deno.readTextFileSync(`${dir}/host/live-guest.txt`) === "from the guest";
+        } catch {
+          return false;
+        }
+      });
+      host.write("live-host.txt", "from the host", 0o644, clock);
+      guest.write("live-guest.txt", "from the guest", 0o644, clock);
+      await arrived;
+      // ...and stopping leaves both sides equal.
+      await live.stop();
+      live = undefined;
+      assert.deepEqual(shared(await host.snap()), shared(await guest.snap()));
+    }
   } finally {
+    await live?.stop().catch(() => {});
     await Deno.remove(dir, { recursive: true });
   }
 }
@@ -555,6 +597,17 @@ Deno.test("syncTrees() keeps every version and converges, over random edit seque
       (cmds, kind, preexisting) => runSequence(cmds, kind === 0, preexisting),
     ),
     { numRuns: Number(Deno.env.get("SYNC_RUNS") ?? 250) },
+  );
+});
+
+Deno.test("LiveSync batches keep every version and converge, over random edits between batches", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(cmdArb, { minLength: 1, maxLength: 30, size: "large" }),
+      fc.boolean(),
+      (cmds, preexisting) => runSequence(cmds, true, preexisting, true),
+    ),
+    { numRuns: Number(Deno.env.get("SYNC_LIVE_RUNS") ?? 60) },
   );
 });
 
@@ -1175,4 +1228,43 @@ try {
     assert.deepEqual([again.conflicts, again.actions, again.notDone], [[], [], []]);
     assert.match(await Deno.readTextFile(`${stateDir}/manifest.json`), /-59\.txt/);
   });
+});
+
+Deno.test("issue 11: a sync that finds nothing to do is recorded, and the next one ends before parsing anything", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gamma-sync-quiet-" });
+  try {
+    await Deno.mkdir(`${dir}/host/src`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/host/src/a.txt`, "a");
+    const options = { stateDir: `${dir}/state`, progress: false as const };
+    const run = () =>
+      syncTrees("both", new HostTree(`${dir}/host`), new HostTree(`${dir}/guest`), options);
+    assert.equal((await run()).copied, 1);
+    assert.equal(await Deno.lstat(`${dir}/state/listing`).then(() => true, () => false), false);
+    assert.deepEqual((await run()).actions, []); // found nothing to do: recorded
+    const record = await Deno.readTextFile(`${dir}/state/listing`);
+    // Proof that the next run reads neither listing nor manifest: a manifest damaged in place,
+    // with its size and time kept, goes unnoticed while nothing changes...
+    const manifest = `${dir}/state/manifest.json`;
+    const info = await Deno.stat(manifest);
+    const text = await Deno.readTextFile(manifest);
+    await Deno.writeTextFile(manifest, "x".repeat(text.length));
+    await Deno.utime(manifest, info.atime!, info.mtime!);
+    assert.deepEqual((await run()).actions, []);
+    assert.equal(await Deno.readTextFile(`${dir}/state/listing`), record);
+    // ...and any change in either tree makes it a full run again (here: it meets the damage).
+    await Deno.writeTextFile(`${dir}/guest/src/b.txt`, "b");
+    await assert.rejects(run(), SyntaxError);
+    await Deno.writeTextFile(manifest, text);
+    const full = await run();
+    assert.deepEqual(full.actions.map((a) => `${a.side}:${a.path}`), ["host:src/b.txt"]);
+    assert.equal(await Deno.lstat(`${dir}/state/listing`).then(() => true, () => false), false);
+    // A link planted at the record's path is refused like at any state file.
+    await run();
+    await Deno.remove(`${dir}/state/listing`);
+    await Deno.symlink(`${dir}/host/src/a.txt`, `${dir}/state/listing`);
+    await assert.rejects(run(), SyncStateError);
+    assert.equal(await Deno.readTextFile(`${dir}/host/src/a.txt`), "a");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
