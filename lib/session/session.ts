@@ -1377,14 +1377,7 @@ export class GammaSession {
    */
   async #guestRun(
     argv: readonly string[],
-    options: {
-      workdir: string;
-      stdin: "inherit" | "null" | Uint8Array;
-      stdout: "inherit" | "piped";
-      stderr: "inherit" | "piped";
-      noTty?: boolean;
-      forward: Deno.Signal[];
-      ignore?: Deno.Signal[];
+    options: GuestRunOptions & {
       /** Bound the call by this time-out (`probe`); the user's command is never bounded. */
       call?: LimactlCall | undefined;
     },
@@ -1413,15 +1406,7 @@ export class GammaSession {
   async #guestSpawn(
     argv: readonly string[],
     limactlArgv: string[],
-    options: {
-      workdir: string;
-      stdin: "inherit" | "null" | Uint8Array;
-      stdout: "inherit" | "piped";
-      stderr: "inherit" | "piped";
-      noTty?: boolean;
-      forward: Deno.Signal[];
-      ignore?: Deno.Signal[];
-    },
+    options: GuestRunOptions,
     killer: Killer,
   ): Promise<{ code: number; stdout: Uint8Array; stderr: Uint8Array }> {
     const transport = this.guestTransport();
@@ -1766,6 +1751,17 @@ export class GammaSession {
 function hasTerminal(options: Pick<ExecOptions, "stdin" | "stdout">): boolean {
   return (options.stdin ?? "inherit") === "inherit" && Deno.stdin.isTerminal() &&
     (options.stdout ?? "inherit") === "inherit" && Deno.stdout.isTerminal();
+}
+
+/** How {@linkcode GammaSession}'s guest runs are wired: where, stdio, and the signals. */
+interface GuestRunOptions {
+  workdir: string;
+  stdin: "inherit" | "null" | Uint8Array;
+  stdout: "inherit" | "piped";
+  stderr: "inherit" | "piped";
+  noTty?: boolean;
+  forward: Deno.Signal[];
+  ignore?: Deno.Signal[];
 }
 
 /**

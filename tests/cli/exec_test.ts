@@ -383,7 +383,7 @@ Deno.test("gamma exec usage errors exit 2 with the usage on stderr", async () =>
       "",
       [
         first,
-        "usage: gamma exec [-i NAME] [-e K=V | -e K]... [-w GUEST_DIR] [-n] [--] CMD [ARG...]",
+        "usage: gamma exec [-i NAME] [-e K=V | -e K]... [-w GUEST_DIR] [-n] [--live [--verbose]] [--] CMD [ARG...]",
         "Run 'gamma help exec' for its options.",
         "",
       ].join("\n"),
