@@ -21,6 +21,7 @@
 // deno-lint-ignore-file no-console
 
 import { parseArgs } from "node:util";
+import { pattern, SourceTree } from "./_tree.ts";
 import { HostTree } from "../lib/session/host_tree.ts";
 import { syncTrees } from "../lib/session/sync.ts";
 
@@ -86,19 +87,7 @@ const hasTime = (() => {
 })();
 
 // Three levels: 10 × 10 directories of FILES / 100 files, sizes spread over 0–40 kB.
-const pattern = new Uint8Array(40_000);
-for (let i = 0; i < pattern.length; i++) pattern[i] = (i * 2654435761) >>> 24;
-function filePath(i: number): string {
-  const perDir = Math.ceil(FILES / 100);
-  const d = Math.floor(i / perDir);
-  return `d${Math.floor(d / 10)}/e${d % 10}/f${i}.dat`;
-}
-function writeSource(i: number, salt = 0): void {
-  const size = (i * 7919 + salt * 104729) % 40_000;
-  const data = pattern.slice(0, size);
-  if (data.length > 0) data[0] = salt & 0xff;
-  Deno.writeFileSync(`${SRC}/${filePath(i)}`, data);
-}
+const tree = new SourceTree(SRC, FILES);
 function generate(): void {
   if (IGNORED > 0) {
     Deno.mkdirSync(SRC, { recursive: true });
@@ -109,11 +98,7 @@ function generate(): void {
       Deno.writeFileSync(`${dir}/o${i}.o`, pattern.slice(0, 100));
     }
   }
-  for (let i = 0; i < FILES; i++) {
-    const path = `${SRC}/${filePath(i)}`;
-    Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-    writeSource(i);
-  }
+  tree.generate();
 }
 
 async function runGamma(): Promise<{ wall: number; result: ChildResult }> {
@@ -170,28 +155,9 @@ for (let round = 0; round < ROUNDS; round++) {
   await Deno.remove(`${root}/state`, { recursive: true }).catch(() => {});
   await Deno.mkdir(GAMMA);
   // Put back what the previous round deleted.
-  for (let i = 0; i < FILES; i++) {
-    try {
-      Deno.lstatSync(`${SRC}/${filePath(i)}`);
-    } catch {
-      writeSource(i);
-    }
-  }
-  const salt = round + 1;
-  const step = Math.floor(FILES / 100);
-  const prepare: Record<string, () => void> = {
-    "first sync": () => {},
-    "no-op": () => {},
-    "1 file changed": () => writeSource(7, salt),
-    "100 files changed": () => {
-      for (let k = 0; k < 100; k++) writeSource(k * step + 1, salt);
-    },
-    "100 deleted": () => {
-      for (let k = 0; k < 100; k++) Deno.removeSync(`${SRC}/${filePath(k * step + 2)}`);
-    },
-  };
+  tree.restore();
   for (const scenario of SCENARIOS) {
-    prepare[scenario]!();
+    tree.prepare(scenario, round);
     // Flush dirty pages first, so neither tool pays for the writes before it.
     await new Deno.Command("sync").output();
     const gammaFirst = round % 2 === 0;

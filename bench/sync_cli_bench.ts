@@ -20,6 +20,7 @@
 // deno-lint-ignore-file no-console
 
 import { parseArgs } from "node:util";
+import { SourceTree } from "./_tree.ts";
 import { createLimaHome } from "../tests/support/lima_home.ts";
 
 const { values } = parseArgs({
@@ -66,29 +67,12 @@ const ENV = {
   NO_COLOR: "1",
 };
 
-const pattern = new Uint8Array(40_000);
-for (let i = 0; i < pattern.length; i++) pattern[i] = (i * 2654435761) >>> 24;
-function filePath(i: number): string {
-  const perDir = Math.ceil(FILES / 100);
-  const d = Math.floor(i / perDir);
-  return `d${Math.floor(d / 10)}/e${d % 10}/f${i}.dat`;
-}
-function writeSource(i: number, salt = 0): void {
-  const size = values.small ? 200 : (i * 7919 + salt * 104729) % 40_000;
-  const data = pattern.slice(0, size);
-  if (data.length > 0) data[0] = salt & 0xff;
-  Deno.writeFileSync(`${SRC}/${filePath(i)}`, data);
-}
+const tree = new SourceTree(SRC, FILES, values.small);
+
 function generate(): void {
   Deno.mkdirSync(`${SRC}/.git`, { recursive: true });
   Deno.mkdirSync(WS, { recursive: true });
-  for (let i = 0; i < FILES; i++) {
-    const path = `${SRC}/${filePath(i)}`;
-    if (i % Math.ceil(FILES / 100) === 0) {
-      Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-    }
-    writeSource(i);
-  }
+  tree.generate();
 }
 
 interface Run {
@@ -157,29 +141,9 @@ for (let round = 0; round < ROUNDS; round++) {
   await Deno.remove(`${CACHE}/gamma/sync`, { recursive: true }).catch(() => {});
   await Deno.remove(`${WS_BASE}/app`, { recursive: true }).catch(() => {});
   await Deno.remove(`${CACHE_BASE}/gamma/sync`, { recursive: true }).catch(() => {});
-  for (let i = 0; i < FILES; i++) {
-    try {
-      Deno.lstatSync(`${SRC}/${filePath(i)}`);
-    } catch {
-      writeSource(i);
-    }
-  }
-  const salt = round + 1;
-  const step = Math.floor(FILES / 100);
-  const prepare: Record<string, () => void> = {
-    "first sync": () => {},
-    "no-op": () => {},
-    "no-op again": () => {},
-    "1 file changed": () => writeSource(7, salt),
-    "100 files changed": () => {
-      for (let k = 0; k < 100; k++) writeSource(k * step + 1, salt);
-    },
-    "100 deleted": () => {
-      for (let k = 0; k < 100; k++) Deno.removeSync(`${SRC}/${filePath(k * step + 2)}`);
-    },
-  };
+  tree.restore();
   for (const scenario of SCENARIOS) {
-    prepare[scenario]!();
+    tree.prepare(scenario, round);
     await new Deno.Command("sync").output();
     // Which goes first rotates by round.
     const runs: (() => Promise<Run>)[] = [gamma, rsync];
