@@ -5,6 +5,7 @@
  * @module
  */
 
+import { GammaError } from "./errors.ts";
 import { normalizeAbsolutePath } from "./guest_path.ts";
 import { validateInstanceName } from "./instance_name.ts";
 import type { ConfigFile, FileSetting, GuestEnv } from "./project_config.ts";
@@ -250,7 +251,7 @@ export interface ConfigIssue {
  * assert.throws(() => resolveConfig({ DEVSHELL_VM_STOP_ON_EXIT: "maybe" }), ConfigError);
  * ```
  */
-export class ConfigError extends RangeError {
+export class ConfigError extends GammaError {
   /** Every bad variable, in the order they were checked. */
   readonly issues: readonly ConfigIssue[];
 

@@ -1,5 +1,7 @@
 /**
- * The errors a {@linkcode GammaSession} throws for conditions callers are expected to handle.
+ * The errors gamma throws for conditions callers are expected to handle: every one is a
+ * {@linkcode GammaError} and carries the facts of the failure as fields (instance, exit code,
+ * argv), so a script can branch on them without parsing the message.
  *
  * @module
  */
@@ -267,5 +269,44 @@ export class MissingInstanceError extends GammaError {
     this.name = "MissingInstanceError";
     this.instance = instance;
     this.closest = closest;
+  }
+}
+
+/**
+ * An instance name Lima would refuse (or read as a flag). Thrown before the name reaches any
+ * `limactl` argv.
+ *
+ * @example Usage
+ * ```ts
+ * import { InvalidInstanceNameError } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new InvalidInstanceNameError("a/b", 'it contains "/"');
+ * assert.equal(e.instance, "a/b");
+ * assert.equal(e.reason, 'it contains "/"');
+ * assert.match(e.message, /^Invalid instance name "a\/b": it contains "\/"; /);
+ * ```
+ */
+export class InvalidInstanceNameError extends GammaError {
+  /** The refused name, as given. */
+  readonly instance: string;
+  /** Why Lima would refuse it, e.g. `it contains "/"`. */
+  readonly reason: string;
+
+  /**
+   * Make the error.
+   *
+   * @param instance The refused name.
+   * @param reason Why it is refused.
+   */
+  constructor(instance: string, reason: string) {
+    super(
+      `Invalid instance name ${
+        JSON.stringify(instance)
+      }: ${reason}; Lima instance names are letters and digits joined by single ".", "_" or "-", at most 76 characters`,
+    );
+    this.name = "InvalidInstanceNameError";
+    this.instance = instance;
+    this.reason = reason;
   }
 }

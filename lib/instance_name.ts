@@ -5,13 +5,12 @@
  */
 
 import { distance } from "fastest-levenshtein";
+import { InvalidInstanceNameError } from "./errors.ts";
 
 /** Lima's identifier rule (lima-vm/lima `pkg/identifiers/validate.go`). */
 const IDENTIFIER = /^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$/;
 /** Lima's identifier length limit. */
 const MAX_LENGTH = 76;
-const RULE =
-  'Lima instance names are letters and digits joined by single ".", "_" or "-", at most 76 characters';
 
 /**
  * Check a Lima instance name against Lima's own rule, before it reaches any `limactl` argv.
@@ -22,21 +21,22 @@ const RULE =
  *
  * @param name The instance name.
  * @returns `name`, unchanged, when valid.
- * @throws {RangeError} Saying why the name is invalid.
+ * @throws {InvalidInstanceNameError} Saying why the name is invalid.
  *
  * @example Usage
  * ```ts
- * import { validateInstanceName } from "@devshell/gamma";
+ * import { InvalidInstanceNameError } from "@devshell/gamma";
+ * import { validateInstanceName } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * assert.equal(validateInstanceName("devshell-rust"), "devshell-rust");
- * assert.throws(() => validateInstanceName("-rm"), RangeError);
+ * assert.throws(() => validateInstanceName("-rm"), InvalidInstanceNameError);
  * ```
  */
 export function validateInstanceName(name: string): string {
   const why = invalidReason(name);
   if (why !== undefined) {
-    throw new RangeError(`Invalid instance name ${JSON.stringify(name)}: ${why}; ${RULE}`);
+    throw new InvalidInstanceNameError(name, why);
   }
   return name;
 }
@@ -66,7 +66,7 @@ function invalidReason(name: string): string | undefined {
  *
  * @example Usage
  * ```ts
- * import { sanitizeInstanceSegment } from "@devshell/gamma";
+ * import { sanitizeInstanceSegment } from "./instance_name.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(sanitizeInstanceSegment("my.instance"), "my_instance");

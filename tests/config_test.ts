@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { GammaError } from "../lib/errors.ts";
 import { ConfigError, type GammaConfig, resolveConfig } from "../lib/config.ts";
 
 const DEFAULTS: GammaConfig = {
@@ -175,7 +176,7 @@ Deno.test("resolveConfig() reports every bad variable at once", () => {
     assert.fail("expected ConfigError");
   } catch (e) {
     assert.ok(e instanceof ConfigError);
-    assert.ok(e instanceof RangeError);
+    assert.ok(e instanceof GammaError);
     assert.deepEqual(e.issues.map((i) => [i.variable, i.value]), [
       ["DEVSHELL_VM", "sure"],
       ["DEVSHELL_VM_WORKSPACE_PARENT", "rel"],

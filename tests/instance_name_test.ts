@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { GammaError } from "../lib/errors.ts";
 import { sanitizeInstanceSegment, validateInstanceName } from "../lib/instance_name.ts";
 
 const RULE =
@@ -30,9 +31,12 @@ Deno.test("validateInstanceName() says why a name is refused", () => {
   ];
   for (const [name, why] of cases) {
     assert.throws(() => validateInstanceName(name), {
-      name: "RangeError",
+      name: "InvalidInstanceNameError",
       message: `Invalid instance name ${JSON.stringify(name)}: ${why}; ${RULE}`,
+      instance: name,
+      reason: why,
     }, JSON.stringify(name));
+    assert.throws(() => validateInstanceName(name), GammaError);
   }
 });
 

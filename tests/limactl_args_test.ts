@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { InvalidInstanceNameError } from "../lib/errors.ts";
 import { limactlArgs } from "../lib/limactl_args.ts";
 
 Deno.test("limactlArgs builds start, stop, list, copy and --version", () => {
@@ -55,8 +56,14 @@ Deno.test("limactlArgs.shell() puts flags first, then the name, --, K=V and the 
 });
 
 Deno.test("limactlArgs refuses input Lima would misread", () => {
-  assert.throws(() => limactlArgs.shell("-x", ["true"], { workdir: "/" }), RangeError);
-  assert.throws(() => limactlArgs.stop("a/b"), RangeError);
+  assert.throws(
+    () => limactlArgs.shell("-x", ["true"], { workdir: "/" }),
+    InvalidInstanceNameError,
+  );
+  assert.throws(() => limactlArgs.stop("a/b"), {
+    name: "InvalidInstanceNameError",
+    instance: "a/b",
+  });
   assert.throws(() => limactlArgs.shell("dev", ["true"], { workdir: "rel" }), {
     name: "TypeError",
     message: 'Guest workdir must be an absolute POSIX path: received "rel"',
