@@ -205,7 +205,11 @@ async function runCommand(spec: CommandSpec, args: string[]): Promise<number> {
       ));
       return 125;
     }
-    return await spec.run(parsed, { notice, error: (line) => printError(line) });
+    return await spec.run(parsed, {
+      notice,
+      error: (line) => printError(line),
+      commands: loadCommands,
+    });
   } catch (e) {
     if (e instanceof UsageError) {
       printError(usageText(e.message, e.command ?? spec));

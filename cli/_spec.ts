@@ -66,6 +66,11 @@ export interface CliContext {
   notice(line: string): void;
   /** Print an error of gamma's own to stderr (never silenced). */
   error(line: string): void;
+  /**
+   * Every subcommand's spec, in help order (for `gamma completions`). Given by cli.ts, so no
+   * subcommand imports the table that imports it.
+   */
+  commands(): Promise<readonly CommandSpec[]>;
 }
 
 /** A usage error: exit 2 with the message and the command's usage on stderr. */

@@ -6,10 +6,6 @@
  */
 
 import { type CommandSpec, GLOBAL_OPTIONS, type OptionSpec, UsageError } from "./_spec.ts";
-import { loadCommands } from "./_table.ts";
-
-/** Every subcommand's spec, loaded when a script is asked for (see {@linkcode completionScript}). */
-let COMMANDS: CommandSpec[] = [];
 
 const SHELLS = ["bash", "zsh", "fish"] as const;
 type Shell = typeof SHELLS[number];
@@ -31,20 +27,22 @@ function valueFlags(): string[] {
 }
 
 /** Every option that takes a value: the word after it is not an action. */
-function allValueFlags(): string[] {
-  const all = [...GLOBAL_OPTIONS, ...COMMANDS.flatMap((c) => c.options)].filter((o) => o.value);
+function allValueFlags(cmds: readonly CommandSpec[]): string[] {
+  const all = [...GLOBAL_OPTIONS, ...cmds.flatMap((c) => c.options)].filter((o) => o.value);
   return [...new Set(flags(all))];
 }
 
 /** The subcommands whose first argument is an action word (`sync push`, `fs ls`). */
-function withActions(): (CommandSpec & { actions: readonly string[] })[] {
-  return COMMANDS.filter((c): c is CommandSpec & { actions: readonly string[] } =>
+function withActions(
+  cmds: readonly CommandSpec[],
+): (CommandSpec & { actions: readonly string[] })[] {
+  return cmds.filter((c): c is CommandSpec & { actions: readonly string[] } =>
     (c.actions?.length ?? 0) > 0
   );
 }
 
-function commandNames(): string[] {
-  return [...COMMANDS.map((c) => c.name), "help"];
+function commandNames(cmds: readonly CommandSpec[]): string[] {
+  return [...cmds.map((c) => c.name), "help"];
 }
 
 /** Single-quote for sh/bash/zsh/fish word lists (none of our words hold a quote). */
@@ -52,8 +50,8 @@ function words(list: string[]): string {
   return `'${list.join(" ")}'`;
 }
 
-function bashScript(): string {
-  const cases = COMMANDS.map((c) =>
+function bashScript(cmds: readonly CommandSpec[]): string {
+  const cases = cmds.map((c) =>
     `    ${c.name}) opts=${words(flags([...c.options, ...GLOBAL_OPTIONS]))} ;;`
   );
   return `# bash completion for gamma; load with: source <(gamma completions bash)
@@ -76,24 +74,24 @@ _gamma() {
     if [[ "$cur" == -* ]]; then
       COMPREPLY=($(compgen -W ${words([...flags(GLOBAL_OPTIONS), "--version", "-V"])} -- "$cur"))
     else
-      COMPREPLY=($(compgen -W ${words(commandNames())} -- "$cur"))
+      COMPREPLY=($(compgen -W ${words(commandNames(cmds))} -- "$cur"))
     fi
     return
   fi
   for ((i = si + 1; i < COMP_CWORD; i++)); do
     case "\${COMP_WORDS[i]}" in
-      ${allValueFlags().join("|")}) ((i++)) ;;
+      ${allValueFlags(cmds).join("|")}) ((i++)) ;;
       -*) ;;
       *) ((npos++)) ;;
     esac
   done
   case "$sub" in
 ${cases.join("\n")}
-    help) COMPREPLY=($(compgen -W ${words(COMMANDS.map((c) => c.name))} -- "$cur")); return ;;
+    help) COMPREPLY=($(compgen -W ${words(cmds.map((c) => c.name))} -- "$cur")); return ;;
     *) opts="" ;;
   esac
   case "$sub" in
-${withActions().map((c) => `    ${c.name}) actions=${words([...c.actions])} ;;`).join("\n")}
+${withActions(cmds).map((c) => `    ${c.name}) actions=${words([...c.actions])} ;;`).join("\n")}
   esac
   if [[ "$cur" == -* ]]; then
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
@@ -105,9 +103,9 @@ complete -o bashdefault -o default -F _gamma gamma
 `;
 }
 
-function zshScript(): string {
-  const described = COMMANDS.map((c) => `    ${JSON.stringify(`${c.name}:${c.summary}`)}`);
-  const cases = COMMANDS.map((c) =>
+function zshScript(cmds: readonly CommandSpec[]): string {
+  const described = cmds.map((c) => `    ${JSON.stringify(`${c.name}:${c.summary}`)}`);
+  const cases = cmds.map((c) =>
     `    ${c.name}) opts=(${flags([...c.options, ...GLOBAL_OPTIONS]).join(" ")}) ;;`
   );
   return `#compdef gamma
@@ -140,18 +138,18 @@ ${described.join("\n")}
   fi
   case "$sub" in
 ${cases.join("\n")}
-    help) compadd -- ${COMMANDS.map((c) => c.name).join(" ")}; return ;;
+    help) compadd -- ${cmds.map((c) => c.name).join(" ")}; return ;;
     *) opts=() ;;
   esac
   for ((i = si + 1; i < CURRENT; i++)); do
     case "\${words[i]}" in
-      ${allValueFlags().join("|")}) ((i++)) ;;
+      ${allValueFlags(cmds).join("|")}) ((i++)) ;;
       -*) ;;
       *) ((npos++)) ;;
     esac
   done
   case "$sub" in
-${withActions().map((c) => `    ${c.name}) actions=(${c.actions.join(" ")}) ;;`).join("\n")}
+${withActions(cmds).map((c) => `    ${c.name}) actions=(${c.actions.join(" ")}) ;;`).join("\n")}
   esac
   if [[ "$PREFIX" == -* ]]; then
     compadd -- $opts
@@ -183,12 +181,12 @@ function fishOption(o: OptionSpec, condition: string): string {
   return parts.join(" ");
 }
 
-function fishScript(): string {
-  const names = commandNames().join(" ");
+function fishScript(cmds: readonly CommandSpec[]): string {
+  const names = commandNames(cmds).join(" ");
   const lines = [
     "# fish completion for gamma; load with: gamma completions fish | source",
     "complete -c gamma -f",
-    ...COMMANDS.map((c) =>
+    ...cmds.map((c) =>
       `complete -c gamma -n ${
         fishQuote(`not __fish_seen_subcommand_from ${names}`)
       } -a ${c.name} -d ${fishQuote(c.summary)}`
@@ -197,17 +195,17 @@ function fishScript(): string {
       fishQuote(`not __fish_seen_subcommand_from ${names}`)
     } -a help -d 'print help for gamma or one command'`,
     `complete -c gamma -n ${fishQuote("__fish_seen_subcommand_from help")} -a ${
-      fishQuote(COMMANDS.map((c) => c.name).join(" "))
+      fishQuote(cmds.map((c) => c.name).join(" "))
     }`,
     ...GLOBAL_OPTIONS.map((o) => fishOption(o, "true")),
     `complete -c gamma -n ${
       fishQuote(`not __fish_seen_subcommand_from ${names}`)
     } -s V -l version -d 'print the version'`,
-    ...COMMANDS.flatMap((c) =>
+    ...cmds.flatMap((c) =>
       c.options.map((o) => fishOption(o, `__fish_seen_subcommand_from ${c.name}`))
     ),
     // The action word right after a subcommand that has them.
-    ...withActions().map((c) =>
+    ...withActions(cmds).map((c) =>
       `complete -c gamma -n ${
         fishQuote(
           `__fish_seen_subcommand_from ${c.name}; and not __fish_seen_subcommand_from ${
@@ -226,16 +224,11 @@ function fishScript(): string {
  * The completion script for a shell.
  *
  * @param shell `bash`, `zsh` or `fish`.
+ * @param cmds Every subcommand's spec, in help order.
  * @returns The script text.
- * The specs come from the last {@linkcode loadCompletionSpecs}.
  */
-export function completionScript(shell: Shell): string {
-  return shell === "bash" ? bashScript() : shell === "zsh" ? zshScript() : fishScript();
-}
-
-/** Load every subcommand's spec for {@linkcode completionScript}. */
-export async function loadCompletionSpecs(): Promise<void> {
-  COMMANDS = await loadCommands();
+export function completionScript(shell: Shell, cmds: readonly CommandSpec[]): string {
+  return shell === "bash" ? bashScript(cmds) : shell === "zsh" ? zshScript(cmds) : fishScript(cmds);
 }
 
 /** `gamma completions`. */
@@ -257,7 +250,7 @@ export const completionsCommand: CommandSpec = {
     "gamma completions fish > ~/.config/fish/completions/gamma.fish",
   ],
   exitCodes: ["0     printed", "2     usage error"],
-  async run(parsed) {
+  async run(parsed, context) {
     const [shell, extra] = parsed.positionals;
     if (
       shell === undefined || extra !== undefined || !(SHELLS as readonly string[]).includes(shell)
@@ -269,8 +262,7 @@ export const completionsCommand: CommandSpec = {
         this,
       );
     }
-    await loadCompletionSpecs();
-    console.log(completionScript(shell as Shell).trimEnd());
+    console.log(completionScript(shell as Shell, await context.commands()).trimEnd());
     return 0;
   },
 };
