@@ -19,7 +19,7 @@ import { normalizeAbsolutePath } from "./guest_path.ts";
  *
  * @example Usage
  * ```ts
- * import { findCargoWorkspaceRoot } from "@devshell/gamma";
+ * import { findCargoWorkspaceRoot } from "./cargo_root.ts";
  * import assert from "node:assert/strict";
  *
  * const files: Record<string, string> = {

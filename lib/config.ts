@@ -41,7 +41,7 @@ export type WorkspaceMode = "sync" | "guest";
  *
  * @example Usage
  * ```ts
- * import { resolveConfig } from "@devshell/gamma";
+ * import { resolveConfig } from "@devshell/gamma/config";
  * import assert from "node:assert/strict";
  *
  * const config = resolveConfig({ HOME: "/home/me" });
@@ -129,7 +129,7 @@ export interface GammaConfig {
  *
  * @example Usage
  * ```ts
- * import type { SettingName } from "@devshell/gamma";
+ * import type { SettingName } from "@devshell/gamma/config";
  *
  * const name: SettingName = "instance";
  * ```
@@ -151,7 +151,7 @@ export type SettingName =
  *
  * @example Usage
  * ```ts
- * import type { SettingOrigin } from "@devshell/gamma";
+ * import type { SettingOrigin } from "@devshell/gamma/config";
  *
  * const origin: SettingOrigin = { kind: "file", path: "/home/me/app/.gamma.yaml", line: 2 };
  * ```
@@ -171,7 +171,7 @@ export type SettingOrigin =
  *
  * @example Usage
  * ```ts
- * import { describeOrigin } from "@devshell/gamma";
+ * import { describeOrigin } from "@devshell/gamma/config";
  * import assert from "node:assert/strict";
  *
  * assert.equal(describeOrigin({ kind: "file", path: "/p/.gamma.yaml", line: 3 }), "/p/.gamma.yaml:3");
@@ -197,7 +197,7 @@ export function describeOrigin(origin: SettingOrigin): string {
  *
  * @example Usage
  * ```ts
- * import type { ConfigSources } from "@devshell/gamma";
+ * import type { ConfigSources } from "@devshell/gamma/config";
  *
  * const sources: ConfigSources = { flags: { instance: "dev" }, files: [] };
  * ```
@@ -214,7 +214,8 @@ export interface ConfigSources {
  *
  * @example Usage
  * ```ts
- * import { ConfigError, resolveConfig } from "@devshell/gamma";
+ * import { ConfigError } from "@devshell/gamma";
+ * import { resolveConfig } from "@devshell/gamma/config";
  * import assert from "node:assert/strict";
  *
  * try {
@@ -245,7 +246,8 @@ export interface ConfigIssue {
  *
  * @example Usage
  * ```ts
- * import { ConfigError, resolveConfig } from "@devshell/gamma";
+ * import { ConfigError } from "@devshell/gamma";
+ * import { resolveConfig } from "@devshell/gamma/config";
  * import assert from "node:assert/strict";
  *
  * assert.throws(() => resolveConfig({ DEVSHELL_VM_STOP_ON_EXIT: "maybe" }), ConfigError);
@@ -288,7 +290,7 @@ const HOST_DIR_NAME = /^[A-Za-z0-9_-]+$/;
  *
  * @example Usage
  * ```ts
- * import { DEFAULT_INSTANCE } from "@devshell/gamma";
+ * import { DEFAULT_INSTANCE } from "@devshell/gamma/config";
  * import assert from "node:assert/strict";
  *
  * assert.equal(DEFAULT_INSTANCE, "devshell-rust");
@@ -300,7 +302,7 @@ export const DEFAULT_INSTANCE = "devshell-rust";
  *
  * @example Usage
  * ```ts
- * import { DEFAULT_GUEST_WORKSPACE } from "@devshell/gamma";
+ * import { DEFAULT_GUEST_WORKSPACE } from "@devshell/gamma/config";
  * import assert from "node:assert/strict";
  *
  * assert.equal(DEFAULT_GUEST_WORKSPACE, "/workspace");
@@ -397,7 +399,7 @@ class Reader {
  *
  * @example Usage
  * ```ts
- * import { resolveConfig } from "@devshell/gamma";
+ * import { resolveConfig } from "@devshell/gamma/config";
  * import assert from "node:assert/strict";
  *
  * const config = resolveConfig({ DEVSHELL_VM_STOP_ON_EXIT: " On ", LIMA_HOME: "/lima" });

@@ -20,7 +20,7 @@ import { bashSingleQuoted } from "./shell_quote.ts";
  *
  * @example Usage
  * ```ts
- * import type { CheckStatus } from "@devshell/gamma";
+ * import type { CheckStatus } from "@devshell/gamma/doctor";
  *
  * const status: CheckStatus = "warn";
  * ```
@@ -32,7 +32,7 @@ export type CheckStatus = "ok" | "warn" | "fail";
  *
  * @example Usage
  * ```ts
- * import type { DoctorCheck } from "@devshell/gamma";
+ * import type { DoctorCheck } from "@devshell/gamma/doctor";
  *
  * const check: DoctorCheck = {
  *   id: "instance",
@@ -60,7 +60,7 @@ export interface DoctorCheck {
  *
  * @example Usage
  * ```ts
- * import type { DoctorReport } from "@devshell/gamma";
+ * import type { DoctorReport } from "@devshell/gamma/doctor";
  *
  * const report: DoctorReport = { ok: true, checks: [] };
  * ```
@@ -1026,7 +1026,7 @@ export function doctorReport(f: DoctorFacts): DoctorReport {
  *
  * @example Usage
  * ```ts
- * import { formatDoctorReport } from "@devshell/gamma";
+ * import { formatDoctorReport } from "@devshell/gamma/doctor";
  * import assert from "node:assert/strict";
  *
  * const text = formatDoctorReport({

@@ -21,7 +21,7 @@ import { normalizeAbsolutePath } from "./guest_path.ts";
  *
  * @example Usage
  * ```ts
- * import type { GuestFileType } from "@devshell/gamma";
+ * import type { GuestFileType } from "@devshell/gamma/guest-fs";
  *
  * const type: GuestFileType = "symlink";
  * ```
@@ -34,7 +34,7 @@ export type GuestFileType = "file" | "dir" | "symlink" | "other";
  *
  * @example Usage
  * ```ts
- * import type { GuestEntry } from "@devshell/gamma";
+ * import type { GuestEntry } from "@devshell/gamma/guest-fs";
  *
  * const entry: GuestEntry = { name: "Cargo.toml", type: "file", size: 412, mode: 0o644 };
  * ```
@@ -57,7 +57,7 @@ export interface GuestEntry {
  *
  * @example Usage
  * ```ts
- * import type { GuestFsErrorKind } from "@devshell/gamma";
+ * import type { GuestFsErrorKind } from "@devshell/gamma/guest-fs";
  *
  * const kind: GuestFsErrorKind = "NotFound";
  * ```
@@ -76,7 +76,7 @@ export type GuestFsErrorKind =
  *
  * @example Usage
  * ```ts
- * import type { GuestFsOp } from "@devshell/gamma";
+ * import type { GuestFsOp } from "@devshell/gamma/guest-fs";
  *
  * const op: GuestFsOp = "read";
  * ```
@@ -115,7 +115,7 @@ const VERBS: Record<GuestFsOp, string> = {
  *
  * @example Usage
  * ```ts
- * import { GuestFsError } from "@devshell/gamma";
+ * import { GuestFsError } from "@devshell/gamma/guest-fs";
  * import assert from "node:assert/strict";
  *
  * const e = new GuestFsError("NotFound", "/workspace/a", 'cannot read "/workspace/a": not found');
@@ -171,7 +171,7 @@ export class GuestFsError extends GammaError {
  *
  * @example Usage
  * ```ts
- * import { confineGuestPath } from "@devshell/gamma";
+ * import { confineGuestPath } from "@devshell/gamma/guest-fs";
  * import assert from "node:assert/strict";
  *
  * assert.equal(confineGuestPath("src/../Cargo.toml", "/workspace"), "/workspace/Cargo.toml");
@@ -212,7 +212,7 @@ export function confineGuestPath(path: string, root: string, op: GuestFsOp = "re
  *
  * @example Usage
  * ```ts
- * import { guestFsError } from "@devshell/gamma";
+ * import { guestFsError } from "./guest_fs.ts";
  * import assert from "node:assert/strict";
  *
  * const e = guestFsError("read", "/workspace/src", "/workspace", 11, "");
@@ -487,7 +487,7 @@ function octalMode(mode: number | undefined): string {
  *
  * @example Usage
  * ```ts
- * import { guestFsArgs } from "@devshell/gamma";
+ * import { guestFsArgs } from "./guest_fs.ts";
  * import assert from "node:assert/strict";
  *
  * const argv = guestFsArgs.remove("/workspace", "/workspace/-rf", { recursive: true });
@@ -541,7 +541,7 @@ const TYPES: Record<string, GuestFileType> = { "-": "file", d: "dir", l: "symlin
  *
  * @example Usage
  * ```ts
- * import { parseLsMode } from "@devshell/gamma";
+ * import { parseLsMode } from "./guest_fs.ts";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(parseLsMode("drwxr-sr-x"), { type: "dir", mode: 0o2755 });
@@ -581,7 +581,7 @@ export function parseLsMode(text: string): { type: GuestFileType; mode: number }
  *
  * @example Usage
  * ```ts
- * import { parseGuestEntries } from "@devshell/gamma";
+ * import { parseGuestEntries } from "./guest_fs.ts";
  * import assert from "node:assert/strict";
  *
  * const out = new TextEncoder().encode("-rw-r--r--\x0012\x00a\nb\x00drwxr-xr-x\x004096\x00-d\x00");

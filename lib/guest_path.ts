@@ -36,7 +36,7 @@ export interface Mount {
  *
  * @example Usage
  * ```ts
- * import { normalizeAbsolutePath } from "@devshell/gamma";
+ * import { normalizeAbsolutePath } from "./guest_path.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(normalizeAbsolutePath("/a//b/../c/"), "/a/c");

@@ -88,7 +88,7 @@ export function sanitizeInstanceSegment(name: string): string {
  *
  * @example Usage
  * ```ts
- * import { closestInstanceNames } from "@devshell/gamma";
+ * import { closestInstanceNames } from "./instance_name.ts";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(closestInstanceNames("dve", ["dev", "web", "devshell-rust"]), ["dev"]);

@@ -11,7 +11,7 @@ import type { Mount } from "./guest_path.ts";
  *
  * @example Usage
  * ```ts
- * import { type InstanceInfo, parseLimaList } from "@devshell/gamma";
+ * import { type InstanceInfo, parseLimaList } from "@devshell/gamma/lima";
  *
  * const [info]: InstanceInfo[] = parseLimaList('{"name":"dev","status":"Running"}\n');
  * ```
@@ -66,7 +66,7 @@ function parseMounts(value: unknown): Mount[] {
  *
  * @example Usage
  * ```ts
- * import { parseLimaList } from "@devshell/gamma";
+ * import { parseLimaList } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * const line = JSON.stringify({

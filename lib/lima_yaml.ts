@@ -30,7 +30,7 @@ import { normalizeAbsolutePath } from "./guest_path.ts";
  *
  * @example Usage
  * ```ts
- * import type { LimaMountEntry } from "@devshell/gamma";
+ * import type { LimaMountEntry } from "@devshell/gamma/lima";
  *
  * const entry: LimaMountEntry = { location: "/home/me/src/app", mountPoint: "/workspace", writable: true };
  * ```
@@ -49,7 +49,7 @@ export interface LimaMountEntry {
  *
  * @example Usage
  * ```ts
- * import type { LimaYamlEdit } from "@devshell/gamma";
+ * import type { LimaYamlEdit } from "@devshell/gamma/lima";
  *
  * const edit: LimaYamlEdit = {
  *   mounts: [{ location: "/home/me/app/target/release", mountPoint: "/host-bin", writable: false }],
@@ -69,7 +69,7 @@ export interface LimaYamlEdit {
  *
  * @example Usage
  * ```ts
- * import { mergeLimaYaml, type LimaYamlMerge } from "@devshell/gamma";
+ * import { mergeLimaYaml, type LimaYamlMerge } from "@devshell/gamma/lima";
  *
  * const merge: LimaYamlMerge = mergeLimaYaml("mounts: []\n", { mounts: [] }, { home: "/home/me" });
  * ```
@@ -115,7 +115,7 @@ export const DEFAULT_GUEST_PATH =
  *
  * @example Usage
  * ```ts
- * import { parseMountSpec } from "@devshell/gamma";
+ * import { parseMountSpec } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(parseMountSpec("target/release:/host-bin:ro", { cwd: "/home/me/app", home: "/home/me" }), {
@@ -223,7 +223,7 @@ function describe(entry: LimaMountEntry): string {
  *
  * @example Usage
  * ```ts
- * import { limaYamlFragment } from "@devshell/gamma";
+ * import { limaYamlFragment } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * assert.equal(
@@ -435,7 +435,7 @@ function parseOrThrow(text: string, what: string): ReturnType<typeof parseDocume
  *
  * @example Usage
  * ```ts
- * import { mergeLimaYaml } from "@devshell/gamma";
+ * import { mergeLimaYaml } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * const text = '# my VM\nmounts:\n- location: "~" # home, read-only\n';

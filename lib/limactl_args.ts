@@ -12,7 +12,7 @@ import { validateInstanceName } from "./instance_name.ts";
  *
  * @example Usage
  * ```ts
- * import { limactlArgs, type StartArgsOptions } from "@devshell/gamma";
+ * import { limactlArgs, type StartArgsOptions } from "@devshell/gamma/lima";
  *
  * const options: StartArgsOptions = { timeout: "20m" };
  * limactlArgs.start("dev", options);
@@ -28,7 +28,7 @@ export interface StartArgsOptions {
  *
  * @example Usage
  * ```ts
- * import { limactlArgs, type StopArgsOptions } from "@devshell/gamma";
+ * import { limactlArgs, type StopArgsOptions } from "@devshell/gamma/lima";
  *
  * const options: StopArgsOptions = { force: true };
  * limactlArgs.stop("dev", options);
@@ -44,7 +44,7 @@ export interface StopArgsOptions {
  *
  * @example Usage
  * ```ts
- * import { limactlArgs, type ShellArgsOptions } from "@devshell/gamma";
+ * import { limactlArgs, type ShellArgsOptions } from "@devshell/gamma/lima";
  *
  * const options: ShellArgsOptions = { workdir: "/workspace", env: { RUST_LOG: "debug" } };
  * limactlArgs.shell("dev", ["cargo", "test"], options);
@@ -66,7 +66,7 @@ export interface ShellArgsOptions {
  *
  * @example Usage
  * ```ts
- * import { type CopyArgsOptions, limactlArgs } from "@devshell/gamma";
+ * import { type CopyArgsOptions, limactlArgs } from "@devshell/gamma/lima";
  *
  * const options: CopyArgsOptions = { recursive: true };
  * limactlArgs.copy(["dev:/var/log"], "/tmp/logs", options);
@@ -164,7 +164,7 @@ function shellArgs(name: string, command: readonly string[], options: ShellArgsO
  *
  * @example Usage
  * ```ts
- * import { limactlArgs } from "@devshell/gamma";
+ * import { limactlArgs } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(limactlArgs.start("dev"), ["start", "--tty=false", "dev"]);

@@ -13,7 +13,7 @@
  *
  * @example Usage
  * ```ts
- * import type { LimactlCall } from "@devshell/gamma";
+ * import type { LimactlCall } from "@devshell/gamma/lima";
  *
  * const call: LimactlCall = "list";
  * ```
@@ -28,7 +28,7 @@ export type LimactlCall = "version" | "list" | "probe";
  *
  * @example Usage
  * ```ts
- * import { LIMACTL_TIMEOUTS_MS } from "@devshell/gamma";
+ * import { LIMACTL_TIMEOUTS_MS } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * assert.equal(LIMACTL_TIMEOUTS_MS.list, 30_000);
@@ -50,7 +50,7 @@ export const LIMACTL_TIMEOUTS_MS: Readonly<Record<LimactlCall, number>> = Object
  *
  * @example Usage
  * ```ts
- * import { limactlTimeoutMs } from "@devshell/gamma";
+ * import { limactlTimeoutMs } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * assert.equal(limactlTimeoutMs("version"), 10_000);
@@ -72,7 +72,7 @@ export function limactlTimeoutMs(call: LimactlCall, overrideSeconds?: number): n
  *
  * @example Usage
  * ```ts
- * import { limactlTimeoutHint } from "@devshell/gamma";
+ * import { limactlTimeoutHint } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * assert.match(limactlTimeoutHint("probe", "dev"), /limactl shell --reconnect dev true/);

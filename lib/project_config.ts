@@ -22,7 +22,7 @@ import { validateInstanceName } from "./instance_name.ts";
  *
  * @example Usage
  * ```ts
- * import { PROJECT_FILE } from "@devshell/gamma";
+ * import { PROJECT_FILE } from "@devshell/gamma/config";
  * import assert from "node:assert/strict";
  *
  * assert.equal(PROJECT_FILE, ".gamma.yaml");
@@ -35,7 +35,7 @@ export const PROJECT_FILE = ".gamma.yaml";
  *
  * @example Usage
  * ```ts
- * import { FILE_KEYS } from "@devshell/gamma";
+ * import { FILE_KEYS } from "@devshell/gamma/config";
  * import assert from "node:assert/strict";
  *
  * assert.ok(FILE_KEYS.includes("instance"));
@@ -59,7 +59,7 @@ export const FILE_KEYS: readonly string[] = [
  *
  * @example Usage
  * ```ts
- * import type { GuestEnv } from "@devshell/gamma";
+ * import type { GuestEnv } from "@devshell/gamma/config";
  *
  * const env: GuestEnv = { pass: ["RUST_LOG"], set: { RUST_BACKTRACE: "1" } };
  * ```
@@ -76,7 +76,7 @@ export interface GuestEnv {
  *
  * @example Usage
  * ```ts
- * import type { FileSetting } from "@devshell/gamma";
+ * import type { FileSetting } from "@devshell/gamma/config";
  *
  * const setting: FileSetting<string> = { value: "dev", line: 3 };
  * ```
@@ -93,7 +93,7 @@ export interface FileSetting<T> {
  *
  * @example Usage
  * ```ts
- * import { parseConfigFile } from "@devshell/gamma";
+ * import { parseConfigFile } from "@devshell/gamma/config";
  * import assert from "node:assert/strict";
  *
  * const file = parseConfigFile("instance: dev\n", {
@@ -130,7 +130,7 @@ export interface ConfigFile {
  *
  * @example Usage
  * ```ts
- * import type { ParseConfigFileOptions } from "@devshell/gamma";
+ * import type { ParseConfigFileOptions } from "@devshell/gamma/config";
  *
  * const options: ParseConfigFileOptions = {
  *   path: "/home/me/app/.gamma.yaml",
@@ -214,7 +214,7 @@ const REFUSED_PREFIXES = ["LD_", "DYLD_", "BASH_FUNC_", "DEVSHELL_", "LIMA_", "G
  *
  * @example Usage
  * ```ts
- * import { guestEnvNameProblem } from "@devshell/gamma";
+ * import { guestEnvNameProblem } from "@devshell/gamma/config";
  * import assert from "node:assert/strict";
  *
  * assert.equal(guestEnvNameProblem("RUST_LOG"), undefined);
@@ -259,7 +259,7 @@ function under(path: string, dir: string): boolean {
  *
  * @example Usage
  * ```ts
- * import { workspaceParentProblem } from "@devshell/gamma";
+ * import { workspaceParentProblem } from "@devshell/gamma/config";
  * import assert from "node:assert/strict";
  *
  * const dirs = { home: "/home/me", tempDir: "/tmp" };
@@ -361,7 +361,8 @@ function quote(value: unknown): string {
  *
  * @example Usage
  * ```ts
- * import { ConfigError, parseConfigFile } from "@devshell/gamma";
+ * import { ConfigError } from "@devshell/gamma";
+ * import { parseConfigFile } from "@devshell/gamma/config";
  * import assert from "node:assert/strict";
  *
  * const options = {
@@ -629,7 +630,7 @@ function readEnv(r: FileReader, node: Node | null): GuestEnv | undefined {
  *
  * @example Usage
  * ```ts
- * import type { InitFacts } from "@devshell/gamma";
+ * import type { InitFacts } from "@devshell/gamma/config";
  *
  * const facts: InitFacts = { project: "/home/me/app", instances: [], preferred: undefined };
  * ```
@@ -656,7 +657,7 @@ export interface InitFacts {
  *
  * @example Usage
  * ```ts
- * import { initFileText } from "@devshell/gamma";
+ * import { initFileText } from "@devshell/gamma/config";
  * import assert from "node:assert/strict";
  *
  * const text = initFileText({

@@ -12,7 +12,7 @@ import { normalizeAbsolutePath } from "./guest_path.ts";
  *
  * @example Usage
  * ```ts
- * import { PROJECT_MARKERS } from "@devshell/gamma";
+ * import { PROJECT_MARKERS } from "./project_root.ts";
  * import assert from "node:assert/strict";
  *
  * assert.ok(PROJECT_MARKERS.includes(".git"));
@@ -36,7 +36,7 @@ export const PROJECT_MARKERS: readonly string[] = [
  *
  * @example Usage
  * ```ts
- * import { findProjectRoot } from "@devshell/gamma";
+ * import { findProjectRoot } from "./project_root.ts";
  * import assert from "node:assert/strict";
  *
  * const present = new Set(["/home/me/app/.git"]);
@@ -64,7 +64,7 @@ export function findProjectRoot(start: string, exists: (path: string) => boolean
  *
  * @example Usage
  * ```ts
- * import { findProjectFile } from "@devshell/gamma";
+ * import { findProjectFile } from "./project_root.ts";
  * import assert from "node:assert/strict";
  *
  * const present = new Set(["/home/me/mono/.git", "/home/me/mono/.gamma.yaml", "/home/me/mono/web/package.json"]);

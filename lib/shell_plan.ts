@@ -12,7 +12,7 @@ import { bashSingleQuoted } from "./shell_quote.ts";
  *
  * @example Usage
  * ```ts
- * import { type InteractiveShellInputs, interactiveShellPlan } from "@devshell/gamma";
+ * import { type InteractiveShellInputs, interactiveShellPlan } from "@devshell/gamma/lima";
  *
  * const inputs: InteractiveShellInputs = { workdir: "/workspace/app", hostDirLink: "host_dir" };
  * interactiveShellPlan(inputs);
@@ -35,7 +35,7 @@ export interface InteractiveShellInputs {
  *
  * @example Usage
  * ```ts
- * import { type InteractiveShellPlan, interactiveShellPlan } from "@devshell/gamma";
+ * import { type InteractiveShellPlan, interactiveShellPlan } from "@devshell/gamma/lima";
  *
  * const plan: InteractiveShellPlan = interactiveShellPlan({ workdir: "/workspace" });
  * const argv = ["shell", "--workdir", plan.workdir, "dev", "--", "/bin/sh", "-c", plan.script];
@@ -75,7 +75,7 @@ const LINK_NAME = /^[A-Za-z0-9_-]+$/;
  *
  * @example Usage
  * ```ts
- * import { interactiveShellPlan } from "@devshell/gamma";
+ * import { interactiveShellPlan } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * const plan = interactiveShellPlan({ workdir: "/workspace/app" });

@@ -23,7 +23,7 @@ import { bashSingleQuoted } from "./shell_quote.ts";
  *
  * @example Usage
  * ```ts
- * import type { RelaySignal } from "@devshell/gamma";
+ * import type { RelaySignal } from "@devshell/gamma/lima";
  *
  * const sig: RelaySignal = "INT";
  * ```
@@ -103,7 +103,7 @@ const SIGNALLER = [
  *
  * @example Usage
  * ```ts
- * import { relayFile } from "@devshell/gamma";
+ * import { relayFile } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * assert.equal(relayFile("0123456789abcdef"), "/tmp/gamma-relay.0123456789abcdef");
@@ -134,7 +134,7 @@ export function relayFile(token: string, dir = "/tmp"): string {
  *
  * @example Usage
  * ```ts
- * import { relayedCommand, relayFile } from "@devshell/gamma";
+ * import { relayedCommand, relayFile } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * const argv = relayedCommand(["echo", "it's"], relayFile("0123456789abcdef"));
@@ -165,7 +165,7 @@ export function relayedCommand(command: readonly string[], file: string): string
  *
  * @example Usage
  * ```ts
- * import { terminalCommand } from "@devshell/gamma";
+ * import { terminalCommand } from "./signal_relay.ts";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(terminalCommand(["vim", "a b"]).slice(3), ["gamma-run", "'vim' 'a b'"]);
@@ -189,7 +189,7 @@ export function terminalCommand(command: readonly string[]): string[] {
  *
  * @example Usage
  * ```ts
- * import { relayFile, relaySignalCommand } from "@devshell/gamma";
+ * import { relayFile, relaySignalCommand } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * const argv = relaySignalCommand(relayFile("0123456789abcdef"), "INT");

@@ -12,7 +12,7 @@ import { bashSingleQuoted } from "./shell_quote.ts";
  *
  * @example Usage
  * ```ts
- * import type { SshOption } from "@devshell/gamma";
+ * import type { SshOption } from "@devshell/gamma/lima";
  *
  * const option: SshOption = { key: "Port", value: "60022" };
  * ```
@@ -34,7 +34,7 @@ export interface SshOption {
  *
  * @example Usage
  * ```ts
- * import { parseSshHostBlock } from "@devshell/gamma";
+ * import { parseSshHostBlock } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * const block = parseSshHostBlock("# by Lima\nHost lima-dev\n  User me\n  Port 60022\n")!;
@@ -72,7 +72,7 @@ const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  *
  * @example Usage
  * ```ts
- * import type { ProjectSshBlockOptions } from "@devshell/gamma";
+ * import type { ProjectSshBlockOptions } from "@devshell/gamma/lima";
  *
  * const options: ProjectSshBlockOptions = {
  *   host: "gamma-app",
@@ -104,7 +104,7 @@ export interface ProjectSshBlockOptions {
  *
  * @example Usage
  * ```ts
- * import { sshRemoteCommand } from "@devshell/gamma";
+ * import { sshRemoteCommand } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * assert.equal(sshRemoteCommand("/workspace/100% app"), `cd '/workspace/100%% app' && exec "$SHELL" -l`);
@@ -133,7 +133,7 @@ export function sshRemoteCommand(guestDir: string): string {
  *
  * @example Usage
  * ```ts
- * import { projectSshBlock } from "@devshell/gamma";
+ * import { projectSshBlock } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * const block = projectSshBlock({
@@ -174,7 +174,7 @@ export function projectSshBlock(o: ProjectSshBlockOptions): string {
  *
  * @example Usage
  * ```ts
- * import { SSH_INCLUDE_LINE } from "@devshell/gamma";
+ * import { SSH_INCLUDE_LINE } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * assert.equal(SSH_INCLUDE_LINE, "Include ~/.ssh/gamma/*.conf");
@@ -192,7 +192,7 @@ export const SSH_INCLUDE_LINE = "Include ~/.ssh/gamma/*.conf";
  *
  * @example Usage
  * ```ts
- * import { SSH_INCLUDE_LINE, withSshInclude } from "@devshell/gamma";
+ * import { SSH_INCLUDE_LINE, withSshInclude } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * const once = withSshInclude("Host *\n  ServerAliveInterval 60\n")!;

@@ -9,7 +9,7 @@
  *
  * @example Usage
  * ```ts
- * import { diagnoseStart, type StartEvidence } from "@devshell/gamma";
+ * import { diagnoseStart, type StartEvidence } from "@devshell/gamma/lima";
  *
  * const evidence: StartEvidence = {
  *   instance: "dev",
@@ -43,7 +43,7 @@ export interface StartEvidence {
  *
  * @example Usage
  * ```ts
- * import { diagnoseStart, type StartDiagnosis } from "@devshell/gamma";
+ * import { diagnoseStart, type StartDiagnosis } from "@devshell/gamma/lima";
  *
  * const d: StartDiagnosis = diagnoseStart({
  *   instance: "dev",
@@ -108,7 +108,7 @@ function logMessage(line: string): string {
  *
  * @example Usage
  * ```ts
- * import { diagnoseStart } from "@devshell/gamma";
+ * import { diagnoseStart } from "@devshell/gamma/lima";
  * import assert from "node:assert/strict";
  *
  * const d = diagnoseStart({

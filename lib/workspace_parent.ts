@@ -14,7 +14,7 @@ import { sanitizeInstanceSegment } from "./instance_name.ts";
  *
  * @example Usage
  * ```ts
- * import { defaultWorkspaceParent, type WorkspaceParentInputs } from "@devshell/gamma";
+ * import { defaultWorkspaceParent, type WorkspaceParentInputs } from "./workspace_parent.ts";
  *
  * const inputs: WorkspaceParentInputs = { useCargoRoot: true, instance: "dev", tempDir: "/tmp" };
  * defaultWorkspaceParent(inputs);
@@ -44,7 +44,8 @@ export interface WorkspaceParentInputs {
  *
  * @example Usage
  * ```ts
- * import { defaultWorkspaceParent, type WorkspaceParentSource } from "@devshell/gamma";
+ * import { type WorkspaceParentSource } from "@devshell/gamma";
+ * import { defaultWorkspaceParent } from "./workspace_parent.ts";
  *
  * const source: WorkspaceParentSource = defaultWorkspaceParent({
  *   override: "/ws",
@@ -61,7 +62,8 @@ export type WorkspaceParentSource = "override" | "cargo" | "cache";
  *
  * @example Usage
  * ```ts
- * import { defaultWorkspaceParent, type WorkspaceParent } from "@devshell/gamma";
+ * import { type WorkspaceParent } from "@devshell/gamma";
+ * import { defaultWorkspaceParent } from "./workspace_parent.ts";
  *
  * const parent: WorkspaceParent = defaultWorkspaceParent({
  *   useCargoRoot: false,
@@ -95,7 +97,7 @@ function absolute(value: string | undefined): string | undefined {
  *
  * @example Usage
  * ```ts
- * import { defaultWorkspaceParent } from "@devshell/gamma";
+ * import { defaultWorkspaceParent } from "./workspace_parent.ts";
  * import assert from "node:assert/strict";
  *
  * const parent = defaultWorkspaceParent({

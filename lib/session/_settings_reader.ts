@@ -48,7 +48,7 @@ export function settingsReader(): SettingsReader | undefined {
  *
  * @example Usage
  * ```ts
- * import { userConfigPath } from "@devshell/gamma";
+ * import { userConfigPath } from "@devshell/gamma/config";
  * import assert from "node:assert/strict";
  *
  * assert.equal(userConfigPath({ HOME: "/home/me" }), "/home/me/.config/gamma/config.yaml");

@@ -136,7 +136,7 @@ function readOne(
  *
  * @example Usage
  * ```ts
- * import { loadConfigFiles } from "@devshell/gamma";
+ * import { loadConfigFiles } from "@devshell/gamma/config";
  * import assert from "node:assert/strict";
  *
  * const dir = Deno.makeTempDirSync();

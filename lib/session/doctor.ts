@@ -32,7 +32,7 @@ import { projectTarget } from "./provision.ts";
  *
  * @example Usage
  * ```ts
- * import type { DoctorOptions } from "@devshell/gamma";
+ * import type { DoctorOptions } from "@devshell/gamma/doctor";
  *
  * const options: DoctorOptions = { tools: ["cc", "cargo", "make"], kvmDevice: "/dev/kvm" };
  * ```
@@ -360,7 +360,7 @@ export async function gatherDoctorFacts(
  *
  * @example Usage
  * ```ts
- * import type { RunDoctorOptions } from "@devshell/gamma";
+ * import type { RunDoctorOptions } from "@devshell/gamma/doctor";
  *
  * const options: RunDoctorOptions = { instance: "dev", tools: ["cargo"] };
  * ```
@@ -389,7 +389,7 @@ export interface RunDoctorOptions extends DoctorOptions {
  *
  * @example Usage
  * ```typescript ignore
- * import { formatDoctorReport, runDoctor } from "@devshell/gamma";
+ * import { formatDoctorReport, runDoctor } from "@devshell/gamma/doctor";
  *
  * const report = await runDoctor({ instance: "dev" });
  * console.log(formatDoctorReport(report));

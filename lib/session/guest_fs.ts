@@ -22,7 +22,7 @@ import type { GammaSession } from "./session.ts";
  *
  * @example Usage
  * ```ts
- * import type { GuestFsOptions } from "@devshell/gamma";
+ * import type { GuestFsOptions } from "@devshell/gamma/guest-fs";
  *
  * const options: GuestFsOptions = { root: "/workspace/app" };
  * ```
@@ -37,7 +37,7 @@ export interface GuestFsOptions {
  *
  * @example Usage
  * ```ts
- * import type { GuestWriteOptions } from "@devshell/gamma";
+ * import type { GuestWriteOptions } from "@devshell/gamma/guest-fs";
  *
  * const options: GuestWriteOptions = { createParents: true, mode: 0o755 };
  * ```
@@ -54,7 +54,7 @@ export interface GuestWriteOptions {
  *
  * @example Usage
  * ```ts
- * import type { GuestMkdirOptions } from "@devshell/gamma";
+ * import type { GuestMkdirOptions } from "@devshell/gamma/guest-fs";
  *
  * const options: GuestMkdirOptions = { parents: true };
  * ```
@@ -69,7 +69,7 @@ export interface GuestMkdirOptions {
  *
  * @example Usage
  * ```ts
- * import type { GuestRemoveOptions } from "@devshell/gamma";
+ * import type { GuestRemoveOptions } from "@devshell/gamma/guest-fs";
  *
  * const options: GuestRemoveOptions = { recursive: true };
  * ```
@@ -94,7 +94,8 @@ export interface GuestRemoveOptions {
  *
  * @example Usage
  * ```ts
- * import { GammaSession, GuestFs } from "@devshell/gamma";
+ * import { GammaSession } from "@devshell/gamma";
+ * import { GuestFs } from "@devshell/gamma/guest-fs";
  * import assert from "node:assert/strict";
  *
  * // No VM needed to build one: construction makes no guest call.

@@ -31,7 +31,7 @@ import { comparePaths, type SyncEntry, validateRelativePath } from "../sync/type
  *
  * @example Usage
  * ```ts
- * import { TEMP_PREFIX } from "@devshell/gamma";
+ * import { TEMP_PREFIX } from "./host_tree.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(TEMP_PREFIX, ".gamma-tmp-");
@@ -82,7 +82,7 @@ function randomHex(bytes: number): string {
  *
  * @example Usage
  * ```ts
- * import { newTempTag } from "@devshell/gamma";
+ * import { newTempTag } from "./host_tree.ts";
  * import assert from "node:assert/strict";
  *
  * assert.match(newTempTag(), /^[0-9a-f]{32}$/);
@@ -423,7 +423,7 @@ function scanListing(root: string, bytes: Uint8Array, options: ScanOptions): Tre
  *
  * @example Usage
  * ```ts
- * import type { HostTreeOptions } from "@devshell/gamma";
+ * import type { HostTreeOptions } from "@devshell/gamma/sync";
  *
  * const options: HostTreeOptions = { tempTag: "0123456789abcdef0123456789abcdef" };
  * ```
@@ -459,7 +459,7 @@ function removeQuietly(abs: string): void {
  *
  * @example Usage
  * ```ts
- * import { HostTree } from "@devshell/gamma";
+ * import { HostTree } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
@@ -573,7 +573,7 @@ export class HostTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { HostTree } from "@devshell/gamma";
+   * import { HostTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * assert.equal(new HostTree("/work/app/").absolute("src/a.rs"), "/work/app/src/a.rs");
@@ -597,7 +597,7 @@ export class HostTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { HostTree } from "@devshell/gamma";
+   * import { HostTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const dir = await Deno.makeTempDir();
@@ -753,7 +753,7 @@ export class HostTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { HostTree } from "@devshell/gamma";
+   * import { HostTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const dir = await Deno.makeTempDir();
@@ -794,7 +794,7 @@ export class HostTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { HostTree } from "@devshell/gamma";
+   * import { HostTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const dir = await Deno.makeTempDir();
@@ -865,7 +865,7 @@ export class HostTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { HostTree } from "@devshell/gamma";
+   * import { HostTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const dir = await Deno.makeTempDir();
@@ -918,7 +918,7 @@ export class HostTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { HostTree } from "@devshell/gamma";
+   * import { HostTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const a = await Deno.makeTempDir();
@@ -974,7 +974,7 @@ export class HostTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { HostTree } from "@devshell/gamma";
+   * import { HostTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const dir = await Deno.makeTempDir();
@@ -1011,7 +1011,7 @@ export class HostTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { HostTree } from "@devshell/gamma";
+   * import { HostTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const dir = await Deno.makeTempDir();
@@ -1042,7 +1042,7 @@ export class HostTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { HostTree } from "@devshell/gamma";
+   * import { HostTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const dir = await Deno.makeTempDir();
@@ -1089,7 +1089,7 @@ export class HostTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { HostTree } from "@devshell/gamma";
+   * import { HostTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const dir = await Deno.makeTempDir();

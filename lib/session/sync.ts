@@ -33,7 +33,7 @@ import { HostTree, newTempTag } from "./host_tree.ts";
  *
  * @example Usage
  * ```ts
- * import { COPY_ID_FILE } from "@devshell/gamma";
+ * import { COPY_ID_FILE } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * assert.equal(COPY_ID_FILE, ".gamma-copy-id");
@@ -46,7 +46,7 @@ export const COPY_ID_FILE = ".gamma-copy-id";
  *
  * @example Usage
  * ```ts
- * import type { SyncTreesOptions } from "@devshell/gamma";
+ * import type { SyncTreesOptions } from "@devshell/gamma/sync";
  *
  * const options: SyncTreesOptions = {
  *   stateDir: "/home/me/.cache/gamma/sync/app-0123456789ab",
@@ -107,7 +107,7 @@ export interface SyncTreesOptions {
  *
  * @example Usage
  * ```ts
- * import type { CopyState } from "@devshell/gamma";
+ * import type { CopyState } from "@devshell/gamma/sync";
  *
  * const state: CopyState = "replaced";
  * ```
@@ -119,7 +119,7 @@ export type CopyState = "same" | "new" | "replaced" | "relinked" | "adopted";
  *
  * @example Usage
  * ```ts
- * import type { SyncReport } from "@devshell/gamma";
+ * import type { SyncReport } from "@devshell/gamma/sync";
  *
  * const report: SyncReport = {
  *   direction: "push",
@@ -325,7 +325,8 @@ export class SyncStateError extends GammaError {
  *
  * @example Usage
  * ```ts
- * import { copyStateNote, type SyncReport } from "@devshell/gamma";
+ * import { type SyncReport } from "@devshell/gamma/sync";
+ * import { copyStateNote } from "./sync.ts";
  * import assert from "node:assert/strict";
  *
  * const report = { copyState: "replaced" } as SyncReport;
@@ -362,7 +363,7 @@ export function copyStateNote(report: SyncReport, staging: string): string | und
  *
  * @example Usage
  * ```ts
- * import { ignoredDirectory } from "@devshell/gamma";
+ * import { ignoredDirectory } from "./sync.ts";
  * import assert from "node:assert/strict";
  *
  * const project = await Deno.makeTempDir();
@@ -666,7 +667,7 @@ function lateProgress(enabled: boolean): {
  *
  * @example Usage
  * ```ts
- * import { HostTree, MemoryTree, syncTrees } from "@devshell/gamma";
+ * import { HostTree, MemoryTree, syncTrees } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();

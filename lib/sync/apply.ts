@@ -15,7 +15,7 @@ import { type Manifest, sameEntry, type SyncEntry } from "./types.ts";
  *
  * @example Usage
  * ```ts
- * import type { ApplyProgress } from "@devshell/gamma";
+ * import type { ApplyProgress } from "@devshell/gamma/sync";
  *
  * const progress: ApplyProgress = {
  *   done: 1,
@@ -47,7 +47,7 @@ export interface ApplyProgress {
  *
  * @example Usage
  * ```ts
- * import type { ApplyOptions } from "@devshell/gamma";
+ * import type { ApplyOptions } from "@devshell/gamma/sync";
  *
  * const options: ApplyOptions = { concurrency: 4, onProgress: (p) => void p.done };
  * ```
@@ -71,7 +71,7 @@ export interface ApplyOptions {
  *
  * @example Usage
  * ```ts
- * import type { ActionOutcome } from "@devshell/gamma";
+ * import type { ActionOutcome } from "@devshell/gamma/sync";
  *
  * const outcome: ActionOutcome = {
  *   action: { op: "remove", side: "guest", path: "d", expect: { type: "dir", mode: 0o755 }, unit: "d" },
@@ -94,7 +94,7 @@ export interface ActionOutcome {
  *
  * @example Usage
  * ```ts
- * import type { ApplyResult } from "@devshell/gamma";
+ * import type { ApplyResult } from "@devshell/gamma/sync";
  *
  * const result: ApplyResult = {
  *   done: [],
@@ -134,7 +134,7 @@ export interface ApplyResult {
  *
  * @example Usage
  * ```ts
- * import { applyPlan, emptyManifest, MemoryTree, planSync } from "@devshell/gamma";
+ * import { applyPlan, emptyManifest, MemoryTree, planSync } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * const host = new MemoryTree();

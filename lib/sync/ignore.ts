@@ -12,7 +12,7 @@ import type { IgnoreFilter } from "./tree.ts";
  *
  * @example Usage
  * ```ts
- * import { IGNORE_FILE } from "@devshell/gamma";
+ * import { IGNORE_FILE } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * assert.equal(IGNORE_FILE, ".gammaignore");
@@ -32,7 +32,7 @@ export const IGNORE_FILE = ".gammaignore";
  *
  * @example Usage
  * ```ts
- * import { compileIgnore } from "@devshell/gamma";
+ * import { compileIgnore } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * const ignored = compileIgnore("target/\n*.log\n!keep.log\n")!;
@@ -67,7 +67,7 @@ export function compileIgnore(
  *
  * @example Usage
  * ```ts
- * import { GITIGNORE_FILE } from "@devshell/gamma";
+ * import { GITIGNORE_FILE } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * assert.equal(GITIGNORE_FILE, ".gitignore");
@@ -90,7 +90,7 @@ interface Level {
  *
  * @example Usage
  * ```ts
- * import type { IgnoreReason } from "@devshell/gamma";
+ * import type { IgnoreReason } from "@devshell/gamma/sync";
  *
  * const reason: IgnoreReason = { file: ".gitignore", pattern: "target/" };
  * ```
@@ -115,7 +115,7 @@ export interface IgnoreReason {
  *
  * @example Usage
  * ```ts
- * import { IgnoreRules } from "@devshell/gamma";
+ * import { IgnoreRules } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * const rules = new IgnoreRules();

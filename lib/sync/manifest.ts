@@ -22,7 +22,7 @@ import { comparePaths, type Manifest, type SyncEntry, validateRelativePath } fro
  *
  * @example Usage
  * ```ts
- * import { emptyManifest } from "@devshell/gamma";
+ * import { emptyManifest } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(emptyManifest(), { version: 1, entries: {} });
@@ -68,7 +68,7 @@ function encode(entry: SyncEntry): number[] | string {
  *
  * @example Usage
  * ```ts
- * import { parseManifest } from "@devshell/gamma";
+ * import { parseManifest } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * const manifest = parseManifest('{"version":1,"entries":{"d":[493],"d/f":[2,1000,420]}}');
@@ -137,7 +137,7 @@ export function parseManifest(text: string): Manifest {
  *
  * @example Usage
  * ```ts
- * import { stringifyManifest } from "@devshell/gamma";
+ * import { stringifyManifest } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * assert.equal(

@@ -28,7 +28,7 @@ type Node =
  *
  * @example Usage
  * ```ts
- * import type { MemoryTreeOptions } from "@devshell/gamma";
+ * import type { MemoryTreeOptions } from "@devshell/gamma/sync";
  *
  * let t = 1_000;
  * const options: MemoryTreeOptions = { now: () => t++ };
@@ -44,7 +44,7 @@ export interface MemoryTreeOptions {
  *
  * @example Usage
  * ```ts
- * import type { SetFileOptions } from "@devshell/gamma";
+ * import type { SetFileOptions } from "@devshell/gamma/sync";
  *
  * const options: SetFileOptions = { mode: 0o755 };
  * ```
@@ -91,7 +91,7 @@ async function collect(data: FileData): Promise<Uint8Array> {
  *
  * @example Usage
  * ```ts
- * import { MemoryTree } from "@devshell/gamma";
+ * import { MemoryTree } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * const tree = new MemoryTree({ now: () => 1_000 });
@@ -142,7 +142,7 @@ export class MemoryTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { MemoryTree } from "@devshell/gamma";
+   * import { MemoryTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const tree = new MemoryTree();
@@ -164,7 +164,7 @@ export class MemoryTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { MemoryTree } from "@devshell/gamma";
+   * import { MemoryTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const tree = new MemoryTree();
@@ -185,7 +185,7 @@ export class MemoryTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { MemoryTree } from "@devshell/gamma";
+   * import { MemoryTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const tree = new MemoryTree();
@@ -208,7 +208,7 @@ export class MemoryTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { MemoryTree } from "@devshell/gamma";
+   * import { MemoryTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const tree = new MemoryTree({ now: () => 5 });
@@ -245,7 +245,7 @@ export class MemoryTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { MemoryTree } from "@devshell/gamma";
+   * import { MemoryTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const tree = new MemoryTree();
@@ -273,7 +273,7 @@ export class MemoryTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { MemoryTree } from "@devshell/gamma";
+   * import { MemoryTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const tree = new MemoryTree();
@@ -296,7 +296,7 @@ export class MemoryTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { MemoryTree } from "@devshell/gamma";
+   * import { MemoryTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const tree = new MemoryTree();
@@ -330,7 +330,7 @@ export class MemoryTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { MemoryTree } from "@devshell/gamma";
+   * import { MemoryTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const tree = new MemoryTree();
@@ -367,7 +367,7 @@ export class MemoryTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { MemoryTree } from "@devshell/gamma";
+   * import { MemoryTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const tree = new MemoryTree();
@@ -413,7 +413,7 @@ export class MemoryTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { MemoryTree } from "@devshell/gamma";
+   * import { MemoryTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * assert.equal(await new MemoryTree().stat("nothing"), undefined);
@@ -432,7 +432,7 @@ export class MemoryTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { MemoryTree } from "@devshell/gamma";
+   * import { MemoryTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const tree = new MemoryTree();
@@ -465,7 +465,7 @@ export class MemoryTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { MemoryTree } from "@devshell/gamma";
+   * import { MemoryTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const tree = new MemoryTree();
@@ -512,7 +512,7 @@ export class MemoryTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { MemoryTree } from "@devshell/gamma";
+   * import { MemoryTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const tree = new MemoryTree();
@@ -548,7 +548,7 @@ export class MemoryTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { MemoryTree } from "@devshell/gamma";
+   * import { MemoryTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const tree = new MemoryTree();
@@ -584,7 +584,7 @@ export class MemoryTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { MemoryTree } from "@devshell/gamma";
+   * import { MemoryTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const tree = new MemoryTree();
@@ -643,7 +643,7 @@ export class MemoryTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { MemoryTree } from "@devshell/gamma";
+   * import { MemoryTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const tree = new MemoryTree();

@@ -22,7 +22,7 @@ import {
  *
  * @example Usage
  * ```ts
- * import type { SyncDirection } from "@devshell/gamma";
+ * import type { SyncDirection } from "@devshell/gamma/sync";
  *
  * const direction: SyncDirection = "push";
  * ```
@@ -34,7 +34,7 @@ export type SyncDirection = "push" | "pull" | "both";
  *
  * @example Usage
  * ```ts
- * import type { SyncSide } from "@devshell/gamma";
+ * import type { SyncSide } from "@devshell/gamma/sync";
  *
  * const side: SyncSide = "guest";
  * ```
@@ -55,7 +55,7 @@ export type SyncSide = "host" | "guest";
  *
  * @example Usage
  * ```ts
- * import type { SyncAction } from "@devshell/gamma";
+ * import type { SyncAction } from "@devshell/gamma/sync";
  *
  * const action: SyncAction = {
  *   op: "copy",
@@ -96,7 +96,7 @@ export type SyncAction =
  *
  * @example Usage
  * ```ts
- * import type { Conflict } from "@devshell/gamma";
+ * import type { Conflict } from "@devshell/gamma/sync";
  *
  * const conflict: Conflict = {
  *   path: "notes.txt",
@@ -122,7 +122,7 @@ export interface Conflict {
  *
  * @example Usage
  * ```ts
- * import type { SyncPlan } from "@devshell/gamma";
+ * import type { SyncPlan } from "@devshell/gamma/sync";
  *
  * const plan: SyncPlan = {
  *   direction: "push",
@@ -157,7 +157,7 @@ export interface SyncPlan {
  *
  * @example Usage
  * ```ts
- * import type { PlanOptions } from "@devshell/gamma";
+ * import type { PlanOptions } from "@devshell/gamma/sync";
  *
  * const options: PlanOptions = { now: new Date("2025-01-02T03:04:05Z") };
  * ```
@@ -181,7 +181,7 @@ export interface PlanOptions {
  *
  * @example Usage
  * ```ts
- * import { conflictStamp } from "@devshell/gamma";
+ * import { conflictStamp } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * assert.equal(conflictStamp(new Date("2025-01-02T03:04:05.678Z")), "20250102T030405Z");
@@ -235,7 +235,7 @@ const STAGES = 5;
  *
  * @example Usage
  * ```ts
- * import { planSync, type SyncEntry } from "@devshell/gamma";
+ * import { planSync, type SyncEntry } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * const file: SyncEntry = { type: "file", size: 3, mtimeMs: 1_000, mode: 0o644 };

@@ -14,7 +14,7 @@ import type { ApplyProgress } from "./apply.ts";
  *
  * @example Usage
  * ```ts
- * import { formatBytes } from "@devshell/gamma";
+ * import { formatBytes } from "./progress.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(formatBytes(17), "17 B");
@@ -43,7 +43,7 @@ export function formatBytes(bytes: number): string {
  *
  * @example Usage
  * ```ts
- * import { formatProgress } from "@devshell/gamma";
+ * import { formatProgress } from "./progress.ts";
  * import assert from "node:assert/strict";
  *
  * const line = formatProgress(

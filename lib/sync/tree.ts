@@ -25,7 +25,7 @@ import type { SyncEntry } from "./types.ts";
  *
  * @example Usage
  * ```ts
- * import type { TreeErrorKind } from "@devshell/gamma";
+ * import type { TreeErrorKind } from "@devshell/gamma/sync";
  *
  * const kind: TreeErrorKind = "SymlinkParent";
  * ```
@@ -46,7 +46,7 @@ export type TreeErrorKind =
  *
  * @example Usage
  * ```ts
- * import { TreeError } from "@devshell/gamma";
+ * import { TreeError } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * const error = new TreeError("NotFound", "a.txt", 'Cannot read "a.txt": it does not exist');
@@ -82,7 +82,7 @@ export class TreeError extends GammaError {
  *
  * @example Usage
  * ```ts
- * import type { IgnoreFilter } from "@devshell/gamma";
+ * import type { IgnoreFilter } from "@devshell/gamma/sync";
  *
  * const ignore: IgnoreFilter = (path, isDir) => isDir && path === "target";
  * ```
@@ -94,7 +94,7 @@ export type IgnoreFilter = (path: string, isDir: boolean) => boolean;
  *
  * @example Usage
  * ```ts
- * import type { ScanOptions } from "@devshell/gamma";
+ * import type { ScanOptions } from "@devshell/gamma/sync";
  *
  * const options: ScanOptions = { ignore: (path) => path.endsWith(".log") };
  * ```
@@ -122,7 +122,7 @@ export interface ScanOptions {
  *
  * @example Usage
  * ```ts
- * import type { TreeScan } from "@devshell/gamma";
+ * import type { TreeScan } from "@devshell/gamma/sync";
  *
  * const scan: TreeScan = { entries: new Map([["a", { type: "dir", mode: 0o755 }]]), debris: [] };
  * ```
@@ -144,7 +144,7 @@ export interface TreeScan {
  *
  * @example Usage
  * ```ts
- * import type { FileData } from "@devshell/gamma";
+ * import type { FileData } from "@devshell/gamma/sync";
  *
  * const data: FileData = new TextEncoder().encode("hello\n");
  * ```
@@ -158,7 +158,7 @@ export type FileData = Uint8Array | ReadableStream<Uint8Array>;
  *
  * @example Usage
  * ```ts
- * import type { Expectation } from "@devshell/gamma";
+ * import type { Expectation } from "@devshell/gamma/sync";
  *
  * const mustBeAbsent: Expectation = null;
  * ```
@@ -170,7 +170,7 @@ export type Expectation = SyncEntry | null | undefined;
  *
  * @example Usage
  * ```ts
- * import type { WriteFileOptions } from "@devshell/gamma";
+ * import type { WriteFileOptions } from "@devshell/gamma/sync";
  *
  * const options: WriteFileOptions = { mode: 0o755, mtimeMs: 1_700_000_000_000, expect: null };
  * ```
@@ -189,7 +189,7 @@ export interface WriteFileOptions {
  *
  * @example Usage
  * ```ts
- * import type { ExpectOptions } from "@devshell/gamma";
+ * import type { ExpectOptions } from "@devshell/gamma/sync";
  *
  * const options: ExpectOptions = { expect: { type: "dir", mode: 0o755 } };
  * ```
@@ -204,7 +204,7 @@ export interface ExpectOptions {
  *
  * @example Usage
  * ```ts
- * import type { RemoveOptions } from "@devshell/gamma";
+ * import type { RemoveOptions } from "@devshell/gamma/sync";
  *
  * const options: RemoveOptions = { expendable: (path) => path.endsWith(".log") };
  * ```
@@ -224,7 +224,7 @@ export interface RemoveOptions extends ExpectOptions {
  *
  * @example Usage
  * ```ts
- * import { MemoryTree, type Tree } from "@devshell/gamma";
+ * import { MemoryTree, type Tree } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * const tree: Tree = new MemoryTree();

@@ -12,7 +12,7 @@
  *
  * @example Usage
  * ```ts
- * import type { FileEntry } from "@devshell/gamma";
+ * import type { FileEntry } from "@devshell/gamma/sync";
  *
  * const entry: FileEntry = { type: "file", size: 12, mtimeMs: 1_700_000_000_000, mode: 0o644 };
  * ```
@@ -34,7 +34,7 @@ export interface FileEntry {
  *
  * @example Usage
  * ```ts
- * import type { DirEntry } from "@devshell/gamma";
+ * import type { DirEntry } from "@devshell/gamma/sync";
  *
  * const entry: DirEntry = { type: "dir", mode: 0o755 };
  * ```
@@ -52,7 +52,7 @@ export interface DirEntry {
  *
  * @example Usage
  * ```ts
- * import type { SymlinkEntry } from "@devshell/gamma";
+ * import type { SymlinkEntry } from "@devshell/gamma/sync";
  *
  * const entry: SymlinkEntry = { type: "symlink", target: "../shared/config.toml" };
  * ```
@@ -71,7 +71,7 @@ export interface SymlinkEntry {
  *
  * @example Usage
  * ```ts
- * import type { SyncEntry } from "@devshell/gamma";
+ * import type { SyncEntry } from "@devshell/gamma/sync";
  *
  * const entries: Map<string, SyncEntry> = new Map([
  *   ["src", { type: "dir", mode: 0o755 }],
@@ -89,7 +89,7 @@ export type SyncEntry = FileEntry | DirEntry | SymlinkEntry;
  *
  * @example Usage
  * ```ts
- * import type { Manifest } from "@devshell/gamma";
+ * import type { Manifest } from "@devshell/gamma/sync";
  *
  * const manifest: Manifest = {
  *   version: 1,
@@ -122,7 +122,7 @@ export interface Manifest {
  *
  * @example Usage
  * ```ts
- * import { validateRelativePath } from "@devshell/gamma";
+ * import { validateRelativePath } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * assert.equal(validateRelativePath("src/main.rs"), "src/main.rs");
@@ -164,7 +164,7 @@ function relativePathProblem(path: string): string | undefined {
  *
  * @example Usage
  * ```ts
- * import { sameEntry } from "@devshell/gamma";
+ * import { sameEntry } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * assert.equal(sameEntry({ type: "dir", mode: 0o755 }, { type: "dir", mode: 0o700 }), false);
@@ -194,7 +194,7 @@ export function sameEntry(a: SyncEntry | undefined, b: SyncEntry | undefined): b
  *
  * @example Usage
  * ```ts
- * import { comparePaths } from "@devshell/gamma";
+ * import { comparePaths } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(["a.txt", "a/b", "a"].sort(comparePaths), ["a", "a/b", "a.txt"]);
