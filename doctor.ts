@@ -26,4 +26,5 @@ export {
   type DoctorReport,
   formatDoctorReport,
 } from "./lib/doctor.ts";
-export { type DoctorOptions, runDoctor, type RunDoctorOptions } from "./lib/session/doctor.ts";
+export { type DoctorOptions } from "./lib/session/doctor.ts";
+export { runDoctor, type RunDoctorOptions } from "./lib/session/run_doctor.ts";

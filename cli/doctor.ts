@@ -6,7 +6,7 @@
  */
 
 import { formatDoctorReport } from "../lib/doctor.ts";
-import { runDoctor } from "../lib/session/doctor.ts";
+import { runDoctor } from "../lib/session/run_doctor.ts";
 import { type CommandSpec, LIMA_PERMISSIONS, rejectPositionals, UsageError } from "./_spec.ts";
 import { printJson } from "./_json.ts";
 

@@ -132,3 +132,16 @@ Deno.test("lib/ never imports cli/ or an entry module", () => {
   );
   assert.deepEqual(wrong, []);
 });
+
+Deno.test("no import circle under lib/", () => {
+  const graphOf = new Map([...graph].filter(([file]) => file.startsWith("lib/")));
+  assert.deepEqual(circles(graphOf), []);
+});
+
+Deno.test("in lib/, only the session's own users import lib/session/session.ts", () => {
+  // The probe, provisioning and the doctor's fact gathering take a SessionView instead.
+  const importers = [...graph].filter(([from, to]) =>
+    from.startsWith("lib/") && to.has("lib/session/session.ts")
+  ).map(([from]) => from).sort();
+  assert.deepEqual(importers, ["lib/session/guest_fs.ts", "lib/session/run_doctor.ts"]);
+});

@@ -11,8 +11,6 @@ import { posix } from "node:path";
 import type { Env } from "../config.ts";
 import {
   type DoctorFacts,
-  type DoctorReport,
-  doctorReport,
   guestProbeScript,
   type InstanceFacts,
   type KvmFacts,
@@ -20,11 +18,9 @@ import {
   parseGuestProbe,
   type TemplateFacts,
 } from "../doctor.ts";
-import { LimactlNotFoundError, LimactlTimeoutError } from "../errors.ts";
+import { LimactlTimeoutError } from "../errors.ts";
 import { normalizeAbsolutePath } from "../guest_path.ts";
-import { GammaSession, type GammaSessionOptions } from "./session.ts";
-// runDoctor makes its own sessions, which read the settings files: install their reader.
-import "./config_files.ts";
+import type { SessionView } from "./_session_view.ts";
 import { projectTarget } from "./provision.ts";
 
 /**
@@ -197,7 +193,7 @@ function randomToken(): string {
  * ```
  */
 export async function probeGuest(
-  session: GammaSession,
+  session: SessionView,
   options: {
     hostDir: string;
     guestDir?: string | undefined;
@@ -240,7 +236,7 @@ export async function probeGuest(
       token,
       options.write ? "1" : "0",
       ...(options.tools ?? []),
-    ]);
+    ], { workdir: "/" });
     const parsed = r.code === 0 ? parseGuestProbe(new TextDecoder().decode(r.stdout)) : undefined;
     if (parsed === undefined) return { state: "failed", code: r.code, stderr: r.stderr };
     const live: LiveFacts = { state: "ran", hostDir: options.hostDir, ...parsed };
@@ -274,7 +270,7 @@ export async function probeGuest(
  * ```
  */
 export async function gatherDoctorFacts(
-  session: GammaSession,
+  session: SessionView,
   options: DoctorOptions = {},
 ): Promise<DoctorFacts> {
   const env = options.env ?? Deno.env.toObject();
@@ -353,78 +349,4 @@ export async function gatherDoctorFacts(
     }
   }
   return facts;
-}
-
-/**
- * Options of {@linkcode runDoctor}: the session's and the doctor's.
- *
- * @example Usage
- * ```ts
- * import type { RunDoctorOptions } from "@devshell/gamma/doctor";
- *
- * const options: RunDoctorOptions = { instance: "dev", tools: ["cargo"] };
- * ```
- */
-export interface RunDoctorOptions extends DoctorOptions {
-  /** Instance name, overriding `DEVSHELL_VM_LIMA_INSTANCE`. */
-  instance?: string | undefined;
-  /** `limactl` path, overriding `DEVSHELL_VM_LIMACTL`. */
-  limactl?: string | undefined;
-  /** The host working directory; default `Deno.cwd()`. */
-  cwd?: string | undefined;
-  /** Where gamma's notices go. */
-  notice?: ((line: string) => void) | undefined;
-  /** Receives a `gamma: debug: [...]` line for every `limactl` command (`--debug`). */
-  debug?: ((line: string) => void) | undefined;
-}
-
-/**
- * `gamma doctor`: make a session that always looks at Lima (`DEVSHELL_VM=off` or
- * `DEVSHELL_VM_BACKEND=host` are ignored here, and a missing `limactl` is a failed check, not
- * an error), gather the facts and judge them. Does not start the VM.
- *
- * @param options Session and doctor options.
- * @returns The report.
- * @throws {ConfigError} For bad `DEVSHELL_VM_*` values.
- *
- * @example Usage
- * ```typescript ignore
- * import { formatDoctorReport, runDoctor } from "@devshell/gamma/doctor";
- *
- * const report = await runDoctor({ instance: "dev" });
- * console.log(formatDoctorReport(report));
- * ```
- */
-export async function runDoctor(options: RunDoctorOptions = {}): Promise<DoctorReport> {
-  const env: Record<string, string | undefined> = {
-    ...(options.env ?? Deno.env.toObject()),
-    DEVSHELL_VM: "on",
-    DEVSHELL_VM_BACKEND: "auto",
-  };
-  let session: GammaSession | undefined;
-  const sessionOptions: GammaSessionOptions = {
-    env,
-    cwd: options.cwd,
-    instance: options.instance,
-    limactl: options.limactl,
-    notice: options.notice,
-    onLimactl: options.debug === undefined
-      ? undefined
-      : (argv) => options.debug!(`gamma: debug: ${JSON.stringify([session?.limactl, ...argv])}`),
-  };
-  let problem: string | undefined;
-  try {
-    session = new GammaSession(sessionOptions);
-  } catch (e) {
-    if (!(e instanceof LimactlNotFoundError)) throw e;
-    problem = e.message;
-    session = new GammaSession({
-      ...sessionOptions,
-      limactl: undefined,
-      env: { ...env, DEVSHELL_VM: "off", DEVSHELL_VM_LIMACTL: undefined },
-    });
-  }
-  const facts = await gatherDoctorFacts(session, { ...options, env });
-  if (problem !== undefined) facts.limactl = { problem, searchPath: env["PATH"] ?? "" };
-  return doctorReport(facts);
 }

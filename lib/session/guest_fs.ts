@@ -153,7 +153,9 @@ export class GuestFs {
     // A file's length has no fixed bound: transfers are not timed out.
     const r = await this.#session.capture(
       argv,
-      stdin === undefined ? { bounded: false } : { stdin, bounded: false },
+      stdin === undefined
+        ? { workdir: "/", bounded: false }
+        : { workdir: "/", stdin, bounded: false },
     );
     if (r.code !== 0) throw guestFsError(op, path, this.root, r.code, r.stderr);
     return r.stdout;

@@ -12,7 +12,7 @@ import { normalizeAbsolutePath } from "../guest_path.ts";
 import { fileStamp } from "./_files.ts";
 import { probeGuest } from "./doctor.ts";
 import { projectTarget } from "./provision.ts";
-import type { GammaSession } from "./session.ts";
+import type { SessionView } from "./_session_view.ts";
 
 /**
  * Options of {@linkcode firstRunProbe}.
@@ -61,7 +61,7 @@ export type FirstRunProbeResult = "off" | "cached" | "ok" | "hinted" | "skipped"
  * probeCacheFile(new GammaSession({ env })); // "/home/me/.cache/gamma/probes/devshell-rust-….json"
  * ```
  */
-export function probeCacheFile(session: GammaSession): string {
+export function probeCacheFile(session: SessionView): string {
   return session.cacheFile("probes", "json");
 }
 
@@ -90,7 +90,7 @@ export function probeCacheFile(session: GammaSession): string {
  * ```
  */
 export async function firstRunProbe(
-  session: GammaSession,
+  session: SessionView,
   options: FirstRunProbeOptions = {},
 ): Promise<FirstRunProbeResult> {
   if (session.backend !== "lima" || !session.config.limaHints) return "off";

@@ -36,7 +36,7 @@ import {
   toolchainPlan,
   toolchainProbeScript,
 } from "../provision.ts";
-import type { GammaSession } from "./session.ts";
+import type { SessionView } from "./_session_view.ts";
 
 function exists(path: string): boolean {
   try {
@@ -96,7 +96,7 @@ export interface ProjectTarget {
  * const target = projectTarget(new GammaSession({ env: { DEVSHELL_VM: "off" }, cwd: "/tmp" }));
  * ```
  */
-export function projectTarget(session: GammaSession): ProjectTarget {
+export function projectTarget(session: SessionView): ProjectTarget {
   const wp = session.workspaceParent();
   if (wp.source === "override") {
     return {
@@ -184,7 +184,7 @@ export interface MountsPlan {
  * ```
  */
 export async function planMounts(
-  session: GammaSession,
+  session: SessionView,
   request: MountsRequest = {},
 ): Promise<MountsPlan> {
   const dir = session.instanceDir;
@@ -285,7 +285,7 @@ export interface MountsWrite {
  * ```
  */
 export async function writeMounts(
-  session: GammaSession,
+  session: SessionView,
   plan: MountsPlan,
   options: {
     restart?: boolean | undefined;
@@ -388,7 +388,7 @@ export interface ProvisionOutcome {
 }
 
 async function streamed(
-  session: GammaSession,
+  session: SessionView,
   argv: string[],
   output: "inherit" | "piped",
 ): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -429,7 +429,7 @@ async function streamed(
  * ```
  */
 export async function provisionGuest(
-  session: GammaSession,
+  session: SessionView,
   options: ProvisionOptions = {},
 ): Promise<ProvisionOutcome> {
   const notice = options.notice ?? stderrLine;
@@ -439,7 +439,9 @@ export async function provisionGuest(
   const name = session.instance;
 
   if (session.config.autoBuildEssential) {
-    const probe = parseToolchainProbe(await session.output(toolchainProbeScript()));
+    const probe = parseToolchainProbe(
+      await session.output(toolchainProbeScript(), { workdir: "/" }),
+    );
     const plan = toolchainPlan(probe, name);
     for (const line of plan.lines) notice(line);
     outcome.toolchain = probe.state === "present"
@@ -469,7 +471,7 @@ export async function provisionGuest(
 }
 
 async function projectBinaryStep(
-  session: GammaSession,
+  session: SessionView,
   notice: (line: string) => void,
   output: "inherit" | "piped",
   platform: string | undefined,
@@ -490,6 +492,7 @@ async function projectBinaryStep(
   const hostBinary = exists(posix.join(release, bin)) ? posix.join(release, bin) : undefined;
   const r = await session.capture(
     ["/bin/sh", "-c", binaryProbeScript(), "sh", bin, guestRelease ?? ""],
+    { workdir: "/" },
   );
   const found = parseBinaryProbe({ code: r.code, stdout: new TextDecoder().decode(r.stdout) });
   const plan = binaryPlan({

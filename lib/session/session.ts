@@ -1534,7 +1534,7 @@ export class GammaSession {
   async writeFile(guestPath: string, data: Uint8Array): Promise<void> {
     const path = normalizeAbsolutePath(guestPath, "Guest path");
     const argv = ["/bin/sh", "-c", 'cat >"$1"', "sh", path];
-    const r = await this.capture(argv, { stdin: data });
+    const r = await this.capture(argv, { workdir: "/", stdin: data });
     if (r.code !== 0) throw new LimactlError(["shell", this.instance, ...argv], r.code, r.stderr);
   }
 

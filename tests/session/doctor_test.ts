@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { GammaSession } from "../../lib/session/session.ts";
-import { gatherDoctorFacts, probeGuest, runDoctor } from "../../lib/session/doctor.ts";
+import { gatherDoctorFacts, probeGuest } from "../../lib/session/doctor.ts";
+import { runDoctor } from "../../lib/session/run_doctor.ts";
 import { firstRunProbe, probeCacheFile } from "../../lib/session/probe.ts";
 import { planMounts, provisionGuest, writeMounts } from "../../lib/session/provision.ts";
 import { commands, type Fixture, sessionEnv, setup, testSession } from "../cli/_run.ts";
