@@ -20,19 +20,19 @@
  */
 
 export {
+  type ConfigFile,
   type ConfigSources,
   DEFAULT_GUEST_WORKSPACE,
   DEFAULT_INSTANCE,
   describeOrigin,
+  type FileSetting,
+  type GuestEnv,
   resolveConfig,
   type SettingName,
   type SettingOrigin,
 } from "./lib/config.ts";
 export {
-  type ConfigFile,
   FILE_KEYS,
-  type FileSetting,
-  type GuestEnv,
   guestEnvNameProblem,
   type InitFacts,
   initFileText,

@@ -8,7 +8,6 @@
 import { GammaError } from "./errors.ts";
 import { normalizeAbsolutePath } from "./guest_path.ts";
 import { validateInstanceName } from "./instance_name.ts";
-import type { ConfigFile, FileSetting, GuestEnv } from "./project_config.ts";
 
 /**
  * Which backend runs commands: `lima` always uses Lima, `host` runs on the host, `auto` uses
@@ -35,6 +34,77 @@ export type Backend = "auto" | "lima" | "host";
  * ```
  */
 export type WorkspaceMode = "sync" | "guest";
+
+/**
+ * Environment for guest commands from a settings file: names whose host value is passed
+ * through, and fixed values.
+ *
+ * @example Usage
+ * ```ts
+ * import type { GuestEnv } from "@devshell/gamma/config";
+ *
+ * const env: GuestEnv = { pass: ["RUST_LOG"], set: { RUST_BACKTRACE: "1" } };
+ * ```
+ */
+export interface GuestEnv {
+  /** Variables passed through from the host environment when set there. */
+  readonly pass: readonly string[];
+  /** Variables set to fixed values. */
+  readonly set: Readonly<Record<string, string>>;
+}
+
+/**
+ * One value from a settings file and the line it is on (1-based).
+ *
+ * @example Usage
+ * ```ts
+ * import type { FileSetting } from "@devshell/gamma/config";
+ *
+ * const setting: FileSetting<string> = { value: "dev", line: 3 };
+ * ```
+ */
+export interface FileSetting<T> {
+  /** The checked value. */
+  readonly value: T;
+  /** The line of its key. */
+  readonly line: number;
+}
+
+/**
+ * A parsed and checked settings file.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseConfigFile } from "@devshell/gamma/config";
+ * import assert from "node:assert/strict";
+ *
+ * const file = parseConfigFile("instance: dev\n", {
+ *   path: "/home/me/app/.gamma.yaml",
+ *   kind: "project",
+ *   home: "/home/me",
+ *   tempDir: "/tmp",
+ * });
+ * assert.deepEqual(file.settings.instance, { value: "dev", line: 1 });
+ * ```
+ */
+export interface ConfigFile {
+  /** The file's absolute path. */
+  readonly path: string;
+  /** `project` (`.gamma.yaml`, untrusted) or `user` (`$XDG_CONFIG_HOME/gamma/config.yaml`). */
+  readonly kind: "project" | "user";
+  /** The settings it holds. */
+  readonly settings: {
+    readonly instance?: FileSetting<string>;
+    readonly mode?: FileSetting<WorkspaceMode>;
+    readonly workspaceParent?: FileSetting<string>;
+    readonly guestWorkspace?: FileSetting<string>;
+    readonly env?: FileSetting<GuestEnv>;
+    readonly syncIgnore?: FileSetting<readonly string[]>;
+    readonly tools?: FileSetting<readonly string[]>;
+    readonly stopOnExit?: FileSetting<boolean>;
+    readonly template?: FileSetting<string>;
+  };
+}
 
 /**
  * The resolved, frozen configuration. Each field names the variable it comes from.

@@ -12,7 +12,14 @@
 import { closest, distance } from "fastest-levenshtein";
 import { posix } from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
-import { ConfigError, type ConfigIssue, type WorkspaceMode } from "./config.ts";
+import {
+  ConfigError,
+  type ConfigFile,
+  type ConfigIssue,
+  type FileSetting,
+  type GuestEnv,
+  type WorkspaceMode,
+} from "./config.ts";
 import { coveringMount, type Mount, normalizeAbsolutePath } from "./guest_path.ts";
 import { validateInstanceName } from "./instance_name.ts";
 
@@ -52,77 +59,6 @@ export const FILE_KEYS: readonly string[] = [
   "stopOnExit",
   "template",
 ];
-
-/**
- * Environment for guest commands from a settings file: names whose host value is passed
- * through, and fixed values.
- *
- * @example Usage
- * ```ts
- * import type { GuestEnv } from "@devshell/gamma/config";
- *
- * const env: GuestEnv = { pass: ["RUST_LOG"], set: { RUST_BACKTRACE: "1" } };
- * ```
- */
-export interface GuestEnv {
-  /** Variables passed through from the host environment when set there. */
-  readonly pass: readonly string[];
-  /** Variables set to fixed values. */
-  readonly set: Readonly<Record<string, string>>;
-}
-
-/**
- * One value from a settings file and the line it is on (1-based).
- *
- * @example Usage
- * ```ts
- * import type { FileSetting } from "@devshell/gamma/config";
- *
- * const setting: FileSetting<string> = { value: "dev", line: 3 };
- * ```
- */
-export interface FileSetting<T> {
-  /** The checked value. */
-  readonly value: T;
-  /** The line of its key. */
-  readonly line: number;
-}
-
-/**
- * A parsed and checked settings file.
- *
- * @example Usage
- * ```ts
- * import { parseConfigFile } from "@devshell/gamma/config";
- * import assert from "node:assert/strict";
- *
- * const file = parseConfigFile("instance: dev\n", {
- *   path: "/home/me/app/.gamma.yaml",
- *   kind: "project",
- *   home: "/home/me",
- *   tempDir: "/tmp",
- * });
- * assert.deepEqual(file.settings.instance, { value: "dev", line: 1 });
- * ```
- */
-export interface ConfigFile {
-  /** The file's absolute path. */
-  readonly path: string;
-  /** `project` (`.gamma.yaml`, untrusted) or `user` (`$XDG_CONFIG_HOME/gamma/config.yaml`). */
-  readonly kind: "project" | "user";
-  /** The settings it holds. */
-  readonly settings: {
-    readonly instance?: FileSetting<string>;
-    readonly mode?: FileSetting<WorkspaceMode>;
-    readonly workspaceParent?: FileSetting<string>;
-    readonly guestWorkspace?: FileSetting<string>;
-    readonly env?: FileSetting<GuestEnv>;
-    readonly syncIgnore?: FileSetting<readonly string[]>;
-    readonly tools?: FileSetting<readonly string[]>;
-    readonly stopOnExit?: FileSetting<boolean>;
-    readonly template?: FileSetting<string>;
-  };
-}
 
 /**
  * Options of {@linkcode parseConfigFile}: which file it is and the directories a project file

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
-import { ConfigError, type ConfigIssue, resolveConfig, type SettingName } from "../lib/config.ts";
 import {
+  ConfigError,
   type ConfigFile,
+  type ConfigIssue,
+  resolveConfig,
+  type SettingName,
+} from "../lib/config.ts";
+import {
   guestEnvNameProblem,
   initFileText,
   parseConfigFile,

@@ -8,9 +8,8 @@
  */
 
 import { posix } from "node:path";
-import type { Env } from "../config.ts";
+import type { ConfigFile, Env } from "../config.ts";
 import { normalizeAbsolutePath } from "../guest_path.ts";
-import type { ConfigFile } from "../project_config.ts";
 
 /** Reads the settings files that apply to `cwd`. */
 export type SettingsReader = (

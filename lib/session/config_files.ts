@@ -8,8 +8,8 @@ import { createHash } from "node:crypto";
 import { posix } from "node:path";
 import { ConfigError, type Env } from "../config.ts";
 import { normalizeAbsolutePath } from "../guest_path.ts";
+import type { ConfigFile } from "../config.ts";
 import {
-  type ConfigFile,
   parseConfigFile,
   type ParseConfigFileOptions,
   workspaceParentProblem,

@@ -10,8 +10,7 @@
 import type { CommandBuilder, KillController } from "dax";
 import { posix } from "node:path";
 import { findCargoWorkspaceRoot } from "../cargo_root.ts";
-import { type Env, type GammaConfig, resolveConfig } from "../config.ts";
-import type { ConfigFile } from "../project_config.ts";
+import { type ConfigFile, type Env, type GammaConfig, resolveConfig } from "../config.ts";
 import { settingsReader } from "./_settings_reader.ts";
 import {
   GammaError,
