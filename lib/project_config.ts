@@ -18,7 +18,6 @@ import {
   type ConfigIssue,
   type FileSetting,
   type GuestEnv,
-  type WorkspaceMode,
 } from "./config.ts";
 import { coveringMount, type Mount, normalizeAbsolutePath } from "./guest_path.ts";
 import { validateInstanceName } from "./instance_name.ts";
