@@ -310,3 +310,190 @@ export class InvalidInstanceNameError extends GammaError {
     this.reason = reason;
   }
 }
+
+/**
+ * What a guest command had done when gamma stopped it: where and what it ran, and how it ended.
+ * Shared by {@linkcode CommandTimeoutError} and {@linkcode CommandAbortedError}.
+ *
+ * @example Usage
+ * ```ts
+ * import { CommandTimeoutError, type StoppedCommand } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const stopped: StoppedCommand = {
+ *   instance: "dev",
+ *   argv: ["cargo", "test"],
+ *   workdir: "/workspace/app",
+ *   exitCode: 143,
+ * };
+ * assert.equal(new CommandTimeoutError(stopped, 60_000).exitCode, 143);
+ * ```
+ */
+export interface StoppedCommand {
+  /** The instance it ran in (`""` on the host backend). */
+  instance: string;
+  /** The command and its arguments, as given. */
+  argv: readonly string[];
+  /** The directory it ran in. */
+  workdir: string;
+  /** How it ended: 128+N after signal N (143 for SIGTERM, 137 for SIGKILL). */
+  exitCode: number;
+  /** What it wrote to stdout before it was stopped, when stdout was piped. */
+  stdout?: Uint8Array | undefined;
+  /** What it wrote to stderr before it was stopped, when stderr was piped. */
+  stderr?: Uint8Array | undefined;
+}
+
+function describeRun(c: StoppedCommand): string {
+  const words = c.argv.map((a) => /^[\w./@%+=:,-]+$/.test(a) ? a : JSON.stringify(a)).join(" ");
+  const where = c.instance === "" ? "on the host" : `in instance ${c.instance}`;
+  return `${words} ${where} (in ${c.workdir})`;
+}
+
+/**
+ * A command run with a `timeout` did not finish in time: gamma stopped it in the guest (SIGTERM
+ * to its process group, SIGKILL if it lingered) and waited for it to end.
+ *
+ * @example Usage
+ * ```ts
+ * import { CommandTimeoutError } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new CommandTimeoutError(
+ *   { instance: "dev", argv: ["sleep", "60"], workdir: "/workspace", exitCode: 143 },
+ *   1500,
+ * );
+ * assert.equal(
+ *   e.message,
+ *   "sleep 60 in instance dev (in /workspace) did not finish within 1.5 s and was stopped (exit code 143)",
+ * );
+ * ```
+ */
+export class CommandTimeoutError extends GammaError {
+  /** The instance it ran in (`""` on the host backend). */
+  readonly instance: string;
+  /** The command and its arguments. */
+  readonly argv: readonly string[];
+  /** The directory it ran in. */
+  readonly workdir: string;
+  /** How it ended (128+N after signal N). */
+  readonly exitCode: number;
+  /** The time-out, in milliseconds. */
+  readonly timeoutMs: number;
+  /** Its stdout up to the stop, when piped. */
+  readonly stdout: Uint8Array | undefined;
+  /** Its stderr up to the stop, when piped. */
+  readonly stderr: Uint8Array | undefined;
+
+  /**
+   * Make the error.
+   *
+   * @param stopped The command and how it ended.
+   * @param timeoutMs The time-out it exceeded, in milliseconds.
+   */
+  constructor(stopped: StoppedCommand, timeoutMs: number) {
+    super(
+      `${describeRun(stopped)} did not finish within ${
+        Number((timeoutMs / 1000).toFixed(3))
+      } s and was stopped (exit code ${stopped.exitCode})`,
+    );
+    this.name = "CommandTimeoutError";
+    this.instance = stopped.instance;
+    this.argv = stopped.argv;
+    this.workdir = stopped.workdir;
+    this.exitCode = stopped.exitCode;
+    this.timeoutMs = timeoutMs;
+    this.stdout = stopped.stdout;
+    this.stderr = stopped.stderr;
+  }
+}
+
+/**
+ * A command was stopped because the `signal` given to it was aborted: gamma ended it in the guest
+ * (SIGTERM to its process group, SIGKILL if it lingered). The abort reason is the `cause`.
+ *
+ * @example Usage
+ * ```ts
+ * import { CommandAbortedError } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new CommandAbortedError(
+ *   { instance: "dev", argv: ["make"], workdir: "/workspace", exitCode: 143 },
+ *   "user pressed stop",
+ * );
+ * assert.equal(e.message, "make in instance dev (in /workspace) was aborted (exit code 143)");
+ * assert.equal(e.cause, "user pressed stop");
+ * ```
+ */
+export class CommandAbortedError extends GammaError {
+  /** The instance it ran in (`""` on the host backend). */
+  readonly instance: string;
+  /** The command and its arguments. */
+  readonly argv: readonly string[];
+  /** The directory it ran in. */
+  readonly workdir: string;
+  /** How it ended (128+N after signal N). */
+  readonly exitCode: number;
+  /** Its stdout up to the stop, when piped. */
+  readonly stdout: Uint8Array | undefined;
+  /** Its stderr up to the stop, when piped. */
+  readonly stderr: Uint8Array | undefined;
+
+  /**
+   * Make the error.
+   *
+   * @param stopped The command and how it ended.
+   * @param reason The abort signal's reason, kept as `cause`.
+   */
+  constructor(stopped: StoppedCommand, reason?: unknown) {
+    super(`${describeRun(stopped)} was aborted (exit code ${stopped.exitCode})`, {
+      cause: reason,
+    });
+    this.name = "CommandAbortedError";
+    this.instance = stopped.instance;
+    this.argv = stopped.argv;
+    this.workdir = stopped.workdir;
+    this.exitCode = stopped.exitCode;
+    this.stdout = stopped.stdout;
+    this.stderr = stopped.stderr;
+  }
+}
+
+/**
+ * Mode S could not copy the project for a command or a sync: the copy would overlap the project,
+ * the working directory is ignored, gamma's state would lie where the guest can write, or the
+ * push failed. The message says which, and the fix.
+ *
+ * @example Usage
+ * ```ts
+ * import { SyncError } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new SyncError("dev", "/src/app", "/src/app/ws/app", "its staging copy would overlap it");
+ * assert.equal(e.staging, "/src/app/ws/app");
+ * ```
+ */
+export class SyncError extends GammaError {
+  /** The instance. */
+  readonly instance: string;
+  /** The host project. */
+  readonly project: string;
+  /** Its staging copy on the host. */
+  readonly staging: string;
+
+  /**
+   * Make the error.
+   *
+   * @param instance The instance.
+   * @param project The host project.
+   * @param staging Its staging copy.
+   * @param message What went wrong and the fix.
+   */
+  constructor(instance: string, project: string, staging: string, message: string) {
+    super(message);
+    this.name = "SyncError";
+    this.instance = instance;
+    this.project = project;
+    this.staging = staging;
+  }
+}
