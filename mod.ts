@@ -49,6 +49,8 @@ export {
   type WorkspaceMode,
 } from "./lib/config.ts";
 export {
+  CommandAbortedError,
+  CommandTimeoutError,
   GammaError,
   InvalidInstanceNameError,
   LimactlError,
@@ -56,6 +58,8 @@ export {
   LimactlTimeoutError,
   MissingInstanceError,
   StartError,
+  type StoppedCommand,
+  SyncError,
   UnmappedPathError,
 } from "./lib/errors.ts";
 export { type Mount, toGuestPath, toHostPath } from "./lib/guest_path.ts";
@@ -69,12 +73,13 @@ export {
 export {
   type ExecOptions,
   type ExecResult,
-  GammaSession,
   type GammaSessionOptions,
   type GammaStatus,
   type GuestTransport,
+  type SyncProjectOptions,
   type SyncTarget,
-} from "./lib/session/session.ts";
+} from "./lib/session/types.ts";
+export { GammaSession } from "./lib/session/session.ts";
 export { bashSingleQuoted } from "./lib/shell_quote.ts";
 export { VERSION } from "./lib/version.ts";
 export { type WorkspaceParent, type WorkspaceParentSource } from "./lib/workspace_parent.ts";

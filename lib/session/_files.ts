@@ -19,3 +19,20 @@ export function fileStamp(path: string): string {
     return "none";
   }
 }
+
+/**
+ * 48 bits of FNV-1a (two 32-bit lanes) in hex: a cache-file key, not a security measure (and no
+ * node:crypto, whose loading a warm `gamma exec` does not pay for).
+ *
+ * @param text The text.
+ * @returns 12 hex digits.
+ */
+export function shortHash(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (const byte of new TextEncoder().encode(text)) {
+    a = Math.imul(a ^ byte, 0x01000193) >>> 0;
+    b = Math.imul(b ^ byte, 0x01000193) >>> 0;
+  }
+  return (a.toString(16).padStart(8, "0") + b.toString(16).padStart(8, "0")).slice(0, 12);
+}

@@ -37,188 +37,37 @@ import { type InstanceInfo, parseLimaList } from "../lima_list.ts";
 import { guestArgv, limactlArgs } from "../limactl_args.ts";
 import { type LimactlCall, limactlTimeoutHint, limactlTimeoutMs } from "../limactl_timeout.ts";
 import { limaShellScript, sshConfigHost, sshShellArgs } from "../lima_ssh.ts";
-import { findProjectRoot } from "../project_root.ts";
 import { realPathOfPrefix } from "../real_prefix.ts";
 import { relayedCommand, relayFile, relaySignalCommand, terminalCommand } from "../signal_relay.ts";
-import { fileStamp } from "./_files.ts";
+import { fileStamp, shortHash } from "./_files.ts";
 import { runHostProgram } from "./host_run.ts";
 import type { LiveSync } from "./live_sync.ts";
 import { type HostSignal, runRelayed } from "./relay.ts";
 import type { SyncReport } from "./sync.ts";
 import type { SyncDirection } from "../sync/plan.ts";
 import { defaultWorkspaceParent, type WorkspaceParent } from "../workspace_parent.ts";
+// Mode S (and with it the sync engine) loads on first use: a warm exec in a mounted project
+// never needs it.
+import type { ModeSContext } from "./mode_s.ts";
+import type {
+  ExecOptions,
+  ExecResult,
+  GammaSessionOptions,
+  GammaStatus,
+  GuestTransport,
+  SyncProjectOptions,
+  SyncTarget,
+} from "./types.ts";
 
-/**
- * Options of {@linkcode GammaSession}. Everything defaults to the real process.
- *
- * @example Usage
- * ```ts
- * import { GammaSession, type GammaSessionOptions } from "@devshell/gamma";
- *
- * const options: GammaSessionOptions = { env: { DEVSHELL_VM: "off" }, cwd: "/tmp" };
- * const session = new GammaSession(options);
- * ```
- */
-export interface GammaSessionOptions {
-  /** The environment to read configuration from; also the environment `limactl` runs with. */
-  env?: Env | undefined;
-  /** The host working directory; default `Deno.cwd()`. */
-  cwd?: string | undefined;
-  /** Instance name, overriding `DEVSHELL_VM_LIMA_INSTANCE` and the settings files. */
-  instance?: string | undefined;
-  /** Lima template for creating the instance, overriding the settings files' `template`. */
-  template?: string | undefined;
-  /** `limactl` path, overriding `DEVSHELL_VM_LIMACTL` (must exist and be executable). */
-  limactl?: string | undefined;
-  /**
-   * Settings files: default, the project's `.gamma.yaml` and the user's `config.yaml` as
-   * `loadConfigFiles` finds them for `cwd`; `false` reads none; or parsed files to use.
-   */
-  configFiles?: readonly ConfigFile[] | false | undefined;
-  /** Called with every `limactl` argv before it runs (`gamma --debug`). */
-  onLimactl?: ((argv: readonly string[]) => void) | undefined;
-  /**
-   * Called before every guest command with the transport chosen and the argv spawned
-   * (`gamma --debug`): `ssh …` on the ssh path, `limactl shell …` otherwise.
-   */
-  onGuestCommand?:
-    | ((transport: GuestTransport, argv: readonly string[]) => void)
-    | undefined;
-  /** Where gamma's own notices go, one line each; default stderr. */
-  notice?: ((line: string) => void) | undefined;
-}
-
-/**
- * Options of {@linkcode GammaSession.exec}.
- *
- * @example Usage
- * ```ts
- * import type { ExecOptions } from "@devshell/gamma";
- *
- * const options: ExecOptions = { env: { RUST_LOG: "debug" }, stdin: "null", stdout: "piped" };
- * ```
- */
-export interface ExecOptions {
-  /** Environment for the command (passed to Lima as leading `K=V` argv elements). */
-  env?: Readonly<Record<string, string>> | undefined;
-  /** `inherit` (default), `null` (closed) or the bytes to feed. */
-  stdin?: "inherit" | "null" | Uint8Array | undefined;
-  /** `inherit` (default) or `piped` (returned in the result). */
-  stdout?: "inherit" | "piped" | undefined;
-  /** `inherit` (default) or `piped` (returned in the result). */
-  stderr?: "inherit" | "piped" | undefined;
-  /** Working directory: a guest path (Lima) or host path (host backend). Default: the mapped cwd. */
-  workdir?: string | undefined;
-  /**
-   * In sync mode, keep the copy live while the command runs (see {@linkcode LiveSync}): changes
-   * on either side reach the other within about a second, not only before and after.
-   */
-  live?: boolean | undefined;
-  /** With `live`: one notice line per batch that changed something (conflicts are always told). */
-  verbose?: boolean | undefined;
-}
-
-/**
- * What {@linkcode GammaSession.exec} returns.
- *
- * @example Usage
- * ```ts
- * import type { ExecResult } from "@devshell/gamma";
- *
- * function succeeded(result: ExecResult): boolean {
- *   return result.code === 0;
- * }
- * ```
- */
-export interface ExecResult {
-  /** The exit code: the command's own; 128+N when it was ended by signal N; 255 ssh failure. */
-  code: number;
-  /** The working directory it ran in. */
-  workdir: string;
-  /** Captured stdout when `stdout: "piped"`. */
-  stdout?: Uint8Array;
-  /** Captured stderr when `stderr: "piped"`. */
-  stderr?: Uint8Array;
-}
-
-/**
- * What {@linkcode GammaSession.status} reports.
- *
- * @example Usage
- * ```ts
- * import type { GammaStatus } from "@devshell/gamma";
- *
- * function describe(s: GammaStatus): string {
- *   return `${s.instance} is ${s.limaStatus}`;
- * }
- * ```
- */
-export interface GammaStatus {
-  /** `lima` or `host`. */
-  backend: "lima" | "host";
-  /** The instance name. */
-  instance: string;
-  /** Lima's status (`Running`, `Stopped`, `Broken`, …), `Missing`, or `""` on the host backend. */
-  limaStatus: string;
-  /** The `limactl` in use. */
-  limactl: string | undefined;
-  /** `limactl --version`'s version number. */
-  limactlVersion: string | undefined;
-  /** The real `$LIMA_HOME`. */
-  limaHome: string | undefined;
-  /** The instance's mounts. */
-  mounts: Mount[];
-  /** The host workspace parent. */
-  workspaceParent: string;
-  /** Which rule chose it: `override`, `cargo` or `cache`. */
-  workspaceParentSource: string;
-  /** Its guest path (`DEVSHELL_VM_GUEST_WORKSPACE`). */
-  guestWorkspace: string;
-  /** `DEVSHELL_VM_WORKSPACE_MODE`. */
-  mode: string;
-  /** The canonical host working directory. */
-  cwd: string;
-  /** Its guest path, `undefined` when unmapped. */
-  guestCwd: string | undefined;
-  /**
-   * Where `guestCwd` comes from: `mount HOST -> GUEST`, `sync copy STAGING (mount HOST ->
-   * GUEST)` in Mode S, or why there is none.
-   */
-  guestCwdSource: string;
-  /** The project's `.gamma.yaml` in use, `undefined` when there is none. */
-  projectFile: string | undefined;
-}
-
-/**
- * Where Mode S copies a project that no mount shows: the staging directory under the workspace
- * parent, its guest path, and gamma's state for it (manifest, lock) in gamma's cache directory,
- * outside anything the guest can write.
- *
- * @example Usage
- * ```ts
- * import type { SyncTarget } from "@devshell/gamma";
- *
- * const target: SyncTarget = {
- *   project: "/home/me/app",
- *   staging: "/home/me/.cache/cargo-devshell-exports/vm-workspace/dev/app",
- *   guestStaging: "/workspace/app",
- *   stateDir: "/home/me/.cache/gamma/sync/app-0123456789ab",
- * };
- * ```
- */
-export interface SyncTarget {
-  /** The host project (nearest ancestor of the cwd with .git, Cargo.toml, deno.json, package.json). */
-  project: string;
-  /** `<workspace parent>/<project leaf>`: the copy the guest sees. */
-  staging: string;
-  /** The guest path of `staging`. */
-  guestStaging: string;
-  /**
-   * gamma's state for this copy (see `SyncTreesOptions.stateDir`):
-   * `<gamma cache>/sync/<leaf>-<hash of staging>`, outside the project and the workspace parent.
-   */
-  stateDir: string;
-}
+export type {
+  ExecOptions,
+  ExecResult,
+  GammaSessionOptions,
+  GammaStatus,
+  GuestTransport,
+  SyncProjectOptions,
+  SyncTarget,
+};
 
 interface Captured {
   code: number;
@@ -239,17 +88,6 @@ function isExecutableFile(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** 48 bits of FNV-1a (two 32-bit lanes) in hex: a cache-file key, not a security measure. */
-function shortHash(text: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x050c5d1f;
-  for (const byte of new TextEncoder().encode(text)) {
-    a = Math.imul(a ^ byte, 0x01000193) >>> 0;
-    b = Math.imul(b ^ byte, 0x01000193) >>> 0;
-  }
-  return (a.toString(16).padStart(8, "0") + b.toString(16).padStart(8, "0")).slice(0, 12);
 }
 
 let daxModule: typeof import("dax") | undefined;
@@ -278,26 +116,6 @@ function processExists(pid: number): boolean {
 /** Filled in by a runner with the way to kill its child (a bounded call's time-out uses it). */
 interface Killer {
   kill?: (sig: Deno.Signal) => void;
-}
-
-/**
- * Which transport runs guest commands: `ssh` straight through the instance's `ssh.config`, or
- * `limactl shell`, with the reason for the choice (shown by `gamma --debug`).
- *
- * @example Usage
- * ```ts
- * import type { GuestTransport } from "@devshell/gamma";
- *
- * const t: GuestTransport = { kind: "limactl", reason: "DEVSHELL_VM_SSH=off" };
- * ```
- */
-export interface GuestTransport {
-  /** `ssh` or `limactl`. */
-  kind: "ssh" | "limactl";
-  /** Why this transport was chosen. */
-  reason: string;
-  /** For `ssh`: the ssh executable, the instance's ssh.config and its Host alias. */
-  ssh?: { program: string; configFile: string; host: string };
 }
 
 /**
@@ -999,44 +817,15 @@ export class GammaSession {
     if (this.config.workspaceMode !== "sync") {
       throw await this.#unmappedError();
     }
-    const target = await this.syncTarget();
-    const rest = posix.relative(target.project, this.#canonical(this.#cwd));
-    const { ignoredDirectory } = await import("./sync.ts");
-    const ignored = ignoredDirectory(target.project, rest, {
-      gitignore: this.config.syncGitignore,
-      extraIgnore: this.config.syncIgnore,
-    });
-    if (ignored !== undefined) {
-      const { file, pattern } = ignored.reason;
-      throw new GammaError(
-        `cannot run in instance ${this.instance}: the current directory ${
-          this.#canonical(this.#cwd)
-        } is not in sync mode's copy: ${ignored.path} is ignored by ${JSON.stringify(pattern)} in ${
-          file.startsWith("(") ? "the settings' sync.ignore" : `${target.project}/${file}`
-        }; run gamma from a directory that is synced, or change that rule${
-          file.endsWith(".gitignore") ? " (or set DEVSHELL_VM_SYNC_GITIGNORE=0)" : ""
-        }`,
-      );
-    }
-    const report = await this.syncProject("push", { target });
-    await this.#reportSync(report, "push", target);
-    if (!report.ok) {
-      throw new GammaError(
-        `cannot run in instance ${this.instance}: pushing ${target.project} to ${target.staging} failed:\n${
-          report.notDone.filter((n) => n.failed).map((n) => `  ${n.action.path}: ${n.reason}`)
-            .join("\n")
-        }`,
-      );
-    }
-    return {
-      workdir: rest ? posix.join(target.guestStaging, rest) : target.guestStaging,
-      synced: target,
-    };
+    await this.requireInstance();
+    const { pushForRun } = await import("./mode_s.ts");
+    return await pushForRun(this.#modeS());
   }
 
   /** Live sync for the time a command or shell runs; batches are reported as notices. */
   async #startLive(target: SyncTarget, verbose = false): Promise<LiveSync> {
     const { LiveSync, liveLine } = await import("./live_sync.ts");
+    const { reportSync } = await import("./mode_s.ts");
     let lastError: string | undefined;
     const live = new LiveSync(target.project, target.staging, {
       stateDir: target.stateDir,
@@ -1055,7 +844,7 @@ export class GammaSession {
         }
         lastError = undefined;
         const report = batch.report!;
-        this.#reportSync(report, "live", target);
+        reportSync(this.#modeS(), report, "live", target);
         if (verbose && report.actions.length > 0) this.#notice(liveLine(report));
       },
     });
@@ -1074,106 +863,38 @@ export class GammaSession {
 
   /** Pull the guest's changes back after a command; problems are notices, never the exit code. */
   async #pullAfterRun(target: SyncTarget): Promise<void> {
-    try {
-      const report = await this.syncProject("pull", { target });
-      await this.#reportSync(report, "pull", target);
-    } catch (e) {
-      this.#notice(`gamma: sync: pulling the guest's changes back failed: ${(e as Error).message}`);
-    }
+    const { pullAfterRun } = await import("./mode_s.ts");
+    await pullAfterRun(this.#modeS(), target);
   }
 
-  async #reportSync(report: SyncReport, what: string, target: SyncTarget): Promise<void> {
-    const { copyStateNote } = await import("./sync.ts");
-    const note = copyStateNote(report, target.staging);
-    if (note !== undefined) this.#notice(note);
-    for (const s of report.skipped) {
-      this.#notice(
-        `gamma: sync: ${what} skipped ${s.path} (${s.side}): its name is not valid UTF-8, and gamma syncs only UTF-8 names; rename it to sync it`,
-      );
-    }
-    for (const c of report.conflicts) {
-      this.#notice(
-        `gamma: sync: conflict at ${c.path}: both sides changed it; the host version stays, the guest's is kept as ${c.conflictPath}`,
-      );
-    }
-    // One line per failed change: the steps skipped after its failure add nothing.
-    const reported = new Set<string>();
-    const first = report.notDone.filter((n) => !n.reason.startsWith("An earlier step"));
-    for (const n of [...first, ...report.notDone.filter((n) => !first.includes(n))]) {
-      if (reported.has(n.action.unit)) continue;
-      reported.add(n.action.unit);
-      this.#notice(
-        `gamma: sync: ${what} ${n.failed ? "failed" : "skipped"} ${n.action.path}: ${n.reason}`,
-      );
-    }
+  /** The facts Mode S reads (lib/session/mode_s.ts). */
+  #modeS(): ModeSContext {
+    return {
+      instance: this.instance,
+      config: this.config,
+      instanceDir: this.instanceDir,
+      cwd: this.#canonical(this.#cwd),
+      cacheDir: this.#cacheDir(),
+      notice: this.#notice,
+      progress: "auto",
+      workspaceParent: () => this.workspaceParent(),
+      mounts: async () => (await this.instanceInfo())?.mounts ?? [],
+    };
   }
 
   /**
    * Where Mode S keeps the working directory's project: `<workspace parent>/<project leaf>`,
-   * which must be visible in the guest, and the manifest beside it.
+   * which must be visible in the guest, and its sync state in gamma's cache directory.
    *
    * @returns The target.
-   * @throws {GammaError} When the staging copy would be inside the project, the workspace
-   * parent is not in the guest, or the staging directory belongs to another project.
+   * @throws {UnmappedPathError} When the copy would not be in the guest.
+   * @throws {SyncError} When the staging copy would overlap the project, or gamma's state would
+   * lie where the guest can write.
    */
   async syncTarget(): Promise<SyncTarget> {
     await this.requireInstance();
-    const cwd = this.#canonical(this.#cwd);
-    const project = findProjectRoot(cwd, (path) => {
-      try {
-        Deno.lstatSync(path);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    const parent = this.workspaceParent();
-    const staging = posix.join(parent.path, posix.basename(project));
-    const under = (a: string, b: string): boolean =>
-      a === b || a.startsWith(b === "/" ? "/" : `${b}/`);
-    if (project === "/") {
-      throw new UnmappedPathError(
-        cwd,
-        this.instance,
-        `cannot run in instance ${this.instance}: the current directory ${cwd} is not under any of its mounts, and sync mode does not copy the whole file system; run gamma inside a project, mount the directory (gamma mounts --writable --write --restart), or name a guest directory with -w GUEST_DIR`,
-      );
-    }
-    if (under(staging, project) || under(project, staging)) {
-      throw new GammaError(
-        `cannot sync ${project} into instance ${this.instance}: its staging copy ${staging} would overlap it; set DEVSHELL_VM_WORKSPACE_PARENT to a directory outside the project, or mount the project (gamma mounts --writable --write --restart)`,
-      );
-    }
-    // Only a real mount will do: the copy must really be in the guest.
-    const guestStaging = toGuestPath(staging, (await this.instanceInfo())?.mounts ?? []);
-    if (guestStaging === undefined) {
-      const yaml = this.instanceDir ? `${this.instanceDir}/lima.yaml` : "lima.yaml";
-      throw new UnmappedPathError(
-        cwd,
-        this.instance,
-        [
-          `cannot run in instance ${this.instance}: ${cwd} is not under any of its mounts, and sync mode's copy ${staging} is not either`,
-          `fix: mount the workspace parent (${parent.source}) by adding to ${yaml}:`,
-          "    mounts:",
-          `    - location: ${JSON.stringify(parent.path)}`,
-          `      mountPoint: ${JSON.stringify(this.config.guestWorkspace)}`,
-          "      writable: true",
-          `  then restart the instance: limactl stop ${this.instance} && limactl start ${this.instance}`,
-          "  or mount the project itself: gamma mounts --writable --write --restart",
-          "  or name a guest directory with -w GUEST_DIR",
-        ].join("\n"),
-      );
-    }
-    const stateDir = posix.join(
-      this.#cacheDir(),
-      "sync",
-      `${sanitizeInstanceSegment(posix.basename(staging))}-${shortHash(staging)}`,
-    );
-    if (under(stateDir, parent.path)) {
-      throw new GammaError(
-        `cannot sync ${project} into instance ${this.instance}: gamma's sync state ${stateDir} would lie inside the workspace parent ${parent.path}, which the guest can write; set XDG_CACHE_HOME or DEVSHELL_VM_WORKSPACE_PARENT so that they are apart`,
-      );
-    }
-    return { project, staging, guestStaging, stateDir };
+    const { findSyncTarget } = await import("./mode_s.ts");
+    return await findSyncTarget(this.#modeS());
   }
 
   /**
@@ -1189,30 +910,10 @@ export class GammaSession {
    */
   async syncProject(
     direction: SyncDirection,
-    options: {
-      dryRun?: boolean;
-      target?: SyncTarget;
-      force?: boolean;
-      adopt?: boolean;
-      gitignore?: boolean;
-    } = {},
+    options: SyncProjectOptions = {},
   ): Promise<SyncReport> {
-    const target = options.target ?? await this.syncTarget();
-    if (!options.dryRun) await Deno.mkdir(posix.dirname(target.staging), { recursive: true });
-    const [{ syncTrees }, { HostTree }] = await Promise.all([
-      import("./sync.ts"),
-      import("./host_tree.ts"),
-    ]);
-    return await syncTrees(direction, new HostTree(target.project), new HostTree(target.staging), {
-      stateDir: target.stateDir,
-      project: target.project,
-      dryRun: options.dryRun ?? false,
-      force: options.force ?? false,
-      adopt: options.adopt ?? false,
-      gitignore: options.gitignore ?? this.config.syncGitignore,
-      extraIgnore: this.config.syncIgnore,
-      notice: this.#notice,
-    });
+    const { syncProjectWith } = await import("./mode_s.ts");
+    return await syncProjectWith(this.#modeS(), direction, options);
   }
 
   /**
@@ -1235,7 +936,7 @@ export class GammaSession {
   ): Promise<SyncReport> {
     const target = options.target ?? await this.syncTarget();
     const first = await this.syncProject("both", { target });
-    this.#reportSync(first, "sync", target);
+    (await import("./mode_s.ts")).reportSync(this.#modeS(), first, "sync", target);
     if (options.signal.aborted) return first;
     const live = await this.#startLive(target, options.verbose);
     options.onWatching?.();
