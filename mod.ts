@@ -71,11 +71,14 @@ export {
   type LiveSyncOptions,
 } from "./lib/session/live_sync.ts";
 export {
+  type CaptureOptions,
+  type CaptureResult,
   type ExecOptions,
   type ExecResult,
   type GammaSessionOptions,
   type GammaStatus,
   type GuestTransport,
+  type OutputResult,
   type SyncProjectOptions,
   type SyncTarget,
 } from "./lib/session/types.ts";

@@ -50,21 +50,27 @@ import { defaultWorkspaceParent, type WorkspaceParent } from "../workspace_paren
 // never needs it.
 import type { ModeSContext } from "./mode_s.ts";
 import type {
+  CaptureOptions,
+  CaptureResult,
   ExecOptions,
   ExecResult,
   GammaSessionOptions,
   GammaStatus,
   GuestTransport,
+  OutputResult,
   SyncProjectOptions,
   SyncTarget,
 } from "./types.ts";
 
 export type {
+  CaptureOptions,
+  CaptureResult,
   ExecOptions,
   ExecResult,
   GammaSessionOptions,
   GammaStatus,
   GuestTransport,
+  OutputResult,
   SyncProjectOptions,
   SyncTarget,
 };
@@ -861,6 +867,13 @@ export class GammaSession {
     await live.stop();
   }
 
+  /** The guest path of the working directory, or why there is none. */
+  async #mappedCwd(): Promise<string> {
+    const mapped = await this.guestPathOf();
+    if (mapped === undefined) throw await this.#unmappedError();
+    return mapped;
+  }
+
   /** Pull the guest's changes back after a command; problems are notices, never the exit code. */
   async #pullAfterRun(target: SyncTarget): Promise<void> {
     const { pullAfterRun } = await import("./mode_s.ts");
@@ -1180,25 +1193,29 @@ export class GammaSession {
   }
 
   /**
-   * Run a command in the guest with output captured and no terminal (`--tty=false`): for probes
-   * and file operations. stdin is closed unless bytes are given. Bounded by the `probe` time-out
-   * unless `bounded: false` (file transfers, whose length has no fixed bound).
+   * Run a command in the guest with output captured and no terminal (`--tty=false`), at the
+   * guest path of the working directory unless `workdir` is given (Mode S does not copy the
+   * project for it: use {@linkcode exec} for that). stdin is closed unless bytes are given.
+   * Bounded by the `probe` time-out unless `bounded: false` (file transfers, whose length has no
+   * fixed bound).
    *
    * @param argv The command and its arguments.
-   * @param options `workdir` (default `/`), `stdin` bytes, and `bounded` (default `true`).
+   * @param options `workdir`, `stdin` bytes, and `bounded` (default `true`).
    * @returns Exit code, stdout bytes and stderr text.
    * @throws {GammaError} On the host backend.
    * @throws {StartError} When the VM cannot be started.
+   * @throws {UnmappedPathError} Without `workdir`, when no mount shows the working directory.
    * @throws {LimactlTimeoutError} When a bounded call does not finish in time.
    */
   async capture(
     argv: readonly string[],
-    options: { workdir?: string; stdin?: Uint8Array; bounded?: boolean } = {},
-  ): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
+    options: CaptureOptions = {},
+  ): Promise<CaptureResult> {
     await this.#requireLima("capture");
     await this.ensureRunning();
+    const workdir = options.workdir ?? await this.#mappedCwd();
     const r = await this.#guestRun(guestArgv(argv), {
-      workdir: options.workdir ?? "/",
+      workdir,
       stdin: options.stdin ?? "null",
       stdout: "piped",
       stderr: "piped",
@@ -1210,16 +1227,15 @@ export class GammaSession {
   }
 
   /**
-   * Run a `/bin/sh -c` script in the guest with stdin closed and output captured (for probes).
+   * Run a `/bin/sh -c` script in the guest with output captured as text, at the guest path of
+   * the working directory unless `workdir` is given; as {@linkcode capture}.
    *
    * @param script The script.
-   * @param options `workdir` (default `/`).
+   * @param options As for {@linkcode capture}.
    * @returns Exit code, stdout and stderr as text.
+   * @throws {UnmappedPathError} Without `workdir`, when no mount shows the working directory.
    */
-  async output(
-    script: string,
-    options: { workdir?: string } = {},
-  ): Promise<{ code: number; stdout: string; stderr: string }> {
+  async output(script: string, options: CaptureOptions = {}): Promise<OutputResult> {
     const r = await this.capture(["/bin/sh", "-c", script], options);
     return { code: r.code, stdout: new TextDecoder().decode(r.stdout), stderr: r.stderr };
   }

@@ -222,3 +222,60 @@ export interface SyncProjectOptions {
   /** Honour `.gitignore` files; default `DEVSHELL_VM_SYNC_GITIGNORE`. */
   gitignore?: boolean;
 }
+
+/**
+ * Options of {@linkcode GammaSession.capture} and {@linkcode GammaSession.output}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { CaptureOptions } from "@devshell/gamma";
+ *
+ * const options: CaptureOptions = { workdir: "/", stdin: new TextEncoder().encode("input") };
+ * ```
+ */
+export interface CaptureOptions {
+  /** The guest directory to run in; default the guest path of the working directory. */
+  workdir?: string;
+  /** Bytes to feed on stdin; closed otherwise. */
+  stdin?: Uint8Array;
+  /** Whether gamma's probe time-out (60 s, `DEVSHELL_VM_LIMACTL_TIMEOUT`) applies; default `true`. */
+  bounded?: boolean;
+}
+
+/**
+ * What {@linkcode GammaSession.capture} returns.
+ *
+ * @example Usage
+ * ```ts
+ * import type { CaptureResult } from "@devshell/gamma";
+ *
+ * const result: CaptureResult = { code: 0, stdout: new Uint8Array(), stderr: "" };
+ * ```
+ */
+export interface CaptureResult {
+  /** The command's exit code. */
+  code: number;
+  /** Its stdout. */
+  stdout: Uint8Array;
+  /** Its stderr, as text. */
+  stderr: string;
+}
+
+/**
+ * What {@linkcode GammaSession.output} returns.
+ *
+ * @example Usage
+ * ```ts
+ * import type { OutputResult } from "@devshell/gamma";
+ *
+ * const result: OutputResult = { code: 0, stdout: "hello\n", stderr: "" };
+ * ```
+ */
+export interface OutputResult {
+  /** The script's exit code. */
+  code: number;
+  /** Its stdout, as text. */
+  stdout: string;
+  /** Its stderr, as text. */
+  stderr: string;
+}

@@ -50,14 +50,25 @@ Deno.test("GammaSession.exec() feeds stdin bytes, passes env and captures output
   });
 });
 
-Deno.test("GammaSession.output() and writeFile() work through the guest", async () => {
+Deno.test("GammaSession.output() and capture() run at the mapped working directory; writeFile() works", async () => {
   await using t = await setup();
   const { session } = sessionIn(t);
   assert.deepEqual(await session.output("pwd; echo err >&2; exit 2"), {
     code: 2,
-    stdout: "/\n",
+    stdout: "/work/p\n",
     stderr: "err\n",
   });
+  assert.deepEqual(await session.output("pwd", { workdir: "/" }), {
+    code: 0,
+    stdout: "/\n",
+    stderr: "",
+  });
+  const sub = sessionIn(t, `${t.project}/sub`).session;
+  const captured = await sub.capture(["pwd"]);
+  assert.deepEqual([captured.code, new TextDecoder().decode(captured.stdout)], [
+    0,
+    "/work/p/sub\n",
+  ]);
   const bytes = new Uint8Array(256).map((_, i) => i);
   await session.writeFile("/work/p/sub/all-bytes.bin", bytes);
   assert.deepEqual(await Deno.readFile(`${t.project}/sub/all-bytes.bin`), bytes);
@@ -76,6 +87,9 @@ Deno.test("GammaSession maps paths both ways and names unmapped ones", async () 
     assert.equal(e.instance, "dev");
     return true;
   });
+  // output() and capture() without a workdir need a mapped working directory too.
+  await assert.rejects(() => session.output("pwd"), { name: "UnmappedPathError", path: "/" });
+  await assert.rejects(() => session.capture(["pwd"]), UnmappedPathError);
 });
 
 Deno.test("GammaSession.close() stops only a VM this session started", async () => {
