@@ -79,6 +79,7 @@ export {
   type GammaStatus,
   type GuestTransport,
   type OutputResult,
+  type ShellOptions,
   type SyncProjectOptions,
   type SyncTarget,
 } from "./lib/session/types.ts";

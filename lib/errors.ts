@@ -334,10 +334,10 @@ export interface StoppedCommand {
   instance: string;
   /** The command and its arguments, as given. */
   argv: readonly string[];
-  /** The directory it ran in. */
-  workdir: string;
-  /** How it ended: 128+N after signal N (143 for SIGTERM, 137 for SIGKILL). */
-  exitCode: number;
+  /** The directory it ran in; `undefined` when it never started. */
+  workdir: string | undefined;
+  /** How it ended: 128+N after signal N (143 for SIGTERM, 137 for SIGKILL); `undefined` when it never started. */
+  exitCode: number | undefined;
   /** What it wrote to stdout before it was stopped, when stdout was piped. */
   stdout?: Uint8Array | undefined;
   /** What it wrote to stderr before it was stopped, when stderr was piped. */
@@ -347,7 +347,11 @@ export interface StoppedCommand {
 function describeRun(c: StoppedCommand): string {
   const words = c.argv.map((a) => /^[\w./@%+=:,-]+$/.test(a) ? a : JSON.stringify(a)).join(" ");
   const where = c.instance === "" ? "on the host" : `in instance ${c.instance}`;
-  return `${words} ${where} (in ${c.workdir})`;
+  return c.workdir === undefined ? `${words} ${where}` : `${words} ${where} (in ${c.workdir})`;
+}
+
+function howItEnded(c: StoppedCommand): string {
+  return c.exitCode === undefined ? "before it started" : `(exit code ${c.exitCode})`;
 }
 
 /**
@@ -374,10 +378,10 @@ export class CommandTimeoutError extends GammaError {
   readonly instance: string;
   /** The command and its arguments. */
   readonly argv: readonly string[];
-  /** The directory it ran in. */
-  readonly workdir: string;
-  /** How it ended (128+N after signal N). */
-  readonly exitCode: number;
+  /** The directory it ran in; `undefined` when it never started. */
+  readonly workdir: string | undefined;
+  /** How it ended (128+N after signal N); `undefined` when it never started. */
+  readonly exitCode: number | undefined;
   /** The time-out, in milliseconds. */
   readonly timeoutMs: number;
   /** Its stdout up to the stop, when piped. */
@@ -395,7 +399,7 @@ export class CommandTimeoutError extends GammaError {
     super(
       `${describeRun(stopped)} did not finish within ${
         Number((timeoutMs / 1000).toFixed(3))
-      } s and was stopped (exit code ${stopped.exitCode})`,
+      } s and was stopped ${howItEnded(stopped)}`,
     );
     this.name = "CommandTimeoutError";
     this.instance = stopped.instance;
@@ -430,10 +434,10 @@ export class CommandAbortedError extends GammaError {
   readonly instance: string;
   /** The command and its arguments. */
   readonly argv: readonly string[];
-  /** The directory it ran in. */
-  readonly workdir: string;
-  /** How it ended (128+N after signal N). */
-  readonly exitCode: number;
+  /** The directory it ran in; `undefined` when it never started. */
+  readonly workdir: string | undefined;
+  /** How it ended (128+N after signal N); `undefined` when it never started. */
+  readonly exitCode: number | undefined;
   /** Its stdout up to the stop, when piped. */
   readonly stdout: Uint8Array | undefined;
   /** Its stderr up to the stop, when piped. */
@@ -446,7 +450,7 @@ export class CommandAbortedError extends GammaError {
    * @param reason The abort signal's reason, kept as `cause`.
    */
   constructor(stopped: StoppedCommand, reason?: unknown) {
-    super(`${describeRun(stopped)} was aborted (exit code ${stopped.exitCode})`, {
+    super(`${describeRun(stopped)} was aborted ${howItEnded(stopped)}`, {
       cause: reason,
     });
     this.name = "CommandAbortedError";

@@ -27,6 +27,8 @@ export interface HostRunOptions {
   ignore: Deno.Signal[];
   /** Where gamma's own line about a program that cannot start goes. */
   notice: (line: string) => void;
+  /** Stop the child when this is aborted: SIGTERM, then SIGKILL 5 s later if it still runs. */
+  stop?: AbortSignal | undefined;
 }
 
 /** What the child did: the shell's exit status convention (128+N after signal N). */
@@ -88,12 +90,21 @@ export async function runHostProgram(
     ...options.ignore.map((sig): [Deno.Signal, () => void] => [sig, () => {}]),
   ];
   for (const [sig, fn] of listeners) Deno.addSignalListener(sig, fn);
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
+  const stopped = (): void => {
+    pass("SIGTERM");
+    killTimer = setTimeout(() => pass("SIGKILL"), 5000);
+  };
+  options.stop?.addEventListener("abort", stopped, { once: true });
+  if (options.stop?.aborted) stopped();
   try {
     return await spawnAndWait(program, args, options, (spawned) => {
       child = spawned;
       for (const sig of early.splice(0)) pass(sig);
     });
   } finally {
+    clearTimeout(killTimer);
+    options.stop?.removeEventListener("abort", stopped);
     for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
   }
 }

@@ -34,6 +34,12 @@ export interface RelayedRun {
   graceMs?: number | undefined;
   /** Signals gamma swallows instead (`gamma shell` leaves Ctrl-C to the shell). */
   ignore?: readonly HostSignal[] | undefined;
+  /**
+   * Stop the guest command when this is aborted (a script's `signal` or `timeout`): as if
+   * SIGTERM had reached gamma, so SIGTERM goes to the command's process group and SIGKILL
+   * follows `graceMs` later if it is still running.
+   */
+  stop?: AbortSignal | undefined;
 }
 
 /** Signal numbers that Linux and macOS share (128+N is what a shell reports for them). */
@@ -122,27 +128,32 @@ export async function runRelayed(
     run.notice(`gamma: ${why}: killing the guest command's process group (SIGKILL)`);
     relay("KILL", "SIGKILL");
   };
-  const listeners = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((sig) => {
-    const fn = () => {
-      if (run.ignore?.includes(sig)) return;
-      if (first === undefined) {
-        first = sig;
-        relay(sig.slice(3) as RelaySignal, sig);
-        if (sig !== "SIGINT") {
-          timer = setTimeout(
-            () => escalate(`the guest command did not end within ${grace / 1000} s of ${sig}`),
-            grace,
-          );
-        }
-      } else {
-        escalate(
-          sig === "SIGINT" && first === "SIGINT" ? "second interrupt" : `${sig} after ${first}`,
+  const received = (sig: HostSignal) => {
+    if (first === undefined) {
+      first = sig;
+      relay(sig.slice(3) as RelaySignal, sig);
+      if (sig !== "SIGINT") {
+        timer = setTimeout(
+          () => escalate(`the guest command did not end within ${grace / 1000} s of ${sig}`),
+          grace,
         );
       }
+    } else {
+      escalate(
+        sig === "SIGINT" && first === "SIGINT" ? "second interrupt" : `${sig} after ${first}`,
+      );
+    }
+  };
+  const listeners = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((sig) => {
+    const fn = () => {
+      if (!run.ignore?.includes(sig)) received(sig);
     };
     Deno.addSignalListener(sig, fn);
     return [sig, fn] as const;
   });
+  const stopped = () => received("SIGTERM");
+  run.stop?.addEventListener("abort", stopped, { once: true });
+  if (run.stop?.aborted) stopped();
   try {
     const status = await child.status;
     // The transport itself ended by a signal (only when the relay fell back on it): the
@@ -153,6 +164,7 @@ export async function runRelayed(
   } finally {
     clearTimeout(timer);
     over.abort();
+    run.stop?.removeEventListener("abort", stopped);
     for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
     await Promise.allSettled(calls);
   }

@@ -13,6 +13,8 @@ import { findCargoWorkspaceRoot } from "../cargo_root.ts";
 import { type ConfigFile, type Env, type GammaConfig, resolveConfig } from "../config.ts";
 import { settingsReader } from "./_settings_reader.ts";
 import {
+  CommandAbortedError,
+  CommandTimeoutError,
   GammaError,
   LimactlError,
   LimactlNotFoundError,
@@ -58,6 +60,7 @@ import type {
   GammaStatus,
   GuestTransport,
   OutputResult,
+  ShellOptions,
   SyncProjectOptions,
   SyncTarget,
 } from "./types.ts";
@@ -71,6 +74,7 @@ export type {
   GammaStatus,
   GuestTransport,
   OutputResult,
+  ShellOptions,
   SyncProjectOptions,
   SyncTarget,
 };
@@ -683,18 +687,105 @@ export class GammaSession {
    * extra guest call ({@linkcode relayedCommand}); a second signal, or 5 s after SIGTERM or
    * SIGHUP, kills that group. The code is the command's own, or 128+N for signal N.
    *
+   * With `signal` or `timeout`, the command runs under the signal relay even on a terminal
+   * (no pty), so that gamma can stop it in the guest: SIGTERM to its process group, SIGKILL 5 s
+   * later, and the call rejects once it has ended (after the Mode S pull, if any).
+   *
    * @param argv The command and its arguments, each passed to the guest as it is.
-   * @param options Environment, stdio and working directory.
+   * @param options Environment, stdio, working directory, `signal` and `timeout`.
    * @returns The exit code and captured output.
    * @throws {StartError} When the VM cannot be started.
    * @throws {UnmappedPathError} When no mount shows the working directory.
+   * @throws {CommandTimeoutError} When `timeout` expired and the command was stopped.
+   * @throws {CommandAbortedError} When `signal` was aborted (before or during the run).
    */
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    return await this.#asUser(() => this.#exec(argv, options));
+    if (argv.length === 0) throw new TypeError("Cannot run an empty command");
+    return await this.#asUser(() => this.#execStoppable(argv, options));
   }
 
-  async #exec(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
-    if (argv.length === 0) throw new TypeError("Cannot run an empty command");
+  async #execStoppable(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
+    const control = this.#runControl(argv, options);
+    try {
+      const result = await this.#exec(argv, options, control.stop);
+      control.check(result, options);
+      return result;
+    } finally {
+      control.dispose();
+    }
+  }
+
+  /**
+   * The stop signal of one run (its `signal` and `timeout`, whichever comes first) and how to
+   * report it: `check` throws the {@linkcode CommandTimeoutError} or
+   * {@linkcode CommandAbortedError} once the stopped command has ended.
+   */
+  #runControl(
+    argv: readonly string[],
+    options: { signal?: AbortSignal | undefined; timeout?: number | undefined },
+  ): {
+    stop: AbortSignal | undefined;
+    check(
+      result: { code: number; workdir?: string; stdout?: Uint8Array; stderr?: Uint8Array },
+      piped: {
+        stdout?: "inherit" | "piped" | undefined;
+        stderr?: "inherit" | "piped" | undefined;
+      },
+    ): void;
+    dispose(): void;
+  } {
+    const { signal, timeout } = options;
+    if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+      throw new RangeError(
+        `Invalid timeout ${timeout}: use a positive number of milliseconds, or leave it out`,
+      );
+    }
+    const instance = this.backend === "host" ? "" : this.instance;
+    if (signal?.aborted) {
+      throw new CommandAbortedError(
+        { instance, argv, workdir: undefined, exitCode: undefined },
+        signal.reason,
+      );
+    }
+    if (signal === undefined && timeout === undefined) {
+      return { stop: undefined, check: () => {}, dispose: () => {} };
+    }
+    const controller = new AbortController();
+    let timedOut = false;
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const timer = timeout === undefined ? undefined : setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeout);
+    return {
+      stop: controller.signal,
+      check: (result, piped) => {
+        if (!controller.signal.aborted) return;
+        const stopped = {
+          instance,
+          argv,
+          workdir: result.workdir,
+          exitCode: result.code,
+          stdout: piped.stdout === "piped" ? result.stdout : undefined,
+          stderr: piped.stderr === "piped" ? result.stderr : undefined,
+        };
+        throw timedOut
+          ? new CommandTimeoutError(stopped, timeout!)
+          : new CommandAbortedError(stopped, signal?.reason);
+      },
+      dispose: () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      },
+    };
+  }
+
+  async #exec(
+    argv: readonly string[],
+    options: ExecOptions,
+    stop: AbortSignal | undefined,
+  ): Promise<ExecResult> {
     let workdir: string;
     let synced: SyncTarget | undefined;
     let ran: { code: number; stdout: Uint8Array; stderr: Uint8Array };
@@ -716,6 +807,7 @@ export class GammaSession {
         forward: ["SIGINT", "SIGTERM", "SIGHUP"],
         ignore: [],
         notice: this.#notice,
+        stop,
       });
     } else {
       await this.ensureRunning();
@@ -726,13 +818,14 @@ export class GammaSession {
       synced = place.synced;
       await this.#firstRunProbe();
       const env = { ...this.guestEnv(), ...options.env };
-      if (!hasTerminal(options)) {
-        // No pty, so ssh would pass no signal on: the guest command runs under the relay.
+      if (!hasTerminal(options) || stop !== undefined) {
+        // No pty, so ssh would pass no signal on (or a script may stop the command): the guest
+        // command runs under the relay.
         const file = relayFile(crypto.randomUUID().replaceAll("-", ""));
         return await this.#runRelayed(
           relayedCommand(argv, file),
           file,
-          { ...options, env },
+          { ...options, env, stop },
           workdir,
           synced,
         );
@@ -762,13 +855,18 @@ export class GammaSession {
   async #runRelayed(
     relayed: string[],
     file: string,
-    options: ExecOptions & { ignore?: HostSignal[] },
+    options: ExecOptions & {
+      ignore?: HostSignal[];
+      stop?: AbortSignal | undefined;
+      noTty?: boolean;
+    },
     workdir: string,
     synced: SyncTarget | undefined,
   ): Promise<ExecResult> {
     // The relayed argv goes through the transport like any other guest argv.
     const run = this.#guestCommand(guestArgv(relayed, options.env), workdir, {
-      tty: (options.stdout ?? "inherit") === "inherit",
+      tty: !options.noTty && (options.stdout ?? "inherit") === "inherit",
+      ...(options.noTty ? { noTty: true } : {}),
     });
     const live = synced && options.live
       ? await this.#startLive(synced, options.verbose)
@@ -782,6 +880,7 @@ export class GammaSession {
       stderr: options.stderr ?? "inherit",
       notice: this.#notice,
       ignore: options.ignore,
+      stop: options.stop,
       signalGuest: async (signal, abort) => {
         const call = this.#guestCommand(guestArgv(relaySignalCommand(file, signal)), "/", {
           tty: false,
@@ -973,16 +1072,30 @@ export class GammaSession {
    * In sync mode the copy is kept live meanwhile ({@linkcode LiveSync}) unless `live` is `false`.
    *
    * @param options `live` (default `true`): sync both ways while the shell runs; `verbose`: a
-   *   notice line per batch that changed something.
+   *   notice line per batch that changed something; `signal` and `timeout`, as for
+   *   {@linkcode exec} (the shell then has no pty).
    * @returns The shell's exit code.
+   * @throws {CommandTimeoutError} When `timeout` expired and the shell was stopped.
+   * @throws {CommandAbortedError} When `signal` was aborted.
    * @throws {StartError} When the VM cannot be started.
    * @throws {UnmappedPathError} When no mount shows the working directory.
    */
-  async shell(options: { live?: boolean; verbose?: boolean } = {}): Promise<number> {
-    return await this.#asUser(() => this.#shell(options));
+  async shell(options: ShellOptions = {}): Promise<number> {
+    return await this.#asUser(() => this.#shellStoppable(options));
   }
 
-  async #shell(options: { live?: boolean; verbose?: boolean }): Promise<number> {
+  async #shellStoppable(options: ShellOptions): Promise<number> {
+    const control = this.#runControl(["shell"], options);
+    try {
+      const code = await this.#shell(options, control.stop);
+      control.check({ code }, {});
+      return code;
+    } finally {
+      control.dispose();
+    }
+  }
+
+  async #shell(options: ShellOptions, stop: AbortSignal | undefined): Promise<number> {
     const stdio = { stdin: "inherit", stdout: "inherit", stderr: "inherit" } as const;
     if (this.backend === "host") {
       this.#hostNoticeOnce();
@@ -996,6 +1109,7 @@ export class GammaSession {
         forward: ["SIGTERM", "SIGHUP"],
         ignore: ["SIGINT"],
         notice: this.#notice,
+        stop,
       });
       return ran.code;
     }
@@ -1010,14 +1124,16 @@ export class GammaSession {
       hostDirLink: this.config.guestHostDir,
     });
     const script = ["/bin/sh", "-c", plan.script];
-    if (!hasTerminal({})) {
-      // A piped script: SIGTERM and SIGHUP reach the shell through the relay.
+    if (!hasTerminal({}) || stop !== undefined) {
+      // A piped script (or one a script may stop): SIGTERM and SIGHUP reach the shell through
+      // the relay.
       const file = relayFile(crypto.randomUUID().replaceAll("-", ""));
       const relay = {
         ignore: ["SIGINT" as const],
         env: this.guestEnv(),
         live: options.live ?? true,
         verbose: options.verbose ?? false,
+        stop,
       };
       return (await this.#runRelayed(
         relayedCommand(script, file),
@@ -1206,24 +1322,54 @@ export class GammaSession {
    * @throws {StartError} When the VM cannot be started.
    * @throws {UnmappedPathError} Without `workdir`, when no mount shows the working directory.
    * @throws {LimactlTimeoutError} When a bounded call does not finish in time.
+   * @throws {CommandTimeoutError} When `timeout` expired and the command was stopped in the guest.
+   * @throws {CommandAbortedError} When `signal` was aborted.
    */
   async capture(
     argv: readonly string[],
     options: CaptureOptions = {},
   ): Promise<CaptureResult> {
     await this.#requireLima("capture");
-    await this.ensureRunning();
-    const workdir = options.workdir ?? await this.#mappedCwd();
-    const r = await this.#guestRun(guestArgv(argv), {
-      workdir,
-      stdin: options.stdin ?? "null",
-      stdout: "piped",
-      stderr: "piped",
-      noTty: true,
-      forward: [],
-      call: options.bounded === false ? undefined : "probe",
-    });
-    return { code: r.code, stdout: r.stdout, stderr: new TextDecoder().decode(r.stderr) };
+    const control = this.#runControl(argv, options);
+    try {
+      await this.ensureRunning();
+      const workdir = options.workdir ?? await this.#mappedCwd();
+      if (control.stop !== undefined) {
+        // A command a script may stop runs under the relay, which can reach it in the guest.
+        const file = relayFile(crypto.randomUUID().replaceAll("-", ""));
+        const r = await this.#runRelayed(
+          relayedCommand(argv, file),
+          file,
+          {
+            stdin: options.stdin ?? "null",
+            stdout: "piped",
+            stderr: "piped",
+            noTty: true,
+            stop: control.stop,
+          },
+          workdir,
+          undefined,
+        );
+        control.check(r, { stdout: "piped", stderr: "piped" });
+        return {
+          code: r.code,
+          stdout: r.stdout ?? new Uint8Array(),
+          stderr: new TextDecoder().decode(r.stderr),
+        };
+      }
+      const r = await this.#guestRun(guestArgv(argv), {
+        workdir,
+        stdin: options.stdin ?? "null",
+        stdout: "piped",
+        stderr: "piped",
+        noTty: true,
+        forward: [],
+        call: options.bounded === false ? undefined : "probe",
+      });
+      return { code: r.code, stdout: r.stdout, stderr: new TextDecoder().decode(r.stderr) };
+    } finally {
+      control.dispose();
+    }
   }
 
   /**

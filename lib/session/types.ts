@@ -76,6 +76,17 @@ export interface ExecOptions {
   live?: boolean | undefined;
   /** With `live`: one notice line per batch that changed something (conflicts are always told). */
   verbose?: boolean | undefined;
+  /**
+   * Stop the command when this signal is aborted: SIGTERM to the guest command's process group,
+   * SIGKILL 5 s later if it is still running; then the call rejects with a
+   * `CommandAbortedError`. A signal aborted before the call rejects before anything runs.
+   */
+  signal?: AbortSignal | undefined;
+  /**
+   * Stop the command after this many milliseconds, the same way, and reject with a
+   * `CommandTimeoutError`. Default: no limit.
+   */
+  timeout?: number | undefined;
 }
 
 /**
@@ -240,6 +251,17 @@ export interface CaptureOptions {
   stdin?: Uint8Array;
   /** Whether gamma's probe time-out (60 s, `DEVSHELL_VM_LIMACTL_TIMEOUT`) applies; default `true`. */
   bounded?: boolean;
+  /**
+   * Stop the command when this signal is aborted: SIGTERM to the guest command's process group,
+   * SIGKILL 5 s later if it is still running; then the call rejects with a
+   * `CommandAbortedError`. A signal aborted before the call rejects before anything runs.
+   */
+  signal?: AbortSignal;
+  /**
+   * Stop the command after this many milliseconds, the same way, and reject with a
+   * `CommandTimeoutError`. Default: no limit.
+   */
+  timeout?: number;
 }
 
 /**
@@ -278,4 +300,32 @@ export interface OutputResult {
   stdout: string;
   /** Its stderr, as text. */
   stderr: string;
+}
+
+/**
+ * Options of {@linkcode GammaSession.shell}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ShellOptions } from "@devshell/gamma";
+ *
+ * const options: ShellOptions = { timeout: 3_600_000 };
+ * ```
+ */
+export interface ShellOptions {
+  /** In sync mode, keep the copy live while the shell runs; default `true`. */
+  live?: boolean | undefined;
+  /** With `live`: one notice line per batch that changed something. */
+  verbose?: boolean | undefined;
+  /**
+   * Stop the command when this signal is aborted: SIGTERM to the guest command's process group,
+   * SIGKILL 5 s later if it is still running; then the call rejects with a
+   * `CommandAbortedError`. A signal aborted before the call rejects before anything runs.
+   */
+  signal?: AbortSignal | undefined;
+  /**
+   * Stop the command after this many milliseconds, the same way, and reject with a
+   * `CommandTimeoutError`. Default: no limit.
+   */
+  timeout?: number | undefined;
 }
