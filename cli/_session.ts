@@ -50,6 +50,8 @@ export async function sessionFor(
     instance: typeof instance === "string" ? instance : undefined,
     limactl: typeof limactl === "string" ? limactl : undefined,
     notice: context.notice,
+    // The CLI shows Lima's progress on stderr, as limactl would.
+    stderr: "inherit",
     onLimactl: parsed.values["debug"] === true
       ? (argv) => context.notice(`gamma: debug: ${JSON.stringify([session.limactl, ...argv])}`)
       : undefined,

@@ -158,6 +158,7 @@ export class GammaSession {
   #childEnv: Record<string, string> | undefined;
   #cwd: string;
   #notice: (line: string) => void;
+  #limaOutput: "inherit" | "null";
   #onLimactl: ((argv: readonly string[]) => void) | undefined;
   #onGuestCommand: ((transport: GuestTransport, argv: readonly string[]) => void) | undefined;
   #hostNotice: string | undefined;
@@ -188,6 +189,7 @@ export class GammaSession {
     this.instance = this.config.instance;
     this.#notice = options.notice ??
       ((line) => Deno.stderr.writeSync(new TextEncoder().encode(`${line}\n`)));
+    this.#limaOutput = options.stderr ?? (options.notice === undefined ? "inherit" : "null");
     this.#onLimactl = options.onLimactl;
     this.#onGuestCommand = options.onGuestCommand;
 
@@ -432,8 +434,9 @@ export class GammaSession {
     if (!this.isRunning() && !(await this.#exists())) {
       const argv = limactlArgs.create(this.instance, template ?? this.config.template);
       this.#notice(`gamma: creating instance ${this.instance} from ${argv.at(-1)}…`);
-      const r = await (await this.#command(argv)).builder.stdin("null").stdout(Deno.stderr)
-        .stderr("inheritPiped").noThrow();
+      const shown = this.#limaOutput === "inherit";
+      const r = await (await this.#command(argv)).builder.stdin("null")
+        .stdout(shown ? Deno.stderr : "null").stderr(shown ? "inheritPiped" : "piped").noThrow();
       this.#info = undefined;
       if (r.code !== 0) {
         const failed = new LimactlError(argv, r.code, r.stderr);
@@ -465,9 +468,12 @@ export class GammaSession {
     const argv = limactlArgs.start(this.instance);
     // Lima's progress goes to our stderr; stdout stays the guest command's. On a terminal Lima
     // writes there itself, in its terminal format; the diagnosis then reads ha.stderr.log alone.
-    const direct = Deno.stderr.isTerminal();
-    const result = await (await this.#command(argv)).builder.stdin("null").stdout(Deno.stderr)
-      .stderr(direct ? "inherit" : "inheritPiped").noThrow();
+    // With stderr "null" Lima's lines are read for the diagnosis and not shown.
+    const shown = this.#limaOutput === "inherit";
+    const direct = shown && Deno.stderr.isTerminal();
+    const result = await (await this.#command(argv)).builder.stdin("null")
+      .stdout(shown ? Deno.stderr : "null")
+      .stderr(direct ? "inherit" : shown ? "inheritPiped" : "piped").noThrow();
     this.#info = undefined;
     if (result.code === 0) {
       this.#startedHere = true;
@@ -988,7 +994,7 @@ export class GammaSession {
       cwd: this.#canonical(this.#cwd),
       cacheDir: this.#cacheDir(),
       notice: this.#notice,
-      progress: "auto",
+      progress: this.#limaOutput === "inherit" ? "auto" : false,
       workspaceParent: () => this.workspaceParent(),
       mounts: async () => (await this.instanceInfo())?.mounts ?? [],
     };
@@ -1117,7 +1123,10 @@ export class GammaSession {
     const place = await this.#placeCwd();
     await this.#firstRunProbe();
     const { provisionGuest } = await import("./provision.ts");
-    await provisionGuest(this, { notice: this.#notice });
+    await provisionGuest(this, {
+      notice: this.#notice,
+      output: this.#limaOutput === "inherit" ? "inherit" : "piped",
+    });
     const { interactiveShellPlan } = await import("../shell_plan.ts");
     const plan = interactiveShellPlan({
       workdir: place.workdir,
@@ -1427,8 +1436,9 @@ export class GammaSession {
   async stop(): Promise<void> {
     await this.#requireLima("stop");
     const argv = limactlArgs.stop(this.instance);
-    const r = await (await this.#command(argv)).builder.stdin("null").stdout(Deno.stderr)
-      .stderr("inheritPiped").noThrow();
+    const shown = this.#limaOutput === "inherit";
+    const r = await (await this.#command(argv)).builder.stdin("null")
+      .stdout(shown ? Deno.stderr : "null").stderr(shown ? "inheritPiped" : "piped").noThrow();
     if (r.code !== 0) throw new LimactlError(argv, r.code, r.stderr);
   }
 

@@ -46,6 +46,14 @@ export interface GammaSessionOptions {
     | undefined;
   /** Where gamma's own notices go, one line each; default stderr. */
   notice?: ((line: string) => void) | undefined;
+  /**
+   * Where Lima's own output (`limactl start`'s progress, `limactl stop`'s messages) and gamma's
+   * progress displays go: `inherit` shows them on the process's stderr; `null` keeps them off it
+   * (they are still read to explain a failure). Default: `inherit`, or `null` when a `notice` is
+   * given, so that a script with its own `notice` gets nothing on its stderr from gamma or Lima.
+   * (A command's own stderr is {@linkcode ExecOptions.stderr}.)
+   */
+  stderr?: "inherit" | "null" | undefined;
 }
 
 /**
