@@ -52,6 +52,7 @@ export {
   CommandAbortedError,
   CommandTimeoutError,
   GammaError,
+  HostBackendError,
   InvalidInstanceNameError,
   LimactlError,
   LimactlNotFoundError,

@@ -501,3 +501,33 @@ export class SyncError extends GammaError {
     this.staging = staging;
   }
 }
+
+/**
+ * An operation that needs a Lima instance (starting it, `capture`, guest files) was asked of a
+ * session that runs on the host (`DEVSHELL_VM=off`, `DEVSHELL_VM_BACKEND=host`, or no `limactl`).
+ *
+ * @example Usage
+ * ```ts
+ * import { HostBackendError } from "@devshell/gamma";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new HostBackendError("capture");
+ * assert.equal(e.operation, "capture");
+ * assert.equal(e.message, "capture needs the Lima backend, but gamma runs on the host");
+ * ```
+ */
+export class HostBackendError extends GammaError {
+  /** What was asked: `start`, `stop`, `capture`, … */
+  readonly operation: string;
+
+  /**
+   * Make the error.
+   *
+   * @param operation What was asked.
+   */
+  constructor(operation: string) {
+    super(`${operation} needs the Lima backend, but gamma runs on the host`);
+    this.name = "HostBackendError";
+    this.operation = operation;
+  }
+}

@@ -89,7 +89,7 @@ export interface GuestRemoveOptions {
  * Symbolic links: `list`, `read` and `write` follow them (when they stay inside the root; `write`
  * replaces the target and keeps the link), `stat`, `mkdir` and `remove` act on the link itself.
  * Every method needs the Lima backend: on the host backend it rejects with the
- * `GammaError` of {@linkcode GammaSession.capture}; a VM that cannot start rejects
+ * `HostBackendError` of {@linkcode GammaSession.capture}; a VM that cannot start rejects
  * with a `StartError`.
  *
  * @example Usage

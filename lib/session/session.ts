@@ -15,7 +15,7 @@ import { settingsReader } from "./_settings_reader.ts";
 import {
   CommandAbortedError,
   CommandTimeoutError,
-  GammaError,
+  HostBackendError,
   LimactlError,
   LimactlNotFoundError,
   LimactlTimeoutError,
@@ -561,7 +561,7 @@ export class GammaSession {
    * Every instance `limactl list --json` knows (for `gamma init`).
    *
    * @returns The instances, in Lima's order.
-   * @throws {GammaError} On the host backend.
+   * @throws {HostBackendError} On the host backend.
    * @throws {LimactlError} When `limactl list` fails.
    * @throws {LimactlTimeoutError} When it does not finish in time.
    */
@@ -1327,7 +1327,7 @@ export class GammaSession {
    * @param argv The command and its arguments.
    * @param options `workdir`, `stdin` bytes, and `bounded` (default `true`).
    * @returns Exit code, stdout bytes and stderr text.
-   * @throws {GammaError} On the host backend.
+   * @throws {HostBackendError} On the host backend.
    * @throws {StartError} When the VM cannot be started.
    * @throws {UnmappedPathError} Without `workdir`, when no mount shows the working directory.
    * @throws {LimactlTimeoutError} When a bounded call does not finish in time.
@@ -1412,7 +1412,7 @@ export class GammaSession {
   #requireLima(what: string): Promise<void> {
     if (this.backend !== "lima") {
       return Promise.reject(
-        new GammaError(`${what} needs the Lima backend, but gamma runs on the host`),
+        new HostBackendError(what),
       );
     }
     return Promise.resolve();
