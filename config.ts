@@ -20,6 +20,7 @@
  */
 
 export {
+  type Backend,
   type ConfigFile,
   type ConfigSources,
   DEFAULT_GUEST_WORKSPACE,
@@ -30,6 +31,7 @@ export {
   resolveConfig,
   type SettingName,
   type SettingOrigin,
+  type WorkspaceMode,
 } from "./lib/config.ts";
 export {
   FILE_KEYS,
@@ -42,3 +44,4 @@ export {
   workspaceParentProblem,
 } from "./lib/project_config.ts";
 export { loadConfigFiles, userConfigPath } from "./lib/session/config_files.ts";
+export { type WorkspaceParent, type WorkspaceParentSource } from "./lib/workspace_parent.ts";

@@ -40,14 +40,7 @@
  * @module
  */
 
-export {
-  type Backend,
-  ConfigError,
-  type ConfigIssue,
-  type Env,
-  type GammaConfig,
-  type WorkspaceMode,
-} from "./lib/config.ts";
+export { ConfigError, type ConfigIssue, type Env, type GammaConfig } from "./lib/config.ts";
 export {
   CommandAbortedError,
   CommandTimeoutError,
@@ -87,7 +80,6 @@ export {
 export { GammaSession } from "./lib/session/session.ts";
 export { bashSingleQuoted } from "./lib/shell_quote.ts";
 export { VERSION } from "./lib/version.ts";
-export { type WorkspaceParent, type WorkspaceParentSource } from "./lib/workspace_parent.ts";
 
 if (import.meta.main) {
   const { runMain } = await import("./cli.ts");

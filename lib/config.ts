@@ -15,7 +15,7 @@ import { validateInstanceName } from "./instance_name.ts";
  *
  * @example Usage
  * ```ts
- * import type { Backend } from "@devshell/gamma";
+ * import type { Backend } from "@devshell/gamma/config";
  *
  * const backend: Backend = "lima";
  * ```
@@ -28,7 +28,7 @@ export type Backend = "auto" | "lima" | "host";
  *
  * @example Usage
  * ```ts
- * import type { WorkspaceMode } from "@devshell/gamma";
+ * import type { WorkspaceMode } from "@devshell/gamma/config";
  *
  * const mode: WorkspaceMode = "sync";
  * ```

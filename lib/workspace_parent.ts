@@ -44,7 +44,7 @@ export interface WorkspaceParentInputs {
  *
  * @example Usage
  * ```ts
- * import { type WorkspaceParentSource } from "@devshell/gamma";
+ * import { type WorkspaceParentSource } from "@devshell/gamma/config";
  * import { defaultWorkspaceParent } from "./workspace_parent.ts";
  *
  * const source: WorkspaceParentSource = defaultWorkspaceParent({
@@ -62,7 +62,7 @@ export type WorkspaceParentSource = "override" | "cargo" | "cache";
  *
  * @example Usage
  * ```ts
- * import { type WorkspaceParent } from "@devshell/gamma";
+ * import { type WorkspaceParent } from "@devshell/gamma/config";
  * import { defaultWorkspaceParent } from "./workspace_parent.ts";
  *
  * const parent: WorkspaceParent = defaultWorkspaceParent({
