@@ -161,6 +161,8 @@ export class LimactlError extends GammaError {
   readonly exitCode: number;
   /** The end of what it printed on stderr. */
   readonly stderr: string;
+  /** What to try, when gamma knows (for example that Lima's templates are missing). */
+  readonly hint: string | undefined;
 
   /**
    * Make the error.
@@ -168,10 +170,16 @@ export class LimactlError extends GammaError {
    * @param args The arguments given to `limactl`.
    * @param exitCode Its exit code.
    * @param stderr The end of its stderr.
+   * @param hint What to try, added to the message as a `hint:` line.
    */
-  constructor(args: readonly string[], exitCode: number, stderr: string) {
+  constructor(args: readonly string[], exitCode: number, stderr: string, hint?: string) {
     const detail = stderr.trim() ? `: ${stderr.trim()}` : "";
-    super(`limactl ${args.join(" ")} failed with exit code ${exitCode}${detail}`);
+    super(
+      `limactl ${args.join(" ")} failed with exit code ${exitCode}${detail}${
+        hint === undefined ? "" : `\nhint: ${hint}`
+      }`,
+    );
+    this.hint = hint;
     this.name = "LimactlError";
     this.args = args;
     this.exitCode = exitCode;

@@ -439,7 +439,6 @@ export class GammaSession {
         .stdout(shown ? Deno.stderr : "null").stderr(shown ? "inheritPiped" : "piped").noThrow();
       this.#info = undefined;
       if (r.code !== 0) {
-        const failed = new LimactlError(argv, r.code, r.stderr);
         // The same template hint as for a failed start (limactl create reads the same store).
         const { diagnoseStart } = await import("../start_diagnosis.ts");
         const hint = diagnoseStart({
@@ -449,7 +448,7 @@ export class GammaSession {
           startStderr: r.stderr,
           existed: true,
         }).hints.find((h) => h.startsWith("Lima's templates"));
-        throw hint === undefined ? failed : new GammaError(`${failed.message}\nhint: ${hint}`);
+        throw new LimactlError(argv, r.code, r.stderr, hint);
       }
       created = true;
     }
