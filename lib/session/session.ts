@@ -9,7 +9,6 @@
 // `gamma exec` over ssh does in all (bench/README.md). dax loads on the first limactl call.
 import type { CommandBuilder, KillController } from "dax";
 import { posix } from "node:path";
-import { findCargoWorkspaceRoot } from "../cargo_root.ts";
 import { type ConfigFile, type Env, type GammaConfig, resolveConfig } from "../config.ts";
 import { settingsReader } from "./_settings_reader.ts";
 import {
@@ -21,15 +20,9 @@ import {
   LimactlTimeoutError,
   MissingInstanceError,
   StartError,
-  UnmappedPathError,
+  type UnmappedPathError,
 } from "../errors.ts";
-import {
-  coveringMount,
-  type Mount,
-  normalizeAbsolutePath,
-  toGuestPath,
-  toHostPath,
-} from "../guest_path.ts";
+import { coveringMount, normalizeAbsolutePath } from "../guest_path.ts";
 import {
   closestInstanceNames,
   sanitizeInstanceSegment,
@@ -39,7 +32,6 @@ import { type InstanceInfo, parseLimaList } from "../lima_list.ts";
 import { guestArgv, limactlArgs } from "../limactl_args.ts";
 import { type LimactlCall, limactlTimeoutHint, limactlTimeoutMs } from "../limactl_timeout.ts";
 import { limaShellScript, sshConfigHost, sshShellArgs } from "../lima_ssh.ts";
-import { realPathOfPrefix } from "../real_prefix.ts";
 import { relayedCommand, relayFile, relaySignalCommand, terminalCommand } from "../signal_relay.ts";
 import { fileStamp, shortHash } from "./_files.ts";
 import { runHostProgram } from "./host_run.ts";
@@ -47,7 +39,15 @@ import type { LiveSync } from "./live_sync.ts";
 import { type HostSignal, runRelayed } from "./relay.ts";
 import type { SyncReport } from "./sync.ts";
 import type { SyncDirection } from "../sync/plan.ts";
-import { defaultWorkspaceParent, type WorkspaceParent } from "../workspace_parent.ts";
+import type { WorkspaceParent } from "../workspace_parent.ts";
+import {
+  canonicalPath,
+  findWorkspaceParent,
+  guestPathThrough,
+  hostPathThrough,
+  type PlacementContext,
+  unmappedCwdError,
+} from "./placement.ts";
 // Mode S (and with it the sync engine) loads on first use: a warm exec in a mounted project
 // never needs it.
 import type { ModeSContext } from "./mode_s.ts";
@@ -589,27 +589,19 @@ export class GammaSession {
    * @returns The directory and the rule that chose it.
    */
   workspaceParent(): WorkspaceParent {
-    if (this.#workspace) return this.#workspace;
-    const c = this.config;
-    const cargo = c.workspaceParent === undefined && c.workspaceUseCargoRoot
-      ? findCargoWorkspaceRoot(this.#cwd, (dir) => {
-        try {
-          return Deno.readTextFileSync(posix.join(dir, "Cargo.toml"));
-        } catch {
-          return undefined;
-        }
-      })
-      : undefined;
-    return (this.#workspace = defaultWorkspaceParent({
-      override: c.workspaceParent,
-      useCargoRoot: c.workspaceUseCargoRoot,
-      cargoWorkspaceRoot: cargo,
+    return this.#workspace ??= findWorkspaceParent(this.#placement());
+  }
+
+  /** The facts placing reads (lib/session/placement.ts). */
+  #placement(): PlacementContext {
+    return {
       instance: this.instance,
-      exportBase: c.exportBase,
-      xdgCacheHome: this.#env["XDG_CACHE_HOME"],
-      home: this.#env["HOME"],
-      tempDir: this.#env["TMPDIR"]?.startsWith("/") ? this.#env["TMPDIR"] : "/tmp",
-    }));
+      config: this.config,
+      env: this.#env,
+      cwd: this.#cwd,
+      instanceDir: this.instanceDir,
+      mounts: async () => (await this.instanceInfo())?.mounts ?? [],
+    };
   }
 
   /**
@@ -624,14 +616,7 @@ export class GammaSession {
   }
 
   #canonical(path: string): string {
-    // A path that does not exist yet maps like its longest existing prefix (a link's target).
-    return realPathOfPrefix(path.startsWith("/") ? path : posix.join(this.#cwd, path), (p) => {
-      try {
-        return Deno.realPathSync(p);
-      } catch {
-        return undefined;
-      }
-    });
+    return canonicalPath(this.#cwd, path);
   }
 
   /**
@@ -643,9 +628,7 @@ export class GammaSession {
    * @returns The guest path, or `undefined` when unmapped.
    */
   async guestPathOf(hostPath?: string): Promise<string | undefined> {
-    const path = this.#canonical(hostPath ?? this.#cwd);
-    const real = (await this.instanceInfo())?.mounts ?? [];
-    return toGuestPath(path, real);
+    return await guestPathThrough(this.#placement(), hostPath ?? this.#cwd);
   }
 
   /**
@@ -655,33 +638,12 @@ export class GammaSession {
    * @returns The host path, or `undefined` when no mount covers it.
    */
   async hostPathOf(guestPath: string): Promise<string | undefined> {
-    return toHostPath(guestPath, (await this.instanceInfo())?.mounts ?? []);
+    return await hostPathThrough(this.#placement(), guestPath);
   }
 
   /** Why the working directory has no guest path: its mounts and the fixes. */
   async #unmappedError(): Promise<UnmappedPathError> {
-    const path = this.#canonical(this.#cwd);
-    const real = (await this.instanceInfo())?.mounts ?? [];
-    const describe = (m: Mount): string =>
-      `    ${m.location} -> ${m.mountPoint} (${m.writable ? "writable" : "read-only"})`;
-    const yaml = this.instanceDir ? `${this.instanceDir}/lima.yaml` : "lima.yaml";
-    const lines = [
-      `cannot run in instance ${this.instance}: the current directory ${path} is not under any of its mounts`,
-      real.length ? `  mounts of ${this.instance}:` : `  instance ${this.instance} has no mounts`,
-      ...real.map(describe),
-    ];
-    lines.push(
-      "fix: run gamma from inside a mounted directory, or mount this one by adding to",
-      `  ${yaml}:`,
-      "    mounts:",
-      `    - location: ${JSON.stringify(path)}`,
-      "      writable: true",
-      `  then restart the instance: limactl stop ${this.instance} && limactl start ${this.instance}`,
-      "  or name a guest directory with -w GUEST_DIR",
-      "  or let gamma copy the project (Mode S): DEVSHELL_VM_WORKSPACE_MODE=sync, with the workspace",
-      `  parent ${this.workspaceParent().path} mounted`,
-    );
-    return new UnmappedPathError(path, this.instance, lines.join("\n"));
+    return await unmappedCwdError(this.#placement(), this.workspaceParent());
   }
 
   /**
