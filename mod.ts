@@ -78,6 +78,8 @@ export {
   type SyncTarget,
 } from "./lib/session/types.ts";
 export { GammaSession } from "./lib/session/session.ts";
+// A session reads the settings files through this module; importing it installs the reader.
+import "./lib/session/config_files.ts";
 export { bashSingleQuoted } from "./lib/shell_quote.ts";
 export { VERSION } from "./lib/version.ts";
 

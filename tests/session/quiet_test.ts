@@ -20,7 +20,7 @@ async function script(
     const file = `${dir}/script.ts`;
     await Deno.writeTextFile(
       file,
-      `import { GammaSession } from ${JSON.stringify(`file://${ROOT}/lib/session/session.ts`)};
+      `import { GammaSession } from ${JSON.stringify(`file://${ROOT}/mod.ts`)};
 const notices: string[] = [];
 const session = new GammaSession({
   cwd: ${JSON.stringify(t.project)},
