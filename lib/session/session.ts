@@ -1,6 +1,10 @@
 /**
- * {@linkcode GammaSession}: the one module that touches processes. Every `limactl` call goes
- * through dax.
+ * {@linkcode GammaSession}, the object scripts hold: it reads the configuration, finds `limactl`,
+ * and runs commands in the guest (the transport, the signal relay, stop signals and time-outs).
+ * The rest lives beside it, each in a module that never imports this one: starting the instance
+ * and its facts (`instance.ts`), placing the working directory (`placement.ts`), Mode S's copy
+ * (`mode_s.ts`), the first-run probe and provisioning (`probe.ts`, `provision.ts`), and the
+ * option and result types (`types.ts`).
  *
  * @module
  */
@@ -18,22 +22,16 @@ import {
   LimactlError,
   LimactlNotFoundError,
   LimactlTimeoutError,
-  MissingInstanceError,
-  StartError,
   type UnmappedPathError,
 } from "../errors.ts";
 import { coveringMount, normalizeAbsolutePath } from "../guest_path.ts";
-import {
-  closestInstanceNames,
-  sanitizeInstanceSegment,
-  validateInstanceName,
-} from "../instance_name.ts";
-import { type InstanceInfo, parseLimaList } from "../lima_list.ts";
+import { validateInstanceName } from "../instance_name.ts";
+import type { InstanceInfo } from "../lima_list.ts";
 import { guestArgv, limactlArgs } from "../limactl_args.ts";
 import { type LimactlCall, limactlTimeoutHint, limactlTimeoutMs } from "../limactl_timeout.ts";
 import { limaShellScript, sshConfigHost, sshShellArgs } from "../lima_ssh.ts";
 import { relayedCommand, relayFile, relaySignalCommand, terminalCommand } from "../signal_relay.ts";
-import { fileStamp, shortHash } from "./_files.ts";
+import { fileStamp } from "./_files.ts";
 import { runHostProgram } from "./host_run.ts";
 import type { LiveSync } from "./live_sync.ts";
 import { type HostSignal, runRelayed } from "./relay.ts";
@@ -48,6 +46,7 @@ import {
   type PlacementContext,
   unmappedCwdError,
 } from "./placement.ts";
+import { dax, gammaCacheDir, LimaInstance } from "./instance.ts";
 // Mode S (and with it the sync engine) loads on first use: a warm exec in a mounted project
 // never needs it.
 import type { ModeSContext } from "./mode_s.ts";
@@ -79,13 +78,6 @@ export type {
   SyncTarget,
 };
 
-interface Captured {
-  code: number;
-  stdout: Uint8Array;
-  stderr: Uint8Array;
-  stderrText: string;
-}
-
 // deno-fmt-ignore
 const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
   SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15,
@@ -97,29 +89,6 @@ function isExecutableFile(path: string): boolean {
     return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
   } catch {
     return false;
-  }
-}
-
-let daxModule: typeof import("dax") | undefined;
-
-/** dax, loaded on first use (about 90 ms of start-up that a warm exec over ssh never needs). */
-async function dax(): Promise<typeof import("dax")> {
-  return daxModule ??= await import("dax");
-}
-
-/**
- * Whether a process exists, as Lima checks `ha.pid` (kill with signal 0). `Deno.kill` takes 0
- * at run time though its type lists only signal names; this avoids node:process (about 17 ms of
- * start-up) and /proc (which Deno opens only with --allow-all).
- */
-function processExists(pid: number): boolean {
-  try {
-    Deno.kill(pid, 0 as unknown as Deno.Signal);
-    return true;
-  } catch (e) {
-    // ESRCH: gone. EPERM: exists but belongs to another user. Anything else: assume alive, as
-    // Lima does while ha.pid is there.
-    return !(e instanceof Deno.errors.NotFound);
   }
 }
 
@@ -162,8 +131,8 @@ export class GammaSession {
   #onLimactl: ((argv: readonly string[]) => void) | undefined;
   #onGuestCommand: ((transport: GuestTransport, argv: readonly string[]) => void) | undefined;
   #hostNotice: string | undefined;
-  #info: InstanceInfo | null | undefined;
-  #startedHere = false;
+  /** Starting the instance and its facts (lib/session/instance.ts). */
+  #lima: LimaInstance;
   #workspace: WorkspaceParent | undefined;
 
   /**
@@ -172,7 +141,7 @@ export class GammaSession {
    * @param options Overrides for tests and embedding programs.
    * @throws {ConfigError} For bad `DEVSHELL_VM_*` values.
    * @throws {LimactlNotFoundError} When the Lima backend is required and there is no `limactl`.
-   * @throws {RangeError} For an invalid instance name.
+   * @throws {InvalidInstanceNameError} For an invalid instance name.
    */
   constructor(options: GammaSessionOptions = {}) {
     this.#env = options.env ?? Deno.env.toObject();
@@ -232,6 +201,17 @@ export class GammaSession {
       this.#hostNotice =
         "gamma: limactl not found in PATH; VM unavailable, running on the host (install Lima from https://lima-vm.io/, set DEVSHELL_VM_LIMACTL, or set DEVSHELL_VM_BACKEND=host to run on the host without this notice)";
     }
+    this.#lima = new LimaInstance({
+      instance: this.instance,
+      config: this.config,
+      backend: this.backend,
+      limactl: this.limactl,
+      env: this.#env,
+      childEnv: this.#childEnv,
+      notice: this.#notice,
+      onLimactl: this.#onLimactl,
+      limaOutput: this.#limaOutput,
+    });
   }
 
   /**
@@ -245,7 +225,7 @@ export class GammaSession {
         "Cannot read gamma's settings files: lib/session/config_files.ts is not loaded; import @devshell/gamma (mod.ts), or pass configFiles",
       );
     }
-    return read(this.#cwd, this.#env, { cacheDir: this.#cacheDir() });
+    return read(this.#cwd, this.#env, { cacheDir: gammaCacheDir(this.#env) });
   }
 
   /** The instance directory, `$LIMA_HOME/NAME`. */
@@ -275,21 +255,6 @@ export class GammaSession {
     return { ...out, ...this.config.guestEnv.set };
   }
 
-  #cacheDir(): string {
-    const xdg = this.#env["XDG_CACHE_HOME"]?.trim();
-    if (xdg?.startsWith("/")) return posix.join(xdg, "gamma");
-    const home = this.#env["HOME"]?.trim();
-    if (home?.startsWith("/")) return posix.join(home, ".cache", "gamma");
-    const tmp = this.#env["TMPDIR"]?.trim();
-    let user = "user";
-    try {
-      user = String(Deno.uid() ?? user);
-    } catch {
-      // Deno.uid() needs --allow-sys, which gamma does not ask for: share the generic name.
-    }
-    return posix.join(tmp?.startsWith("/") ? tmp : "/tmp", `gamma-${user}`);
-  }
-
   /**
    * A file in gamma's cache directory (`$XDG_CACHE_HOME/gamma`, else `~/.cache/gamma`) for this
    * instance and `LIMA_HOME`: `<cache>/<kind>/<instance>-<hash of LIMA_HOME>.<ext>`.
@@ -299,52 +264,7 @@ export class GammaSession {
    * @returns The path (not created).
    */
   cacheFile(kind: string, ext: string): string {
-    const key = `${sanitizeInstanceSegment(this.instance)}-${
-      shortHash(this.config.limaHome ?? "")
-    }`;
-    return posix.join(this.#cacheDir(), kind, `${key}.${ext}`);
-  }
-
-  /** A dax builder for `limactl ARGV`, wrapped: a builder is a thenable, awaiting it runs it. */
-  async #command(argv: readonly string[]): Promise<{ builder: CommandBuilder }> {
-    this.#onLimactl?.(argv);
-    let builder = new (await dax()).CommandBuilder().command([this.limactl!, ...argv]);
-    if (this.#childEnv !== undefined) builder = builder.clearEnv().env(this.#childEnv);
-    return { builder };
-  }
-
-  /**
-   * Run one of gamma's own `limactl` calls with output captured. With `call`, it is bounded by
-   * that call's time-out: when it expires, `limactl` is killed and a
-   * {@linkcode LimactlTimeoutError} names the call.
-   */
-  async #capture(
-    argv: readonly string[],
-    stdin: Uint8Array | "null" = "null",
-    call?: LimactlCall,
-  ): Promise<Captured> {
-    const controller: KillController = new (await dax()).KillController();
-    const running = (await this.#command(argv)).builder.stdin(stdin).stdout("piped")
-      .stderr("piped").signal(controller.signal).noThrow().then((r) => r);
-    let r: Awaited<typeof running>;
-    if (call === undefined) {
-      r = await running;
-    } else {
-      const ms = limactlTimeoutMs(call, this.config.limactlTimeout);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const expired = new Promise<"expired">((done) => timer = setTimeout(done, ms, "expired"));
-      const first = await Promise.race([running, expired]).finally(() => clearTimeout(timer));
-      if (first === "expired") {
-        controller.kill("SIGKILL");
-        // Wait a moment for it to go (a process stuck in the kernel may never), then report.
-        let grace: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([running, new Promise((go) => grace = setTimeout(go, 2000))]);
-        clearTimeout(grace);
-        throw new LimactlTimeoutError(argv, call, ms, limactlTimeoutHint(call, this.instance));
-      }
-      r = first;
-    }
-    return { code: r.code, stdout: r.stdoutBytes, stderr: r.stderrBytes, stderrText: r.stderr };
+    return this.#lima.cacheFile(kind, ext);
   }
 
   /**
@@ -353,234 +273,67 @@ export class GammaSession {
    * @returns Whether the instance's host agent is alive.
    */
   isRunning(): boolean {
-    const dir = this.instanceDir;
-    if (dir === undefined) return false;
-    let pid: number;
-    try {
-      pid = Number.parseInt(Deno.readTextFileSync(`${dir}/ha.pid`).trim(), 10);
-    } catch {
-      return false;
-    }
-    return pid > 0 && processExists(pid);
+    return this.#lima.isRunning();
   }
 
   /**
-   * Make sure the VM is running: a cheap `ha.pid` check first, else `limactl start --tty=false
-   * NAME` with stdin closed and Lima's progress on stderr. Two gamma processes never start the
-   * same instance at once (a lock in the cache directory). A failed start is explained and
-   * retried by the next call; a `degraded` start (exit 1, VM up) warns and goes on.
+   * Make sure the VM is running: a cheap `ha.pid` check first, else `limactl start`; two gamma
+   * processes never start the same instance at once. A failed start is explained and retried by
+   * the next call; a `degraded` start (exit 1, VM up) warns and goes on. An instance that does
+   * not exist is never created here.
    *
+   * @throws {MissingInstanceError} When the instance does not exist.
    * @throws {StartError} When the start fails.
    */
   async ensureRunning(): Promise<void> {
-    // Checked every time (it is one file read): a VM stopped meanwhile is started again.
-    if (this.backend === "host" || this.isRunning()) return;
-    const lockPath = this.cacheFile("locks", "lock");
-    await Deno.mkdir(posix.dirname(lockPath), { recursive: true });
-    const lock = await Deno.open(lockPath, { create: true, write: true });
-    try {
-      await lock.lock(true);
-      // Another gamma may have started it while this one waited for the lock.
-      if (this.isRunning()) return;
-      await this.#start();
-    } finally {
-      lock.close();
-    }
+    await this.#lima.ensureRunning();
   }
 
   /**
-   * Whether the instance exists: Lima's own rule (store.Inspect) is that `NAME/lima.yaml` exists
-   * under `$LIMA_HOME`; without a known Lima home, `limactl list` answers.
-   */
-  async #exists(): Promise<boolean> {
-    const dir = this.instanceDir;
-    if (dir !== undefined) return fileStamp(`${dir}/lima.yaml`) !== "none";
-    return await this.instanceInfo({ fresh: true }) !== undefined;
-  }
-
-  /**
-   * Fail unless the instance exists, naming the closest existing names (`limactl list -q`) and
-   * the command that creates it. gamma never lets `limactl start` create an instance as a side
-   * effect (Lima 2.2 does, from its default template, for any unknown name).
+   * Fail unless the instance exists, naming the closest existing names and the command that
+   * creates it.
    *
    * @throws {MissingInstanceError} When it does not exist.
    */
   async requireInstance(): Promise<void> {
-    if (this.backend === "host" || this.isRunning() || await this.#exists()) return;
-    const r = await this.#capture(limactlArgs.listNames(), "null", "list");
-    const names = r.code === 0
-      ? new TextDecoder().decode(r.stdout).split("\n").map((l) => l.trim()).filter(Boolean)
-      : [];
-    throw new MissingInstanceError(
-      this.instance,
-      closestInstanceNames(this.instance, names),
-      names,
-    );
+    await this.#lima.requireInstance();
   }
 
   /**
-   * Create the instance with `limactl create --tty=false --name=NAME TEMPLATE` (Lima's progress
-   * on stderr) unless it exists, then start it: `gamma start --create`.
+   * Create the instance with `limactl create` unless it exists, then start it
+   * (`gamma start --create`).
    *
-   * @param template A Lima template locator, file or URL; default the settings' `template`
-   * (`.gamma.yaml` or the user file), then `template:default`.
+   * @param template A Lima template locator, file or URL; default the settings' `template`,
+   * then `template:default`.
    * @returns Whether it was created.
+   * @throws {HostBackendError} On the host backend.
    * @throws {LimactlError} When `limactl create` fails.
    * @throws {StartError} When the start fails.
    */
   async create(template?: string): Promise<boolean> {
-    await this.#requireLima("create");
-    let created = false;
-    if (!this.isRunning() && !(await this.#exists())) {
-      const argv = limactlArgs.create(this.instance, template ?? this.config.template);
-      this.#notice(`gamma: creating instance ${this.instance} from ${argv.at(-1)}…`);
-      const shown = this.#limaOutput === "inherit";
-      const r = await (await this.#command(argv)).builder.stdin("null")
-        .stdout(shown ? Deno.stderr : "null").stderr(shown ? "inheritPiped" : "piped").noThrow();
-      this.#info = undefined;
-      if (r.code !== 0) {
-        // The same template hint as for a failed start (limactl create reads the same store).
-        const { diagnoseStart } = await import("../start_diagnosis.ts");
-        const hint = diagnoseStart({
-          instance: this.instance,
-          limaHome: this.config.limaHome ?? "~/.lima",
-          exitCode: r.code,
-          startStderr: r.stderr,
-          existed: true,
-        }).hints.find((h) => h.startsWith("Lima's templates"));
-        throw new LimactlError(argv, r.code, r.stderr, hint);
-      }
-      created = true;
-    }
-    await this.ensureRunning();
-    return created;
-  }
-
-  async #start(): Promise<void> {
-    await this.requireInstance();
-    this.#notice(`gamma: starting instance ${this.instance}…`);
-    const dir = this.instanceDir;
-    const existed = dir !== undefined && fileStamp(`${dir}/lima.yaml`) !== "none";
-    const before = dir === undefined
-      ? []
-      : [fileStamp(`${dir}/ha.stderr.log`), fileStamp(`${dir}/ha.stdout.log`)];
-    const argv = limactlArgs.start(this.instance);
-    // Lima's progress goes to our stderr; stdout stays the guest command's. On a terminal Lima
-    // writes there itself, in its terminal format; the diagnosis then reads ha.stderr.log alone.
-    // With stderr "null" Lima's lines are read for the diagnosis and not shown.
-    const shown = this.#limaOutput === "inherit";
-    const direct = shown && Deno.stderr.isTerminal();
-    const result = await (await this.#command(argv)).builder.stdin("null")
-      .stdout(shown ? Deno.stderr : "null")
-      .stderr(direct ? "inherit" : shown ? "inheritPiped" : "piped").noThrow();
-    this.#info = undefined;
-    if (result.code === 0) {
-      this.#startedHere = true;
-      return;
-    }
-    const fresh = (name: string, i: number): string | undefined => {
-      if (dir === undefined) return undefined;
-      const now = fileStamp(`${dir}/${name}`);
-      if (now === "none" || now === before[i]) return undefined;
-      try {
-        return Deno.readTextFileSync(`${dir}/${name}`);
-      } catch {
-        return undefined;
-      }
-    };
-    const { diagnoseStart } = await import("../start_diagnosis.ts");
-    const diagnosis = diagnoseStart({
-      instance: this.instance,
-      limaHome: this.config.limaHome ?? "~/.lima",
-      exitCode: result.code,
-      startStderr: direct ? "" : result.stderr,
-      haStderrLog: fresh("ha.stderr.log", 0),
-      haStdoutLog: fresh("ha.stdout.log", 1),
-      existed,
-    });
-    if (diagnosis.degraded && this.isRunning()) {
-      this.#notice(`gamma: warning: ${diagnosis.hints[0]}`);
-      this.#startedHere = true;
-      return;
-    }
-    throw new StartError(
-      this.instance,
-      result.code,
-      this.config.limaHints ? diagnosis.hints : [],
-      diagnosis.logTail,
-    );
+    return await this.#lima.create(template);
   }
 
   /**
    * The instance as `limactl list --json NAME` describes it; `undefined` when it does not exist.
-   * Kept for the process; mounts are also kept across runs in the cache directory, keyed by the
-   * modification of `limactl` and the instance's YAML files, so a warm `exec` needs no `list`.
+   * Kept for the process, and across runs in the cache directory.
    *
    * @param options `fresh: true` always asks `limactl`.
    * @returns The instance facts.
    * @throws {LimactlError} When `limactl list` fails for another reason than a missing instance.
    */
   async instanceInfo(options: { fresh?: boolean } = {}): Promise<InstanceInfo | undefined> {
-    if (this.backend === "host") return undefined;
-    if (!options.fresh && this.#info !== undefined) return this.#info ?? undefined;
-    const cacheFile = this.cacheFile("instances", "json");
-    const key = this.#factsKey();
-    if (!options.fresh) {
-      try {
-        const cached = JSON.parse(Deno.readTextFileSync(cacheFile));
-        if (cached.key === key) return (this.#info = cached.info as InstanceInfo);
-      } catch {
-        // No cache yet, or unreadable: ask limactl.
-      }
-    }
-    const argv = limactlArgs.list(this.instance);
-    const r = await this.#capture(argv, "null", "list");
-    if (r.code !== 0) {
-      if (/No instance matching/.test(r.stderrText)) {
-        this.#info = null;
-        return undefined;
-      }
-      throw new LimactlError(argv, r.code, r.stderrText);
-    }
-    const info = parseLimaList(new TextDecoder().decode(r.stdout))
-      .find((i) => i.name === this.instance);
-    this.#info = info ?? null;
-    if (info !== undefined) {
-      try {
-        await Deno.mkdir(posix.dirname(cacheFile), { recursive: true });
-        await Deno.writeTextFile(cacheFile, JSON.stringify({ key, info }));
-      } catch {
-        // The cache only saves a limactl call; a read-only cache directory costs that call.
-      }
-    }
-    return info;
+    return await this.#lima.instanceInfo(options);
   }
 
   /**
-   * Every instance `limactl list --json` knows (for `gamma init`).
+   * Every Lima instance (`limactl list --json`).
    *
-   * @returns The instances, in Lima's order.
+   * @returns The instances.
    * @throws {HostBackendError} On the host backend.
-   * @throws {LimactlError} When `limactl list` fails.
-   * @throws {LimactlTimeoutError} When it does not finish in time.
    */
   async listInstances(): Promise<InstanceInfo[]> {
-    await this.#requireLima("listing instances");
-    const argv = limactlArgs.list();
-    const r = await this.#capture(argv, "null", "list");
-    if (r.code !== 0) throw new LimactlError(argv, r.code, r.stderrText);
-    return parseLimaList(new TextDecoder().decode(r.stdout));
-  }
-
-  #factsKey(): string {
-    const home = this.config.limaHome ?? "";
-    return [
-      this.limactl ?? "",
-      fileStamp(this.limactl ?? ""),
-      fileStamp(`${home}/${this.instance}/lima.yaml`),
-      fileStamp(`${home}/_config/default.yaml`),
-      fileStamp(`${home}/_config/override.yaml`),
-    ].join("|");
+    return await this.#lima.listInstances();
   }
 
   /**
@@ -953,7 +706,7 @@ export class GammaSession {
       config: this.config,
       instanceDir: this.instanceDir,
       cwd: this.#canonical(this.#cwd),
-      cacheDir: this.#cacheDir(),
+      cacheDir: gammaCacheDir(this.#env),
       notice: this.#notice,
       progress: this.#limaOutput === "inherit" ? "auto" : false,
       workspaceParent: () => this.workspaceParent(),
@@ -1228,7 +981,7 @@ export class GammaSession {
       });
     }
     this.#onGuestCommand?.(transport, [this.limactl!, ...limactlArgv]);
-    const builder = (await this.#command(limactlArgv)).builder.stdin(options.stdin)
+    const builder = (await this.#lima.command(limactlArgv)).builder.stdin(options.stdin)
       .stdout(options.stdout).stderr(options.stderr);
     return await runForwarding(builder, options.forward, options.ignore ?? [], killer);
   }
@@ -1398,7 +1151,7 @@ export class GammaSession {
     await this.#requireLima("stop");
     const argv = limactlArgs.stop(this.instance);
     const shown = this.#limaOutput === "inherit";
-    const r = await (await this.#command(argv)).builder.stdin("null")
+    const r = await (await this.#lima.command(argv)).builder.stdin("null")
       .stdout(shown ? Deno.stderr : "null").stderr(shown ? "inheritPiped" : "piped").noThrow();
     if (r.code !== 0) throw new LimactlError(argv, r.code, r.stderr);
   }
@@ -1416,7 +1169,7 @@ export class GammaSession {
     const dir = this.#usersDir();
     const requested = posix.join(dir, "stop-requested");
     const handedOver = fileStamp(requested) !== "none";
-    if (!this.#startedHere && !handedOver) return false;
+    if (!this.#lima.startedHere && !handedOver) return false;
     const others = this.#liveUsers();
     if (others > 0) {
       // The last gamma to leave stops it, if it runs with DEVSHELL_VM_STOP_ON_EXIT too.
@@ -1430,11 +1183,11 @@ export class GammaSession {
           others === 1 ? " is" : "es are"
         } using it`,
       );
-      this.#startedHere = false;
+      this.#lima.startedHere = false;
       return false;
     }
     await this.stop();
-    this.#startedHere = false;
+    this.#lima.startedHere = false;
     try {
       Deno.removeSync(requested);
     } catch {
@@ -1515,7 +1268,7 @@ export class GammaSession {
     let limactlVersion: string | undefined;
     let info: InstanceInfo | undefined;
     if (this.limactl !== undefined && this.backend === "lima") {
-      const v = await this.#capture(limactlArgs.version(), "null", "version");
+      const v = await this.#lima.capture(limactlArgs.version(), "null", "version");
       limactlVersion = new TextDecoder().decode(v.stdout).match(/(\d+\.\d+\.\d+\S*)/)?.[1];
       info = await this.instanceInfo({ fresh: true });
     }
