@@ -59,12 +59,6 @@ export {
 export { type Mount, toGuestPath, toHostPath } from "./lib/guest_path.ts";
 export { ForeignCopyError, MassDeletionError, SyncStateError } from "./lib/session/sync.ts";
 export {
-  type LiveBatch,
-  liveLine,
-  LiveSync,
-  type LiveSyncOptions,
-} from "./lib/session/live_sync.ts";
-export {
   type CaptureOptions,
   type CaptureResult,
   type ExecOptions,

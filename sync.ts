@@ -3,7 +3,8 @@
  * directory as a {@linkcode HostTree}, a virtual one as a {@linkcode MemoryTree}, or your own
  * implementation), a three-way planner against the manifest of the last sync
  * ({@linkcode planSync}), an atomic apply with preconditions ({@linkcode applyPlan}), and
- * {@linkcode syncTrees}, which does all of it under a lock. Deletions propagate; a file changed
+ * {@linkcode syncTrees}, which does all of it under a lock, and {@linkcode LiveSync}, which keeps two
+ * trees in step while they change. Deletions propagate; a file changed
  * on both sides keeps both versions. `.gammaignore` rules are read by {@linkcode compileIgnore}.
  *
  * To sync the working directory's project with its copy in a Lima instance, use
@@ -30,6 +31,12 @@
  */
 
 export { HostTree, type HostTreeOptions } from "./lib/session/host_tree.ts";
+export {
+  type LiveBatch,
+  liveLine,
+  LiveSync,
+  type LiveSyncOptions,
+} from "./lib/session/live_sync.ts";
 export {
   COPY_ID_FILE,
   type CopyState,

@@ -630,7 +630,7 @@ export class HostTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { HostTree } from "@devshell/gamma";
+   * import { HostTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const dir = await Deno.makeTempDir();
@@ -663,7 +663,7 @@ export class HostTree implements Tree {
    *
    * @example Usage
    * ```ts
-   * import { HostTree } from "@devshell/gamma";
+   * import { HostTree } from "@devshell/gamma/sync";
    * import assert from "node:assert/strict";
    *
    * const dir = await Deno.makeTempDir();

@@ -19,7 +19,7 @@ import { ignoredDirectory, type SyncReport, syncTrees, type SyncTreesOptions } f
  *
  * @example Usage
  * ```ts
- * import { liveLine, type SyncReport } from "@devshell/gamma";
+ * import { liveLine, type SyncReport } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * const report = {
@@ -48,7 +48,7 @@ export function liveLine(report: SyncReport): string {
  *
  * @example Usage
  * ```ts
- * import type { LiveSyncOptions } from "@devshell/gamma";
+ * import type { LiveSyncOptions } from "@devshell/gamma/sync";
  *
  * const options: LiveSyncOptions = { stateDir: "/tmp/state", debounceMs: 100 };
  * ```
@@ -68,7 +68,7 @@ export interface LiveSyncOptions extends Omit<SyncTreesOptions, "dryRun" | "now"
  *
  * @example Usage
  * ```ts
- * import type { LiveBatch } from "@devshell/gamma";
+ * import type { LiveBatch } from "@devshell/gamma/sync";
  *
  * function copied(batch: LiveBatch): number {
  *   return batch.report?.copied ?? 0;
@@ -97,7 +97,7 @@ export interface LiveBatch {
  *
  * @example Usage
  * ```ts
- * import { HostTree, LiveSync, syncTrees } from "@devshell/gamma";
+ * import { HostTree, LiveSync, syncTrees } from "@devshell/gamma/sync";
  * import assert from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
