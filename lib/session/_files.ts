@@ -36,3 +36,18 @@ export function shortHash(text: string): string {
   }
   return (a.toString(16).padStart(8, "0") + b.toString(16).padStart(8, "0")).slice(0, 12);
 }
+
+/**
+ * Whether a path is an executable regular file (any execute bit).
+ *
+ * @param path The path.
+ * @returns Whether it is.
+ */
+export function isExecutableFile(path: string): boolean {
+  try {
+    const info = Deno.statSync(path);
+    return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}

@@ -1,17 +1,16 @@
 /**
  * {@linkcode GammaSession}, the object scripts hold: it reads the configuration, finds `limactl`,
- * and runs commands in the guest (the transport, the signal relay, stop signals and time-outs).
+ * and runs commands (placing each one, the signal relay, live sync, stop signals and time-outs).
  * The rest lives beside it, each in a module that never imports this one: starting the instance
- * and its facts (`instance.ts`), placing the working directory (`placement.ts`), Mode S's copy
- * (`mode_s.ts`), the first-run probe and provisioning (`probe.ts`, `provision.ts`), and the
- * option and result types (`types.ts`).
+ * and its facts (`instance.ts`), how guest commands reach it (`transport.ts`), placing the working
+ * directory (`placement.ts`), Mode S's copy (`mode_s.ts`), the first-run probe and provisioning
+ * (`probe.ts`, `provision.ts`), and the option and result types (`types.ts`).
  *
  * @module
  */
 
 // dax, node:crypto and node:process are not imported here: loading them costs more than a warm
 // `gamma exec` over ssh does in all (bench/README.md). dax loads on the first limactl call.
-import type { CommandBuilder, KillController } from "dax";
 import { posix } from "node:path";
 import { type ConfigFile, type Env, type GammaConfig, resolveConfig } from "../config.ts";
 import { settingsReader } from "./_settings_reader.ts";
@@ -21,17 +20,14 @@ import {
   HostBackendError,
   LimactlError,
   LimactlNotFoundError,
-  LimactlTimeoutError,
   type UnmappedPathError,
 } from "../errors.ts";
 import { coveringMount, normalizeAbsolutePath } from "../guest_path.ts";
 import { validateInstanceName } from "../instance_name.ts";
 import type { InstanceInfo } from "../lima_list.ts";
 import { guestArgv, limactlArgs } from "../limactl_args.ts";
-import { type LimactlCall, limactlTimeoutHint, limactlTimeoutMs } from "../limactl_timeout.ts";
-import { limaShellScript, sshConfigHost, sshShellArgs } from "../lima_ssh.ts";
 import { relayedCommand, relayFile, relaySignalCommand, terminalCommand } from "../signal_relay.ts";
-import { fileStamp } from "./_files.ts";
+import { fileStamp, isExecutableFile } from "./_files.ts";
 import { runHostProgram } from "./host_run.ts";
 import type { LiveSync } from "./live_sync.ts";
 import { type HostSignal, runRelayed } from "./relay.ts";
@@ -46,7 +42,8 @@ import {
   type PlacementContext,
   unmappedCwdError,
 } from "./placement.ts";
-import { dax, gammaCacheDir, LimaInstance } from "./instance.ts";
+import { gammaCacheDir, LimaInstance } from "./instance.ts";
+import { hasTerminal, Transport } from "./transport.ts";
 // Mode S (and with it the sync engine) loads on first use: a warm exec in a mounted project
 // never needs it.
 import type { ModeSContext } from "./mode_s.ts";
@@ -77,25 +74,6 @@ export type {
   SyncProjectOptions,
   SyncTarget,
 };
-
-// deno-fmt-ignore
-const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15,
-};
-
-function isExecutableFile(path: string): boolean {
-  try {
-    const info = Deno.statSync(path);
-    return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
-  } catch {
-    return false;
-  }
-}
-
-/** Filled in by a runner with the way to kill its child (a bounded call's time-out uses it). */
-interface Killer {
-  kill?: (sig: Deno.Signal) => void;
-}
 
 /**
  * A gamma session: one Lima instance (or the host), the configuration, and the host working
@@ -133,6 +111,8 @@ export class GammaSession {
   #hostNotice: string | undefined;
   /** Starting the instance and its facts (lib/session/instance.ts). */
   #lima: LimaInstance;
+  /** How guest commands reach the instance (lib/session/transport.ts). */
+  #transport: Transport;
   #workspace: WorkspaceParent | undefined;
 
   /**
@@ -211,6 +191,17 @@ export class GammaSession {
       notice: this.#notice,
       onLimactl: this.#onLimactl,
       limaOutput: this.#limaOutput,
+    });
+    this.#transport = new Transport({
+      instance: this.instance,
+      instanceDir: this.instanceDir,
+      config: this.config,
+      env: this.#env,
+      childEnv: this.#childEnv,
+      limactl: this.limactl,
+      onGuestCommand: this.#onGuestCommand,
+      onLimactl: this.#onLimactl,
+      lima: this.#lima,
     });
   }
 
@@ -552,7 +543,7 @@ export class GammaSession {
       }
       // A pty carries Ctrl-C; the wrapper only makes a death by signal N exit 128+N, not 255.
       live = synced && options.live ? await this.#startLive(synced, options.verbose) : undefined;
-      ran = await this.#guestRun(guestArgv(terminalCommand(argv), env), {
+      ran = await this.#transport.run(guestArgv(terminalCommand(argv), env), {
         workdir,
         ...stdio,
         forward: ["SIGINT", "SIGTERM", "SIGHUP"],
@@ -584,7 +575,7 @@ export class GammaSession {
     synced: SyncTarget | undefined,
   ): Promise<ExecResult> {
     // The relayed argv goes through the transport like any other guest argv.
-    const run = this.#guestCommand(guestArgv(relayed, options.env), workdir, {
+    const run = this.#transport.command(guestArgv(relayed, options.env), workdir, {
       tty: !options.noTty && (options.stdout ?? "inherit") === "inherit",
       ...(options.noTty ? { noTty: true } : {}),
     });
@@ -602,7 +593,7 @@ export class GammaSession {
       ignore: options.ignore,
       stop: options.stop,
       signalGuest: async (signal, abort) => {
-        const call = this.#guestCommand(guestArgv(relaySignalCommand(file, signal)), "/", {
+        const call = this.#transport.command(guestArgv(relaySignalCommand(file, signal)), "/", {
           tty: false,
           noTty: true,
         });
@@ -869,7 +860,7 @@ export class GammaSession {
     const live = place.synced && (options.live ?? true)
       ? await this.#startLive(place.synced, options.verbose)
       : undefined;
-    const { code } = await this.#guestRun(guestArgv(script, this.guestEnv()), {
+    const { code } = await this.#transport.run(guestArgv(script, this.guestEnv()), {
       workdir: plan.workdir,
       ...stdio,
       forward: ["SIGTERM", "SIGHUP"],
@@ -890,132 +881,7 @@ export class GammaSession {
    * @returns The transport and why.
    */
   guestTransport(): GuestTransport {
-    const limactl = (reason: string): GuestTransport => ({ kind: "limactl", reason });
-    if (!this.config.ssh) return limactl("DEVSHELL_VM_SSH=off");
-    const dir = this.instanceDir;
-    if (dir === undefined) return limactl("no LIMA_HOME");
-    const configFile = `${dir}/ssh.config`;
-    let text: string;
-    try {
-      text = Deno.readTextFileSync(configFile);
-    } catch {
-      return limactl(`no ${configFile}`);
-    }
-    const host = sshConfigHost(text);
-    if (host === undefined) return limactl(`${configFile} names no Host`);
-    const controlPath = /^\s*ControlPath\s+"?([^"\n]*?)"?\s*$/m.exec(text)?.[1];
-    if (!controlPath) return limactl(`${configFile} names no ControlPath`);
-    try {
-      if (!Deno.lstatSync(controlPath).isSocket) return limactl(`${controlPath} is not a socket`);
-    } catch {
-      return limactl(`no ControlMaster socket ${controlPath}`);
-    }
-    const program = (this.#env["PATH"] ?? "").split(":")
-      .filter((d) => d.startsWith("/"))
-      .map((d) => posix.join(d, "ssh"))
-      .find(isExecutableFile);
-    if (program === undefined) return limactl("no ssh on PATH");
-    return {
-      kind: "ssh",
-      reason: `${configFile} and ${controlPath}`,
-      ssh: { program, configFile, host },
-    };
-  }
-
-  /**
-   * Run a guest argv (from {@linkcode guestArgv}) at `workdir` through the transport of
-   * {@linkcode guestTransport}: the same argv and the same remote script either way, only the
-   * process that carries it differs. SIGINT/SIGTERM/SIGHUP are forwarded or ignored as asked.
-   */
-  async #guestRun(
-    argv: readonly string[],
-    options: GuestRunOptions & {
-      /** Bound the call by this time-out (`probe`); the user's command is never bounded. */
-      call?: LimactlCall | undefined;
-    },
-  ): Promise<{ code: number; stdout: Uint8Array; stderr: Uint8Array }> {
-    const limactlArgv = ["shell", "--workdir", normalizeAbsolutePath(options.workdir)];
-    if (options.noTty) limactlArgv.push("--tty=false");
-    limactlArgv.push(validateInstanceName(this.instance), "--", ...argv);
-    const killer: Killer = {};
-    const running = this.#guestSpawn(argv, limactlArgv, options, killer);
-    if (options.call === undefined) return await running;
-    const call = options.call;
-    const ms = limactlTimeoutMs(call, this.config.limactlTimeout);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<"expired">((done) => timer = setTimeout(done, ms, "expired"));
-    const first = await Promise.race([running, expired]).finally(() => clearTimeout(timer));
-    if (first !== "expired") return first;
-    killer.kill?.("SIGKILL");
-    // Wait a moment for it to go (a process stuck in the kernel may never), then report. The
-    // error names the call as limactl shell's arguments on either transport.
-    let grace: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([running, new Promise((go) => grace = setTimeout(go, 2000))]);
-    clearTimeout(grace);
-    throw new LimactlTimeoutError(limactlArgv, call, ms, limactlTimeoutHint(call, this.instance));
-  }
-
-  async #guestSpawn(
-    argv: readonly string[],
-    limactlArgv: string[],
-    options: GuestRunOptions,
-    killer: Killer,
-  ): Promise<{ code: number; stdout: Uint8Array; stderr: Uint8Array }> {
-    const transport = this.guestTransport();
-    if (transport.kind === "ssh" && transport.ssh) {
-      const script = limaShellScript(argv, options.workdir);
-      const args = sshShellArgs(transport.ssh.configFile, transport.ssh.host, script, {
-        // Lima's rule (cmd/limactl/shell.go): a pseudo-terminal exactly when stdout is one.
-        tty: options.stdout === "inherit" && !options.noTty && Deno.stdout.isTerminal(),
-        colorterm: this.#env["COLORTERM"] !== undefined,
-      });
-      this.#onGuestCommand?.(transport, [transport.ssh.program, ...args]);
-      return await spawnForwarding(transport.ssh.program, args, {
-        env: this.#childEnv,
-        stdin: options.stdin,
-        stdout: options.stdout,
-        stderr: options.stderr,
-        forward: options.forward,
-        ignore: options.ignore ?? [],
-        killer,
-      });
-    }
-    this.#onGuestCommand?.(transport, [this.limactl!, ...limactlArgv]);
-    const builder = (await this.#lima.command(limactlArgv)).builder.stdin(options.stdin)
-      .stdout(options.stdout).stderr(options.stderr);
-    return await runForwarding(builder, options.forward, options.ignore ?? [], killer);
-  }
-
-  /**
-   * The process that runs a guest argv at `workdir` on the current transport: `ssh …` with the
-   * script Lima would send, or `limactl shell …` (with `--tty=false` for `noTty`).
-   * Reports it to `onGuestCommand` / `onLimactl`.
-   */
-  #guestCommand(
-    argv: readonly string[],
-    workdir: string,
-    options: { tty: boolean; noTty?: boolean },
-  ): { program: string; args: string[] } {
-    const transport = this.guestTransport();
-    if (transport.kind === "ssh" && transport.ssh) {
-      const args = sshShellArgs(
-        transport.ssh.configFile,
-        transport.ssh.host,
-        limaShellScript(argv, workdir),
-        {
-          tty: options.tty && Deno.stdout.isTerminal(),
-          colorterm: this.#env["COLORTERM"] !== undefined,
-        },
-      );
-      this.#onGuestCommand?.(transport, [transport.ssh.program, ...args]);
-      return { program: transport.ssh.program, args };
-    }
-    const args = ["shell", "--workdir", normalizeAbsolutePath(workdir)];
-    if (options.noTty) args.push("--tty=false");
-    args.push(validateInstanceName(this.instance), "--", ...argv);
-    this.#onGuestCommand?.(transport, [this.limactl!, ...args]);
-    this.#onLimactl?.(args);
-    return { program: this.limactl!, args };
+    return this.#transport.choose();
   }
 
   /** The first-run probe, loaded only when its cache says this `lima.yaml` was not probed yet. */
@@ -1080,7 +946,7 @@ export class GammaSession {
           stderr: new TextDecoder().decode(r.stderr),
         };
       }
-      const r = await this.#guestRun(guestArgv(argv), {
+      const r = await this.#transport.run(guestArgv(argv), {
         workdir,
         stdin: options.stdin ?? "null",
         stdout: "piped",
@@ -1327,132 +1193,5 @@ export class GammaSession {
         }`,
       };
     }
-  }
-}
-
-/**
- * Whether the transport would get a pty: Lima asks ssh for one (`-t`) when stdout is a terminal,
- * and ssh allocates it only when stdin is one too. Then the terminal carries Ctrl-C itself.
- */
-function hasTerminal(options: Pick<ExecOptions, "stdin" | "stdout">): boolean {
-  return (options.stdin ?? "inherit") === "inherit" && Deno.stdin.isTerminal() &&
-    (options.stdout ?? "inherit") === "inherit" && Deno.stdout.isTerminal();
-}
-
-/** How {@linkcode GammaSession}'s guest runs are wired: where, stdio, and the signals. */
-interface GuestRunOptions {
-  workdir: string;
-  stdin: "inherit" | "null" | Uint8Array;
-  stdout: "inherit" | "piped";
-  stderr: "inherit" | "piped";
-  noTty?: boolean;
-  forward: Deno.Signal[];
-  ignore?: Deno.Signal[];
-}
-
-/**
- * Run a command while gamma holds SIGINT/SIGTERM/SIGHUP: `forward` ones go to the child, `ignore`
- * ones are swallowed, so gamma never dies before its child.
- */
-async function runForwarding(
-  builder: CommandBuilder,
-  forward: Deno.Signal[],
-  ignore: Deno.Signal[] = [],
-  killer: Killer = {},
-): Promise<{ code: number; stdout: Uint8Array; stderr: Uint8Array }> {
-  const controller: KillController = new (await dax()).KillController();
-  killer.kill = (sig) => controller.kill(sig as NonNullable<Parameters<KillController["kill"]>[0]>);
-  let forwarded: Deno.Signal | undefined;
-  const listeners: [Deno.Signal, () => void][] = [
-    ...forward.map((sig): [Deno.Signal, () => void] => [sig, () => {
-      forwarded = sig;
-      controller.kill(sig as NonNullable<Parameters<KillController["kill"]>[0]>);
-    }]),
-    ...ignore.map((sig): [Deno.Signal, () => void] => [sig, () => {}]),
-  ];
-  for (const [sig, fn] of listeners) Deno.addSignalListener(sig, fn);
-  try {
-    const r = await builder.signal(controller.signal).noThrow();
-    let code = r.code;
-    // dax maps a child it killed with SIGHUP to exit code 1; report it the shell's way.
-    if (forwarded === "SIGHUP" && code === 1) code = 128 + SIGNAL_NUMBERS.SIGHUP!;
-    const piped = (get: () => Uint8Array): Uint8Array => {
-      try {
-        return get();
-      } catch {
-        return new Uint8Array();
-      }
-    };
-    return { code, stdout: piped(() => r.stdoutBytes), stderr: piped(() => r.stderrBytes) };
-  } finally {
-    for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
-  }
-}
-
-/**
- * The ssh path's runner: spawn with `Deno.Command` (dax is not loaded for it: about 90 ms of
- * start-up, more than the whole warm exec over ssh costs; bench/README.md) while gamma holds
- * SIGINT/SIGTERM/SIGHUP like {@linkcode runForwarding}. ssh ends with 255 when a forwarded signal
- * stops it ("Killed by signal N"); that is reported as 128+N, as the `limactl` path reports the
- * signal death of `limactl`.
- */
-async function spawnForwarding(
-  program: string,
-  args: string[],
-  options: {
-    env: Record<string, string> | undefined;
-    stdin: "inherit" | "null" | Uint8Array;
-    stdout: "inherit" | "piped";
-    stderr: "inherit" | "piped";
-    forward: Deno.Signal[];
-    ignore: Deno.Signal[];
-    killer: Killer;
-  },
-): Promise<{ code: number; stdout: Uint8Array; stderr: Uint8Array }> {
-  const child = new Deno.Command(program, {
-    args,
-    ...(options.env === undefined ? {} : { clearEnv: true, env: options.env }),
-    stdin: options.stdin instanceof Uint8Array ? "piped" : options.stdin,
-    stdout: options.stdout,
-    stderr: options.stderr,
-  }).spawn();
-  options.killer.kill = (sig) => {
-    try {
-      child.kill(sig);
-    } catch {
-      // already gone
-    }
-  };
-  let forwarded: Deno.Signal | undefined;
-  const listeners: [Deno.Signal, () => void][] = [
-    ...options.forward.map((sig): [Deno.Signal, () => void] => [sig, () => {
-      forwarded = sig;
-      try {
-        child.kill(sig);
-      } catch {
-        // already gone
-      }
-    }]),
-    ...options.ignore.map((sig): [Deno.Signal, () => void] => [sig, () => {}]),
-  ];
-  for (const [sig, fn] of listeners) Deno.addSignalListener(sig, fn);
-  try {
-    if (options.stdin instanceof Uint8Array) {
-      const writer = child.stdin.getWriter();
-      writer.write(options.stdin).then(() => writer.close()).catch(() => {});
-    }
-    const empty = new Uint8Array();
-    const [status, stdout, stderr] = await Promise.all([
-      child.status,
-      options.stdout === "piped" ? new Response(child.stdout).bytes() : empty,
-      options.stderr === "piped" ? new Response(child.stderr).bytes() : empty,
-    ]);
-    let code = status.code;
-    const signo = forwarded === undefined ? undefined : SIGNAL_NUMBERS[forwarded];
-    if (signo !== undefined && (code === 255 || status.signal === forwarded)) code = 128 + signo;
-    else if (status.signal !== null) code = 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
-    return { code, stdout, stderr };
-  } finally {
-    for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
   }
 }
