@@ -16,7 +16,7 @@ import {
   MissingInstanceError,
   StartError,
 } from "../errors.ts";
-import { closestInstanceNames, sanitizeInstanceSegment } from "../instance_name.ts";
+import { sanitizeInstanceSegment } from "../instance_name.ts";
 import { type InstanceInfo, parseLimaList } from "../lima_list.ts";
 import { limactlArgs } from "../limactl_args.ts";
 import { type LimactlCall, limactlTimeoutHint, limactlTimeoutMs } from "../limactl_timeout.ts";
@@ -293,6 +293,7 @@ export class LimaInstance {
     const names = r.code === 0
       ? new TextDecoder().decode(r.stdout).split("\n").map((l) => l.trim()).filter(Boolean)
       : [];
+    const { closestInstanceNames } = await import("../instance_suggest.ts");
     throw new MissingInstanceError(
       this.instance,
       closestInstanceNames(this.instance, names),
