@@ -20,11 +20,18 @@ const SHELLS: Record<string, { argv: string[]; login: string }> = {
 
 const decoder = new TextDecoder();
 
-/** A temp dir holding `busybox/sh`, a link that runs busybox's sh. */
+/**
+ * A temp dir holding `busybox/sh`: a copy of busybox, which runs its sh under that name (a copy,
+ * not a link to /usr/bin, so nothing a test writes can reach a system file).
+ */
 async function tempDir(): Promise<string> {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gamma-relay-" }));
   await Deno.mkdir(`${dir}/busybox`);
-  await Deno.symlink("/usr/bin/busybox", `${dir}/busybox/sh`);
+  try {
+    await Deno.copyFile("/usr/bin/busybox", `${dir}/busybox/sh`);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e; // no busybox: its cases skip
+  }
   return dir;
 }
 
