@@ -88,6 +88,30 @@ export async function waitForFile(path: string): Promise<void> {
   }
 }
 
+/**
+ * The pids of live `sleep` processes whose argv holds `marker` (a unique duration): how a test
+ * sees that a guest command is still running, or is gone.
+ *
+ * @param marker The unique argument the test gave `sleep`.
+ * @returns Their pids (none when all are gone).
+ */
+export function sleeping(marker: string): number[] {
+  const pids: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const argv = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
+      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      if (argv[0]?.endsWith("sleep") && argv.includes(marker) && !/\) [ZX] /.test(stat)) {
+        pids.push(Number(e.name));
+      }
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
 /** A temp HOME shared by the test process, so no test touches the real one. */
 export function testHome(): string {
   home ??= Deno.makeTempDirSync({ prefix: "gamma-home-" });

@@ -1,39 +1,9 @@
 import assert from "node:assert/strict";
 import { limaShellScript } from "../../lib/lima_ssh.ts";
 import { terminalCommand } from "../../lib/signal_relay.ts";
-import { denoEnv, setup, testBothPaths, testHome } from "./_run.ts";
+import { denoEnv, setup, sleeping, testBothPaths, testHome, waitForFile } from "./_run.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
-
-/** Resolves once `path` exists (the guest command's readiness marker). */
-async function exists(path: string): Promise<void> {
-  for (;;) {
-    try {
-      await Deno.lstat(path);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
-
-/** The pids of live `sleep` processes whose argv holds `marker` (a unique duration). */
-function sleeping(marker: string): number[] {
-  const pids: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const argv = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
-      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-      if (argv[0]?.endsWith("sleep") && argv.includes(marker) && !/\) [ZX] /.test(stat)) {
-        pids.push(Number(e.name));
-      }
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids;
-}
 
 /**
  * gamma without a terminal (stdin closed, stdout and stderr piped), for a test that sends it
@@ -79,7 +49,7 @@ for (const [sig, n] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]] as const)
     const script = `trap 'echo ${name} > trapped; trap - ${name}; kill -${name} $$' ${name}; ` +
       `echo > started; sleep ${marker}; echo late > late.txt`;
     const child = spawnGamma(["exec", "--", "sh", "-c", script], t.env, t.project);
-    await exists(`${t.project}/started`);
+    await waitForFile(`${t.project}/started`);
     child.kill(sig);
     const out = await child.output();
     assert.deepEqual([out.signal, out.code, decode(out.stdout), decode(out.stderr)], [
@@ -100,7 +70,7 @@ Deno.test("gamma exec without a pty: a guest command that traps SIGINT and exits
   const script = `trap 'echo cleaned > cleanup.txt; exit 3' INT; echo > started; ` +
     `sleep 41.${Date.now() % 100000}; echo late > late.txt`;
   const child = spawnGamma(["exec", "--", "sh", "-c", script], t.env, t.project);
-  await exists(`${t.project}/started`);
+  await waitForFile(`${t.project}/started`);
   child.kill("SIGINT");
   const out = await child.output();
   assert.deepEqual([out.code, decode(out.stderr)], [3, ""]);
@@ -115,9 +85,9 @@ Deno.test("gamma exec without a pty: a second SIGINT kills the guest command's g
   const script = `trap 'echo int >> ints' INT; echo > started; ` +
     `while :; do sleep ${marker}; done`;
   const child = spawnGamma(["exec", "--", "sh", "-c", script], t.env, t.project);
-  await exists(`${t.project}/started`);
+  await waitForFile(`${t.project}/started`);
   child.kill("SIGINT");
-  await exists(`${t.project}/ints`);
+  await waitForFile(`${t.project}/ints`);
   child.kill("SIGINT");
   const out = await child.output();
   assert.deepEqual([out.signal, out.code, decode(out.stderr)], [
@@ -175,7 +145,7 @@ testBothPaths(
     const guest = `echo > started; sleep ${marker}; echo late > late.txt`;
     const child = onPty(t, ["exec", "--", "sh", "-c", guest]);
     const writer = child.stdin.getWriter();
-    await exists(`${t.project}/started`);
+    await waitForFile(`${t.project}/started`);
     await writer.write(new Uint8Array([3])); // Ctrl-C typed on the terminal
     await writer.close();
     const out = await child.output();
@@ -208,7 +178,7 @@ Deno.test("gamma shell with a piped script: SIGINT is the shell's, SIGTERM reach
   const script =
     `trap 'echo int >> ints' INT\necho > started\nsleep ${marker}\necho late > late.txt\n`;
   const child = spawnGamma(["shell"], t.env, t.project, script);
-  await exists(`${t.project}/started`);
+  await waitForFile(`${t.project}/started`);
   child.kill("SIGINT"); // swallowed: without a terminal nothing types Ctrl-C for the shell
   child.kill("SIGTERM");
   const out = await child.output();

@@ -6,37 +6,7 @@
 import assert from "node:assert/strict";
 import { CommandAbortedError, CommandTimeoutError, GammaError } from "../../lib/errors.ts";
 import { GammaSession } from "../../lib/session/session.ts";
-import { setup, testSession } from "../cli/_run.ts";
-
-/** Resolves once `path` exists (the guest command's readiness marker). */
-async function exists(path: string): Promise<void> {
-  for (;;) {
-    try {
-      await Deno.lstat(path);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
-
-/** The pids of live `sleep` processes whose argv holds `marker` (a unique duration). */
-function sleeping(marker: string): number[] {
-  const pids: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const argv = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
-      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-      if (argv[0]?.endsWith("sleep") && argv.includes(marker) && !/\) [ZX] /.test(stat)) {
-        pids.push(Number(e.name));
-      }
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids;
-}
+import { setup, sleeping, testSession, waitForFile } from "../cli/_run.ts";
 
 const marker = (n: number): string => `${n}.${Date.now() % 100000}`;
 const decode = (b: Uint8Array | undefined): string => new TextDecoder().decode(b);
@@ -50,7 +20,7 @@ Deno.test("GammaSession.exec() with an aborted signal stops the guest command an
     ["sh", "-c", `echo started; echo > started; sleep ${m}; echo late > late.txt`],
     { stdin: "null", stdout: "piped", stderr: "piped", signal: controller.signal },
   );
-  await exists(`${t.project}/started`);
+  await waitForFile(`${t.project}/started`);
   controller.abort("enough");
   const e = await running.then(() => assert.fail("expected a rejection"), (e: unknown) => e);
   assert.ok(e instanceof CommandAbortedError);
@@ -146,7 +116,7 @@ Deno.test("GammaSession.output() and capture() with a timeout stop the guest com
   const running = session.capture(["sh", "-c", `echo > started; sleep ${m}`], {
     signal: controller.signal,
   });
-  await exists(`${t.project}/started`);
+  await waitForFile(`${t.project}/started`);
   controller.abort();
   await assert.rejects(running, { name: "CommandAbortedError", exitCode: 143 });
   assert.deepEqual(sleeping(m), []);
