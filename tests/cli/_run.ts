@@ -112,6 +112,35 @@ export function sleeping(marker: string): number[] {
   return pids;
 }
 
+/**
+ * The clean environment every gamma child of the tests gets: a plain PATH without limactl, the
+ * shared temp HOME and its cache, no colour, what Deno needs, then `extra`.
+ *
+ * @param extra Variables added last.
+ * @returns The environment.
+ */
+export function gammaEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const h = testHome();
+  return {
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+    HOME: h,
+    XDG_CACHE_HOME: `${h}/.cache`,
+    NO_COLOR: "1",
+    ...denoEnv(),
+    ...extra,
+  };
+}
+
+/**
+ * Five random digits, to make a guest command's argv unique (e.g. `sleep 41.DIGITS`) so a test
+ * can find exactly its own processes.
+ *
+ * @returns The digits.
+ */
+export function uniqueDigits(): string {
+  return String(crypto.getRandomValues(new Uint32Array(1))[0]! % 100000).padStart(5, "0");
+}
+
 /** A temp HOME shared by the test process, so no test touches the real one. */
 export function testHome(): string {
   home ??= Deno.makeTempDirSync({ prefix: "gamma-home-" });
@@ -131,14 +160,7 @@ export async function runGamma(args: string[], options: RunOptions = {}): Promis
     args: ["run", ...(options.denoFlags ?? ["-A"]), "--quiet", options.script ?? CLI, ...args],
     cwd: options.cwd ?? h,
     clearEnv: true,
-    env: {
-      PATH: "/usr/local/bin:/usr/bin:/bin",
-      HOME: h,
-      XDG_CACHE_HOME: `${h}/.cache`,
-      NO_COLOR: "1",
-      ...denoEnv(),
-      ...options.env,
-    },
+    env: gammaEnv(options.env),
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: options.output ?? "piped",
     stderr: options.output ?? "piped",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { VERSION } from "../../lib/version.ts";
-import { commands, denoEnv, onPath, runGamma, setup, testBothPaths, testHome } from "./_run.ts";
+import { commands, gammaEnv, onPath, runGamma, setup, testBothPaths, testHome } from "./_run.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
@@ -288,21 +288,12 @@ async function runOnTerminal(
   args: string[],
   env: Record<string, string>,
 ): Promise<{ code: number; output: string }> {
-  const h = testHome();
   const line = [Deno.execPath(), "run", "-A", "--quiet", CLI, ...args]
     .map((a) => `'${a.replaceAll("'", `'"'"'`)}'`).join(" ");
   const out = await new Deno.Command("script", {
     args: ["-qec", line, "/dev/null"],
     clearEnv: true,
-    env: {
-      PATH: "/usr/local/bin:/usr/bin:/bin",
-      HOME: h,
-      XDG_CACHE_HOME: `${h}/.cache`,
-      NO_COLOR: "1",
-      TERM: "dumb",
-      ...denoEnv(),
-      ...env,
-    },
+    env: gammaEnv({ TERM: "dumb", ...env }),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { limaShellScript } from "../../lib/lima_ssh.ts";
 import { terminalCommand } from "../../lib/signal_relay.ts";
-import { denoEnv, setup, sleeping, testBothPaths, testHome, waitForFile } from "./_run.ts";
+import { gammaEnv, setup, sleeping, testBothPaths, uniqueDigits, waitForFile } from "./_run.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
@@ -10,19 +10,11 @@ const CLI = new URL("../../cli.ts", import.meta.url).pathname;
  * signals itself.
  */
 function spawnGamma(args: string[], env: Record<string, string>, cwd: string, stdin?: string) {
-  const h = testHome();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", CLI, ...args],
     cwd,
     clearEnv: true,
-    env: {
-      PATH: "/usr/local/bin:/usr/bin:/bin",
-      HOME: h,
-      XDG_CACHE_HOME: `${h}/.cache`,
-      NO_COLOR: "1",
-      ...denoEnv(),
-      ...env,
-    },
+    env: gammaEnv(env),
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -44,7 +36,7 @@ for (const [sig, n] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]] as const)
   Deno.test(`gamma exec without a pty: ${sig} stops the guest command, which ends 128+${n}`, async () => {
     await using t = await setup();
     const name = sig.slice(3);
-    const marker = `${30 + n}.${Date.now() % 100000}`;
+    const marker = `${30 + n}.${uniqueDigits()}`;
     // The guest's trap records the signal and dies of it again; the sleep is its process group.
     const script = `trap 'echo ${name} > trapped; trap - ${name}; kill -${name} $$' ${name}; ` +
       `echo > started; sleep ${marker}; echo late > late.txt`;
@@ -68,7 +60,7 @@ for (const [sig, n] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]] as const)
 Deno.test("gamma exec without a pty: a guest command that traps SIGINT and exits 3 gives 3", async () => {
   await using t = await setup();
   const script = `trap 'echo cleaned > cleanup.txt; exit 3' INT; echo > started; ` +
-    `sleep 41.${Date.now() % 100000}; echo late > late.txt`;
+    `sleep 41.${uniqueDigits()}; echo late > late.txt`;
   const child = spawnGamma(["exec", "--", "sh", "-c", script], t.env, t.project);
   await waitForFile(`${t.project}/started`);
   child.kill("SIGINT");
@@ -80,7 +72,7 @@ Deno.test("gamma exec without a pty: a guest command that traps SIGINT and exits
 
 Deno.test("gamma exec without a pty: a second SIGINT kills the guest command's group", async () => {
   await using t = await setup();
-  const marker = `42.${Date.now() % 100000}`;
+  const marker = `42.${uniqueDigits()}`;
   // The command shrugs off SIGINT (each one only ends the current sleep).
   const script = `trap 'echo int >> ints' INT; echo > started; ` +
     `while :; do sleep ${marker}; done`;
@@ -100,22 +92,13 @@ Deno.test("gamma exec without a pty: a second SIGINT kills the guest command's g
 
 /** gamma on a pseudo-terminal (`script -qec`), with `--debug`; stdin goes to the terminal. */
 function onPty(t: { env: Record<string, string>; project: string }, args: string[]) {
-  const h = testHome();
   const quote = (s: string) => `'${s.replaceAll("'", `'"'"'`)}'`;
   const gamma = [Deno.execPath(), "run", "-A", "--quiet", CLI, "--debug", ...args];
   return new Deno.Command("script", {
     args: ["-qec", gamma.map(quote).join(" "), "/dev/null"],
     cwd: t.project,
     clearEnv: true,
-    env: {
-      PATH: "/usr/local/bin:/usr/bin:/bin",
-      HOME: h,
-      XDG_CACHE_HOME: `${h}/.cache`,
-      NO_COLOR: "1",
-      TERM: "dumb",
-      ...denoEnv(),
-      ...t.env,
-    },
+    env: gammaEnv({ TERM: "dumb", ...t.env }),
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -141,7 +124,7 @@ testBothPaths(
   "gamma exec on a pty (script -qec): Ctrl-C is the terminal's, as before the relay",
   async (via) => {
     await using t = await setup({ via });
-    const marker = `43.${Date.now() % 100000}${via === "ssh" ? 1 : 2}`; // unique per path
+    const marker = `43.${uniqueDigits()}${via === "ssh" ? 1 : 2}`; // unique per path
     const guest = `echo > started; sleep ${marker}; echo late > late.txt`;
     const child = onPty(t, ["exec", "--", "sh", "-c", guest]);
     const writer = child.stdin.getWriter();
@@ -174,7 +157,7 @@ testBothPaths(
 
 Deno.test("gamma shell with a piped script: SIGINT is the shell's, SIGTERM reaches its group", async () => {
   await using t = await setup();
-  const marker = `44.${Date.now() % 100000}`;
+  const marker = `44.${uniqueDigits()}`;
   const script =
     `trap 'echo int >> ints' INT\necho > started\nsleep ${marker}\necho late > late.txt\n`;
   const child = spawnGamma(["shell"], t.env, t.project, script);

@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { CommandAbortedError, CommandTimeoutError, GammaError } from "../../lib/errors.ts";
 import { GammaSession } from "../../lib/session/session.ts";
-import { setup, sleeping, testSession, waitForFile } from "../cli/_run.ts";
+import { setup, sleeping, testSession, uniqueDigits, waitForFile } from "../cli/_run.ts";
 
-const marker = (n: number): string => `${n}.${Date.now() % 100000}`;
+const marker = (n: number): string => `${n}.${uniqueDigits()}`;
 const decode = (b: Uint8Array | undefined): string => new TextDecoder().decode(b);
 
 Deno.test("GammaSession.exec() with an aborted signal stops the guest command and rejects", async () => {
