@@ -4,7 +4,7 @@
  * check; the user's own command is never timed out.
  */
 import assert from "node:assert/strict";
-import { runGamma, setup } from "./_run.ts";
+import { runGamma, setup, waitForFile } from "./_run.ts";
 
 /**
  * A bound short enough for tests, long enough for the stand-in's ordinary calls; these cases are
@@ -21,18 +21,6 @@ function gone(pid: number): boolean {
     return Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]?.startsWith("Z") ?? true;
   } catch {
     return true;
-  }
-}
-
-/** Wait for a file to appear: the signal that a command reached a point. */
-async function fileAppears(path: string): Promise<void> {
-  for (;;) {
-    try {
-      await Deno.lstat(path);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
   }
 }
 
@@ -89,7 +77,7 @@ Deno.test("the user's own command is never timed out", async () => {
     ["exec", "--", "sh", "-c", "touch started; while [ ! -e go ]; do sleep 0.05; done; echo done"],
     { env, cwd: t.project },
   );
-  await fileAppears(`${t.project}/started`);
+  await waitForFile(`${t.project}/started`);
   // a whole bound goes by while the command runs: another gamma's bounded call expires
   const other = await runGamma(["-i", "hung", "path"], { env, cwd: t.project });
   assert.equal(other.code, 125);

@@ -1,23 +1,13 @@
 import assert from "node:assert/strict";
 import { runRelayed } from "../../lib/session/relay.ts";
 import type { RelaySignal } from "../../lib/signal_relay.ts";
+import { waitForFile } from "../cli/_run.ts";
 
 // The "transport" here is a local sh standing for limactl and its guest command: runRelayed
 // spawns it detached, so its pid leads its own process group, which the fake guest call signals.
 
 async function tempDir(): Promise<string> {
   return await Deno.realPath(await Deno.makeTempDir({ prefix: "gamma-relay-run-" }));
-}
-
-async function until(path: string): Promise<void> {
-  for (;;) {
-    try {
-      await Deno.lstat(path);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
 }
 
 /** The pid of the process whose argv holds `marker`, once it runs. */
@@ -57,7 +47,7 @@ Deno.test("runRelayed: SIGTERM that the command ignores escalates to SIGKILL aft
         return 0;
       },
     });
-    await until(`${dir}/started`);
+    await waitForFile(`${dir}/started`);
     Deno.kill(Deno.pid, "SIGTERM"); // gamma's own SIGTERM; runRelayed holds it
     const r = await running;
     assert.equal(r.code, 137);
@@ -84,7 +74,7 @@ Deno.test("runRelayed: when the guest cannot be asked, the transport gets the si
       notice: (line) => notices.push(line),
       signalGuest: () => Promise.resolve(255),
     });
-    await until(`${dir}/started`);
+    await waitForFile(`${dir}/started`);
     // (SIGHUP: the test runner keeps SIGINT for itself.)
     Deno.kill(Deno.pid, "SIGHUP");
     const r = await running;
