@@ -7,7 +7,8 @@
 import { describeOrigin } from "../lib/config.ts";
 import { findProjectFile } from "../lib/project_root.ts";
 import { settingsReader, userConfigPath } from "../lib/session/_settings_reader.ts";
-import { GammaSession, type GammaSessionOptions } from "../lib/session/session.ts";
+import { GammaSession } from "../lib/session/session.ts";
+import type { GammaSessionOptions } from "../lib/session/types.ts";
 import type { CliContext, Parsed } from "./_spec.ts";
 
 /** Whether a project `.gamma.yaml` or the user's settings file exists for this process. */

@@ -9,7 +9,8 @@
 import { type DoctorReport, doctorReport } from "../doctor.ts";
 import { LimactlNotFoundError } from "../errors.ts";
 import { type DoctorOptions, gatherDoctorFacts } from "./doctor.ts";
-import { GammaSession, type GammaSessionOptions } from "./session.ts";
+import { GammaSession } from "./session.ts";
+import type { GammaSessionOptions } from "./types.ts";
 // runDoctor makes its own sessions, which read the settings files: install their reader.
 import "./config_files.ts";
 

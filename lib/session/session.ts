@@ -61,20 +61,6 @@ import type {
   SyncTarget,
 } from "./types.ts";
 
-export type {
-  CaptureOptions,
-  CaptureResult,
-  ExecOptions,
-  ExecResult,
-  GammaSessionOptions,
-  GammaStatus,
-  GuestTransport,
-  OutputResult,
-  ShellOptions,
-  SyncProjectOptions,
-  SyncTarget,
-};
-
 /**
  * A gamma session: one Lima instance (or the host), the configuration, and the host working
  * directory. Construction reads the configuration and finds `limactl`, and does no VM work; the
