@@ -21,6 +21,7 @@ import type {
 } from "../sync/tree.ts";
 import { TreeError } from "../sync/tree.ts";
 import { comparePaths, type SyncEntry, validateRelativePath } from "../sync/types.ts";
+import { eachRecord, escapeBytes, FIND_FORMAT } from "../sync/listing.ts";
 
 /**
  * The name prefix of the temporary files a {@linkcode HostTree} writes before renaming them into
@@ -127,36 +128,8 @@ function escapedBadNames(dir: string): Map<string, string> {
   return out;
 }
 
-function escapeBytes(name: Uint8Array): string {
-  const strict = new TextDecoder("utf-8", { fatal: true });
-  let out = "";
-  for (let i = 0; i < name.length;) {
-    const b = name[i]!;
-    const len = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 0;
-    if (len > 0) {
-      try {
-        const text = strict.decode(name.subarray(i, i + len));
-        if (!text.includes("\ufffd") && (len > 1 || (b >= 0x20 && b < 0x7f))) {
-          out += text === "\\" ? "\\\\" : text;
-          i += len;
-          continue;
-        }
-      } catch {
-        // not a valid sequence: escape the lead byte
-      }
-    }
-    out += `\\x${b.toString(16).padStart(2, "0")}`;
-    i++;
-  }
-  return out;
-}
-
 /** Whether `find -printf` (GNU find) is available; `undefined` until tried. */
 let findPrintf: boolean | undefined = Deno.build.os === "linux" ? undefined : false;
-
-/** One record per entry: type, mode, size, mtime, path, link target, each ending with NUL. */
-const FIND_FORMAT = "%y\\0%m\\0%s\\0%T@\\0%P\\0%l\\0";
-const FIELDS = 6;
 
 /**
  * List a tree below `root` (not following links) with GNU `find -printf`, in another process: the
@@ -211,122 +184,6 @@ async function listWithFind(root: string): Promise<Uint8Array | undefined> {
   }
   findPrintf = true;
   return stdout;
-}
-
-/** One entry of a `find` listing. */
-interface FindRecord {
-  /** `f`, `d`, `l` or another of find's `%y` letters. */
-  type: string;
-  mode: number;
-  size: number;
-  mtimeMs: number;
-  path: string;
-  /** The link's target (links only). */
-  target: string;
-  /** The path with bad bytes escaped, when it is not valid UTF-8. */
-  bad?: string | undefined;
-}
-
-/** A decimal integer (optionally negative) in `text[from, to)`, read without a substring. */
-function intAt(text: string, from: number, to: number, radix = 10): number {
-  let n = 0;
-  let sign = 1;
-  let i = from;
-  if (text.charCodeAt(i) === 45) {
-    sign = -1;
-    i++;
-  }
-  for (; i < to; i++) n = n * radix + (text.charCodeAt(i) - 48);
-  return sign * n;
-}
-
-/**
- * Whole milliseconds of find's `%T@` in `text[from, to)`, rounded down as Deno's `mtime` is. find
- * prints the seconds and then the nanoseconds after them (always positive: -5.5 s is
- * `-6.5000000000`).
- */
-function mtimeAt(text: string, from: number, to: number): number {
-  const dot = text.indexOf(".", from);
-  if (dot === -1 || dot > to) return intAt(text, from, to) * 1000;
-  let ms = 0;
-  for (let i = dot + 1; i < dot + 4; i++) {
-    const c = i < to ? text.charCodeAt(i) - 48 : 0;
-    ms = ms * 10 + c;
-  }
-  return intAt(text, from, dot) * 1000 + ms;
-}
-
-/**
- * Call `take` for every record of a `find` listing, in find's order. Only the path (and a link's
- * target) become strings; numbers are read in place. Names that are not valid UTF-8 get their
- * escaped form in `bad`.
- */
-function eachRecord(bytes: Uint8Array, take: (record: FindRecord) => void): void {
-  let text: string | undefined;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    text = undefined; // some name or link target is not UTF-8: decode field by field
-  }
-  const record: FindRecord = { type: "", mode: 0, size: 0, mtimeMs: 0, path: "", target: "" };
-  if (text !== undefined) {
-    let pos = 0;
-    const n = text.length;
-    while (pos < n) {
-      const e0 = text.indexOf("\0", pos);
-      const e1 = text.indexOf("\0", e0 + 1);
-      const e2 = text.indexOf("\0", e1 + 1);
-      const e3 = text.indexOf("\0", e2 + 1);
-      const e4 = text.indexOf("\0", e3 + 1);
-      const e5 = text.indexOf("\0", e4 + 1);
-      if (e5 === -1) break;
-      record.type = e0 - pos === 1 ? text[pos]! : text.slice(pos, e0);
-      record.mode = intAt(text, e0 + 1, e1, 8);
-      record.size = intAt(text, e1 + 1, e2);
-      record.mtimeMs = mtimeAt(text, e2 + 1, e3);
-      record.path = text.slice(e3 + 1, e4);
-      record.target = record.type === "l" ? text.slice(e4 + 1, e5) : "";
-      take(record);
-      pos = e5 + 1;
-    }
-    return;
-  }
-  const strict = new TextDecoder("utf-8", { fatal: true });
-  const lossy = new TextDecoder();
-  const fields: string[] = [];
-  let bad: string | undefined;
-  let start = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i] !== 0) continue;
-    const field = bytes.subarray(start, i);
-    start = i + 1;
-    try {
-      fields.push(strict.decode(field));
-    } catch {
-      if (fields.length === 4) bad = escapeBytes(field);
-      fields.push(lossy.decode(field));
-    }
-    if (fields.length < FIELDS) continue;
-    const [type, mode, size, mtime, path, target] = fields as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
-    take({
-      type,
-      mode: intAt(mode, 0, mode.length, 8),
-      size: intAt(size, 0, size.length),
-      mtimeMs: mtimeAt(mtime, 0, mtime.length),
-      path,
-      target,
-      bad,
-    });
-    fields.length = 0;
-    bad = undefined;
-  }
 }
 
 /** A {@linkcode TreeScan} from a `find` listing, with the same rules as the walk. */
@@ -680,6 +537,58 @@ export class HostTree implements Tree {
       await crypto.subtle.digest("SHA-256", listing as Uint8Array<ArrayBuffer>),
     );
     return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  /**
+   * The raw listing the next {@linkcode HostTree.scan} uses: GNU `find -printf` records (type,
+   * mode, size, modification time, path, link target, each ending with NUL), ignored entries
+   * included. Starts the listing when no {@linkcode HostTree.prefetch} did, and keeps it for
+   * the scan.
+   *
+   * @returns The listing, or `undefined` where the fast listing is not available or failed
+   *   (the scan then reports why).
+   *
+   * @example Usage
+   * ```ts
+   * import { HostTree } from "@devshell/gamma/sync";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * await Deno.writeTextFile(`${dir}/a.txt`, "hi");
+   * const listing = await new HostTree(dir).listing();
+   * if (listing !== undefined) {
+   *   const fields = new TextDecoder().decode(listing).split("\0");
+   *   assert.deepEqual([fields[0], fields[2], fields[4]], ["f", "2", "a.txt"]);
+   * }
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  async listing(): Promise<Uint8Array | undefined> {
+    if (this.#prefetched === undefined) this.prefetch();
+    return await this.#prefetched?.listing.catch(() => undefined);
+  }
+
+  /**
+   * Forget a listing that {@linkcode HostTree.prefetch} started and no scan used, so that a
+   * later scan lists the tree afresh.
+   *
+   * @example Usage
+   * ```ts
+   * import { HostTree } from "@devshell/gamma/sync";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * const tree = new HostTree(dir);
+   * tree.prefetch();
+   * await Deno.writeTextFile(`${dir}/late.txt`, "written after the listing");
+   * tree.dropListing();
+   * assert.deepEqual([...(await tree.scan()).entries.keys()], ["late.txt"]);
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  dropListing(): void {
+    this.#prefetched?.listing.catch(() => {});
+    this.#prefetched = undefined;
   }
 
   /** The portable scan: `readDir` and one `lstat` per entry, pruning ignored directories. */

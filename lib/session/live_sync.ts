@@ -8,7 +8,8 @@
 
 import { formatBytes } from "../sync/progress.ts";
 import { HostTree } from "./host_tree.ts";
-import { ignoredDirectory, type SyncReport, syncTrees, type SyncTreesOptions } from "./sync.ts";
+import { IgnoreRules } from "../sync/ignore.ts";
+import { ignoredDirectoryWith, type SyncReport, syncTrees, type SyncTreesOptions } from "./sync.ts";
 
 /**
  * The one line a live batch that changed something is told by (with `--verbose`): what went to
@@ -257,7 +258,7 @@ export class LiveSync {
     let ignored = this.#ignoredDirs.get(dir);
     if (ignored === undefined) {
       try {
-        ignored = ignoredDirectory(this.#host, dir, {
+        ignored = ignoredDirectoryWith(new IgnoreRules(), this.#host, dir, {
           gitignore: this.#options.gitignore ?? true,
           extraIgnore: this.#options.extraIgnore ?? [],
         }) !== undefined;

@@ -170,7 +170,7 @@ export async function pushForRun(
 ): Promise<{ workdir: string; synced: SyncTarget }> {
   const target = await findSyncTarget(c);
   const rest = posix.relative(target.project, c.cwd);
-  const ignored = ignoredDirectory(target.project, rest, {
+  const ignored = await ignoredDirectory(target.project, rest, {
     gitignore: c.config.syncGitignore,
     extraIgnore: c.config.syncIgnore,
   });

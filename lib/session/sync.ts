@@ -11,20 +11,41 @@
 import { GammaError } from "../errors.ts";
 import { normalizeAbsolutePath } from "../guest_path.ts";
 import { type ActionOutcome, applyPlan, type ApplyProgress } from "../sync/apply.ts";
-import { GITIGNORE_FILE, IGNORE_FILE, type IgnoreReason, IgnoreRules } from "../sync/ignore.ts";
-import { emptyManifest, parseManifest, stringifyManifest } from "../sync/manifest.ts";
+import type { IgnoreReason, IgnoreRules } from "../sync/ignore.ts";
+import { GITIGNORE_FILE, IGNORE_FILE } from "../sync/ignore_files.ts";
+import {
+  diffListings,
+  entryOfRecord,
+  type FindRecord,
+  listingAfterWrites,
+  recordsOf,
+} from "../sync/listing.ts";
+import {
+  decodeManifestEntry,
+  emptyManifest,
+  encodeManifestEntry,
+  type ManifestRecords,
+  parseManifest,
+  parseManifestRecords,
+  stringifyManifest,
+  stringifyManifestRecords,
+} from "../sync/manifest.ts";
 import {
   type Conflict,
   planSync,
   type SyncAction,
   type SyncDirection,
+  type SyncPlan,
   type SyncSide,
 } from "../sync/plan.ts";
 import { formatProgress } from "../sync/progress.ts";
-import { type Tree, TreeError } from "../sync/tree.ts";
-import { setOwn } from "../sync/_paths.ts";
-import { type Manifest, sameEntry, type SyncEntry } from "../sync/types.ts";
+import { type IgnoreFilter, type Tree, TreeError } from "../sync/tree.ts";
+import { ancestors, isValidPath, setOwn } from "../sync/_paths.ts";
+import { comparePaths, type Manifest, sameEntry, type SyncEntry } from "../sync/types.ts";
 import { HostTree, newTempTag } from "./host_tree.ts";
+import { checkState, readStateText, SyncStateError, writeState } from "./sync_state.ts";
+
+export { SyncStateError } from "./sync_state.ts";
 
 /**
  * The name of the identity file gamma keeps at the root of the copy (the guest tree): the id of
@@ -286,36 +307,6 @@ export class MassDeletionError extends GammaError {
 }
 
 /**
- * A state file of gamma (manifest, lock, tags) or the state directory is not what gamma made: a
- * symbolic link or not a regular file. Nothing is read or written through it.
- *
- * @example Usage
- * ```ts
- * import { SyncStateError } from "@devshell/gamma";
- *
- * const error = new SyncStateError("/c/sync/app/manifest.json", "it is a symbolic link");
- * ```
- */
-export class SyncStateError extends GammaError {
-  /** The path. */
-  readonly path: string;
-
-  /**
-   * Make the error.
-   *
-   * @param path The state file or directory.
-   * @param why What is wrong with it.
-   */
-  constructor(path: string, why: string) {
-    super(
-      `cannot use gamma's sync state ${path}: ${why}; gamma never reads or writes its state through a link. Remove it (gamma then treats the next sync as a first one, deleting nothing)`,
-    );
-    this.name = "SyncStateError";
-    this.path = path;
-  }
-}
-
-/**
  * The notice to print for a sync that did not find the copy of the last sync (see
  * {@linkcode CopyState}), or `undefined` when there is nothing to say.
  *
@@ -368,43 +359,77 @@ export function copyStateNote(report: SyncReport, staging: string): string | und
  *
  * const project = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${project}/.gitignore`, "target/\n");
- * assert.deepEqual(ignoredDirectory(project, "target/debug"), {
+ * assert.deepEqual(await ignoredDirectory(project, "target/debug"), {
  *   path: "target",
  *   reason: { file: ".gitignore", pattern: "target/" },
  * });
- * assert.equal(ignoredDirectory(project, "src"), undefined);
+ * assert.equal(await ignoredDirectory(project, "src"), undefined);
  * await Deno.remove(project, { recursive: true });
  * ```
  */
-export function ignoredDirectory(
+export async function ignoredDirectory(
+  project: string,
+  dir: string,
+  options: { gitignore?: boolean; extraIgnore?: readonly string[] } = {},
+): Promise<{ path: string; reason: IgnoreReason } | undefined> {
+  const texts = ignoreTextsOnTheWay(project, dir, options);
+  if (texts === undefined) return undefined;
+  const { IgnoreRules } = await import("../sync/ignore.ts");
+  return explainOnTheWay(new IgnoreRules(), dir, texts, options.extraIgnore ?? []);
+}
+
+/**
+ * {@linkcode ignoredDirectory} for a caller that has loaded the matcher already (a live sync).
+ *
+ * @param rules Empty rules to fill.
+ * @param project The project root (absolute).
+ * @param dir A directory inside it, relative.
+ * @param options As for {@linkcode ignoredDirectory}.
+ * @returns The ignored directory (relative) and why, or `undefined`.
+ */
+export function ignoredDirectoryWith(
+  rules: IgnoreRules,
   project: string,
   dir: string,
   options: { gitignore?: boolean; extraIgnore?: readonly string[] } = {},
 ): { path: string; reason: IgnoreReason } | undefined {
+  const texts = ignoreTextsOnTheWay(project, dir, options);
+  if (texts === undefined) return undefined;
+  return explainOnTheWay(rules, dir, texts, options.extraIgnore ?? []);
+}
+
+/** The ignore files of the directories above `dir` (and the root), or `undefined` when no rule can apply. */
+function ignoreTextsOnTheWay(
+  project: string,
+  dir: string,
+  options: { gitignore?: boolean; extraIgnore?: readonly string[] },
+): { dir: string; path: string; text: string }[] | undefined {
   if (dir === "") return undefined;
-  const rules = new IgnoreRules();
-  if (options.extraIgnore !== undefined && options.extraIgnore.length > 0) {
-    rules.add("", "(settings sync.ignore)", options.extraIgnore.join("\n"), { last: true });
-  }
   const files = (options.gitignore ?? true) ? [GITIGNORE_FILE, IGNORE_FILE] : [IGNORE_FILE];
-  const read = (rel: string): void => {
-    for (const name of files) {
-      const path = rel === "" ? name : `${rel}/${name}`;
-      try {
-        if (!Deno.lstatSync(`${project}/${path}`).isFile) continue;
-        rules.add(rel, path, Deno.readTextFileSync(`${project}/${path}`));
-      } catch {
-        // absent or unreadable: no rules from it
-      }
-    }
+  const dirs = [""];
+  const parts = dir.split("/");
+  for (let i = 1; i < parts.length; i++) dirs.push(parts.slice(0, i).join("/"));
+  const texts = ignoreTexts(project, dirs, files);
+  return texts.length === 0 && (options.extraIgnore ?? []).length === 0 ? undefined : texts;
+}
+
+function explainOnTheWay(
+  rules: IgnoreRules,
+  dir: string,
+  texts: { dir: string; path: string; text: string }[],
+  extra: readonly string[],
+): { path: string; reason: IgnoreReason } | undefined {
+  if (extra.length > 0) rules.add("", "(settings sync.ignore)", extra.join("\n"), { last: true });
+  const add = (rel: string) => {
+    for (const t of texts) if (t.dir === rel) rules.add(t.dir, t.path, t.text);
   };
-  read("");
+  add("");
   const parts = dir.split("/");
   for (let i = 1; i <= parts.length; i++) {
     const path = parts.slice(0, i).join("/");
     const reason = rules.explain(path, true);
     if (reason !== undefined) return { path, reason };
-    read(path);
+    add(path);
   }
   return undefined;
 }
@@ -460,64 +485,6 @@ async function seedSameContent(
     if (a.every((byte, i) => byte === b[i])) setOwn(seeded.entries, path, g);
   }
   return seeded;
-}
-
-/**
- * What identifies the state of a pair of trees for the quiet-run check: digests of both raw
- * listings, the manifest file's identity and the options that decide what is synced; `undefined`
- * when a listing or the manifest is not available.
- */
-async function fingerprintOf(
-  host: HostTree,
-  guest: HostTree,
-  manifestPath: string,
-  settings: unknown[],
-): Promise<string | undefined> {
-  const [h, g] = await Promise.all([host.listingDigest(), guest.listingDigest()]);
-  if (h === undefined || g === undefined) return undefined;
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.lstatSync(manifestPath);
-  } catch {
-    return undefined;
-  }
-  if (!info.isFile) return undefined;
-  const stamp = `${info.dev}:${info.ino}:${info.size}:${info.mtime?.getTime()}`;
-  return `${JSON.stringify([1, host.root, guest.root, h, g, stamp, settings])}\n`;
-}
-
-/** `lstat` a state path: absent, or of the wanted kind and never a link. */
-function checkState(path: string, kind: "file" | "dir"): boolean {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.lstatSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-  if (info.isSymlink) throw new SyncStateError(path, "it is a symbolic link");
-  if (kind === "file" ? !info.isFile : !info.isDirectory) {
-    throw new SyncStateError(path, `it is not a ${kind === "file" ? "regular file" : "directory"}`);
-  }
-  return true;
-}
-
-function readStateText(path: string): string | undefined {
-  if (!checkState(path, "file")) return undefined;
-  return Deno.readTextFileSync(path);
-}
-
-/** Write a state file atomically: a new file beside it, renamed over it (never through a link). */
-async function writeState(path: string, text: string): Promise<void> {
-  checkState(path, "file");
-  const tmp = `${path}.tmp-${newTempTag().slice(0, 8)}`;
-  try {
-    await Deno.writeTextFile(tmp, text, { createNew: true, mode: 0o600 });
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
 }
 
 function readManifest(path: string): Manifest {
@@ -630,6 +597,564 @@ function lateProgress(enabled: boolean): {
   };
 }
 
+/** Rules as the scans use them; the matcher package is loaded only where some rule exists. */
+type Rules = Pick<IgnoreRules, "filter" | "add">;
+
+/**
+ * A maker of ignore rules. Without ignore files nothing but exact paths is ever left out, and
+ * the `ignore` package (whose loading costs more than a small sync) stays unloaded.
+ */
+async function loadRules(needed: boolean): Promise<(always?: readonly string[]) => Rules> {
+  if (needed) {
+    const { IgnoreRules } = await import("../sync/ignore.ts");
+    return (always = []) => new IgnoreRules(always);
+  }
+  return (always = []) => {
+    const exact = new Set(always);
+    return {
+      filter: (path: string) => exact.has(path),
+      add: () => {
+        throw new Error("internal: ignore rules were added after the listing said there were none");
+      },
+    };
+  };
+}
+
+/** Whether a listing names an ignore file anywhere (a link's target may say so falsely: harmless). */
+function mentionsIgnoreFile(text: string, names: readonly string[]): boolean {
+  return names.some((name) => text.includes(`\0${name}\0`) || text.includes(`/${name}\0`));
+}
+
+/** The texts of the ignore files in the given directories of a tree (regular files only). */
+function ignoreTexts(
+  root: string,
+  dirs: Iterable<string>,
+  names: readonly string[],
+): { dir: string; path: string; text: string }[] {
+  const out = [];
+  for (const dir of dirs) {
+    for (const name of names) {
+      const path = dir === "" ? name : `${dir}/${name}`;
+      try {
+        if (!Deno.lstatSync(`${root}/${path}`).isFile) continue;
+        out.push({ dir, path, text: Deno.readTextFileSync(`${root}/${path}`) });
+      } catch (e) {
+        // No such file, or no such directory on this side.
+        if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory)) throw e;
+      }
+    }
+  }
+  return out;
+}
+
+/** Both trees' listings when both are host directories listed by `find` in valid UTF-8. */
+async function listBoth(host: Tree, guest: Tree): Promise<Listings | undefined> {
+  if (!(host instanceof HostTree && guest instanceof HostTree)) return undefined;
+  host.prefetch();
+  let guestMissing = false;
+  try {
+    Deno.lstatSync(guest.root);
+    guest.prefetch();
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    guestMissing = true; // nothing there yet: an empty listing is the truth
+  }
+  const [h, g] = await Promise.all([
+    host.listing(),
+    guestMissing ? new Uint8Array() : guest.listing(),
+  ]);
+  if (h === undefined || g === undefined) return undefined;
+  const strict = new TextDecoder("utf-8", { fatal: true });
+  try {
+    return { host: h, guest: g, hostText: strict.decode(h), guestText: strict.decode(g) };
+  } catch {
+    return undefined; // a name that is not UTF-8: the scans say which
+  }
+}
+
+/** The listings a sync planned from, and what it left unsettled (see {@linkcode writeListings}). */
+interface StoredListings {
+  host: string;
+  guest: string;
+  unsettled: string[];
+}
+
+function manifestStamp(path: string): string | undefined {
+  try {
+    const info = Deno.lstatSync(path);
+    if (!info.isFile) return undefined;
+    return `${info.dev}:${info.ino}:${info.size}:${info.mtime?.getTime()}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The listings stored by the last sync of this pair (`listing`, `listing-host`,
+ * `listing-guest` in the state directory), when they were stored for the same roots and
+ * options together with the manifest as it is now; `undefined` otherwise.
+ */
+function readListings(
+  stateDir: string,
+  key: string,
+  manifestPath: string,
+): StoredListings | undefined {
+  const metaText = readStateText(`${stateDir}/listing`);
+  if (metaText === undefined) return undefined;
+  let meta: Record<string, unknown>;
+  try {
+    meta = JSON.parse(metaText);
+  } catch {
+    return undefined;
+  }
+  if (
+    typeof meta !== "object" || meta === null || meta.key !== key ||
+    meta.manifest !== manifestStamp(manifestPath) || !Array.isArray(meta.unsettled) ||
+    !meta.unsettled.every((p) => typeof p === "string" && isValidPath(p))
+  ) return undefined;
+  const host = readStateText(`${stateDir}/listing-host`);
+  const guest = readStateText(`${stateDir}/listing-guest`);
+  if (host === undefined || guest === undefined) return undefined;
+  if (host.length !== meta.hostLength || guest.length !== meta.guestLength) return undefined;
+  return { host, guest, unsettled: meta.unsettled as string[] };
+}
+
+/** Store the listings a sync planned from (after its manifest): the next sync compares with them. */
+async function writeListings(
+  stateDir: string,
+  key: string,
+  listings: Listings,
+  unsettled: string[],
+  manifestPath: string,
+): Promise<void> {
+  const stamp = manifestStamp(manifestPath);
+  if (stamp === undefined) return;
+  await writeState(`${stateDir}/listing-host`, listings.hostText);
+  await writeState(`${stateDir}/listing-guest`, listings.guestText);
+  await writeState(
+    `${stateDir}/listing`,
+    `${
+      JSON.stringify({
+        key,
+        manifest: stamp,
+        hostLength: listings.hostText.length,
+        guestLength: listings.guestText.length,
+        unsettled,
+      })
+    }\n`,
+  );
+}
+
+/** Below this many writes to a tree, the next sync looks at each written path again. */
+const RELIST_AFTER = 64;
+
+/**
+ * The listing of one tree to keep after a run: the one it planned from, where what the run
+ * wrote is either confirmed by a new listing (many writes: a first sync) or marked unsettled
+ * (a few), so that the next run looks at those paths again; what the run wrote never counts
+ * as a change of the user's, and a change the user made meanwhile always does.
+ */
+async function listingAfterRun(
+  tree: HostTree,
+  side: SyncSide,
+  done: SyncAction[],
+  before: string,
+  unsettled: Set<string>,
+): Promise<string> {
+  const written = new Map<string, SyncEntry | null>();
+  for (const action of done) {
+    if (action.side !== side) continue;
+    switch (action.op) {
+      case "copy":
+        written.set(action.path, action.entry);
+        break;
+      case "mkdir":
+        written.set(action.path, { type: "dir", mode: action.mode });
+        break;
+      case "symlink":
+        written.set(action.path, { type: "symlink", target: action.target });
+        break;
+      case "remove":
+        written.set(action.path, null);
+        break;
+      case "chmod":
+        written.set(
+          action.path,
+          action.expect.type === "symlink"
+            ? action.expect
+            : { ...action.expect, mode: action.mode },
+        );
+        break;
+    }
+  }
+  if (written.size === 0) return before;
+  let after: string | undefined;
+  if (written.size >= RELIST_AFTER) {
+    tree.prefetch();
+    const bytes = await tree.listing();
+    tree.dropListing();
+    try {
+      after = bytes === undefined
+        ? undefined
+        : new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+      after = undefined;
+    }
+  }
+  if (after === undefined) {
+    for (const path of written.keys()) unsettled.add(path);
+    return before;
+  }
+  const { listing, unconfirmed } = listingAfterWrites(before, after, written);
+  for (const path of unconfirmed) unsettled.add(path);
+  return listing;
+}
+
+/** Forget the stored listings (before a sync writes anything). */
+function dropListings(stateDir: string): void {
+  if (checkState(`${stateDir}/listing`, "file")) Deno.removeSync(`${stateDir}/listing`);
+}
+
+/** The report of a sync that found nothing to do. */
+function emptyReport(direction: SyncDirection, dryRun: boolean): SyncReport {
+  return {
+    direction,
+    dryRun,
+    copyState: "same",
+    actions: [],
+    conflicts: [],
+    deferred: [],
+    notDone: [],
+    skipped: [],
+    copied: 0,
+    removed: 0,
+    bytesCopied: 0,
+    debrisRemoved: [],
+    ok: true,
+  };
+}
+
+const ENTRY_KIND: Record<string, string> = { f: "file", d: "dir", l: "symlink" };
+
+/**
+ * Plan from the paths whose records differ from the stored listings (and those the last sync
+ * left unsettled), with the same engine and rules as a whole scan: only those paths, their
+ * directories and their manifest entries are read. `undefined` (plan from whole scans instead)
+ * for anything out of the ordinary: an ignore file changed, the copy's identity is not the
+ * manifest's, an entry changed kind, a conflict, or a deletion on the host (whose safety stop
+ * counts the whole tree) or of a directory.
+ */
+async function prepareChanged(
+  direction: SyncDirection,
+  host: HostTree,
+  guest: HostTree,
+  o: {
+    listings: Listings;
+    stored: StoredListings;
+    manifestPath: string;
+    project: string;
+    ignoreFiles: string[];
+    extraIgnore: readonly string[];
+    now: Date;
+  },
+): Promise<Prepared | undefined> {
+  const changed = diffListings(o.stored.host, o.listings.hostText);
+  for (const path of diffListings(o.stored.guest, o.listings.guestText)) changed.add(path);
+  for (const path of o.stored.unsettled) changed.add(path);
+  const ignoreNames = [GITIGNORE_FILE, IGNORE_FILE];
+  const dirs = new Set<string>([""]);
+  for (const path of changed) {
+    if (ignoreNames.includes(path.slice(path.lastIndexOf("/") + 1))) return undefined;
+    for (const dir of ancestors(path)) dirs.add(dir);
+  }
+  const paths = new Set([...changed, ...dirs]);
+  paths.delete("");
+  const text = readStateText(o.manifestPath);
+  if (text === undefined) return undefined;
+  let records: ManifestRecords;
+  try {
+    records = parseManifestRecords(text);
+  } catch {
+    return undefined; // the whole path reports it
+  }
+  if (records.copy === undefined || records.project !== o.project) return undefined;
+  const found = await readCopyId(guest);
+  if (found === undefined || found.copy !== records.copy || found.project !== o.project) {
+    return undefined;
+  }
+  const sorted = [...paths].sort(comparePaths);
+  const hostRecords = recordsOf(o.listings.hostText, paths);
+  const guestRecords = recordsOf(o.listings.guestText, paths);
+  const baseEntries: Record<string, SyncEntry> = {};
+  for (const path of sorted) {
+    if (!Object.hasOwn(records.entries, path)) continue;
+    let entry: SyncEntry;
+    try {
+      entry = decodeManifestEntry(path, records.entries[path]);
+    } catch {
+      return undefined;
+    }
+    const h = hostRecords.get(path);
+    const g = guestRecords.get(path);
+    setOwn(baseEntries, path, entry);
+    if (
+      (h !== undefined && ENTRY_KIND[h.type] !== entry.type) ||
+      (g !== undefined && ENTRY_KIND[g.type] !== entry.type)
+    ) return undefined;
+  }
+  for (const path of sorted) {
+    const h = hostRecords.get(path);
+    const g = guestRecords.get(path);
+    if (h !== undefined && g !== undefined && h.type !== g.type) return undefined;
+  }
+  // The rules of the directories on the way (the same files a whole scan reads for them).
+  const hostTexts = ignoreTexts(host.root, dirs, o.ignoreFiles);
+  const guestTexts = ignoreTexts(guest.root, dirs, o.ignoreFiles);
+  const make = await loadRules(
+    o.extraIgnore.length > 0 || hostTexts.length > 0 || guestTexts.length > 0,
+  );
+  const rules = make([COPY_ID_FILE]);
+  if (o.extraIgnore.length > 0) {
+    rules.add("", "(settings sync.ignore)", o.extraIgnore.join("\n"), { last: true });
+  }
+  for (const { dir, path, text } of hostTexts) rules.add(dir, path, text);
+  const guestOwn = make();
+  for (const { dir, path, text } of guestTexts) guestOwn.add(dir, path, text);
+  const pick = (
+    found: Map<string, FindRecord>,
+    filter: IgnoreFilter,
+    into: Map<string, SyncEntry>,
+  ): void => {
+    const excluded = new Map<string, boolean>();
+    const left = (path: string): boolean => {
+      for (const dir of ancestors(path)) {
+        let out = excluded.get(dir);
+        if (out === undefined) excluded.set(dir, out = filter(dir, true));
+        if (out) return true;
+      }
+      return false;
+    };
+    for (const path of sorted) {
+      const record = found.get(path);
+      if (record === undefined || left(path) || filter(path, record.type === "d")) continue;
+      const entry = entryOfRecord(record);
+      if (entry !== undefined) into.set(path, entry);
+    }
+  };
+  const hostEntries = new Map<string, SyncEntry>();
+  pick(hostRecords, rules.filter, hostEntries);
+  // Outside the paths looked at, what the host has is what the manifest records (else the path
+  // would have been unsettled or changed).
+  const known = (path: string) => hostEntries.has(path) || Object.hasOwn(records.entries, path);
+  const guestFilter = (path: string, isDir: boolean): boolean =>
+    rules.filter(path, isDir) || (!known(path) && guestOwn.filter(path, isDir));
+  const guestEntries = new Map<string, SyncEntry>();
+  pick(guestRecords, guestFilter, guestEntries);
+  const base: Manifest = {
+    version: 1,
+    copy: records.copy,
+    project: records.project,
+    entries: baseEntries,
+  };
+  const plan = planSync(direction, base, hostEntries, guestEntries, {
+    now: o.now,
+    validated: true,
+  });
+  // Removing a directory weighs what it holds, ignored files included, with the rules of every
+  // directory below it: that is a whole scan's work.
+  if (
+    plan.conflicts.length > 0 ||
+    plan.actions.some((a) => a.op === "remove" && (a.side === "host" || a.expect?.type === "dir"))
+  ) return undefined;
+  return {
+    plan,
+    base,
+    copyState: "same",
+    debris: [],
+    skipped: [],
+    guestFilter,
+    hostTotal: undefined,
+    manifestText: (manifest) => {
+      for (const path of sorted) {
+        if (Object.hasOwn(manifest.entries, path)) {
+          setOwn(records.entries, path, encodeManifestEntry(manifest.entries[path]!));
+        } else delete records.entries[path];
+      }
+      return stringifyManifestRecords({
+        copy: records.copy,
+        project: o.project,
+        entries: records.entries,
+      });
+    },
+  };
+}
+
+/** What a sync plans from, and how it stores the manifest afterwards. */
+interface Prepared {
+  plan: SyncPlan;
+  /** The base of the plan (all of the manifest, or the entries of the paths looked at). */
+  base: Manifest;
+  copyState: CopyState;
+  debris: { side: SyncSide; path: string }[];
+  skipped: { side: SyncSide; path: string }[];
+  /** The guest's filter: the host's rules, and the guest's own for paths only it has. */
+  guestFilter: IgnoreFilter;
+  /** How many entries the host tree has (for the mass-deletion stop), when it was scanned whole. */
+  hostTotal: number | undefined;
+  /** The text of the manifest to store after the plan's {@linkcode applyPlan}. */
+  manifestText(manifest: Manifest, copyId: string): string;
+}
+
+/** Both trees' listings, decoded (valid UTF-8 only). */
+interface Listings {
+  host: Uint8Array;
+  guest: Uint8Array;
+  hostText: string;
+  guestText: string;
+}
+
+interface PrepareOptions {
+  listings: Listings | undefined;
+  manifestPath: string;
+  project: string;
+  ignoreFiles: string[];
+  extraIgnore: readonly string[];
+  oldTags: string[];
+  dryRun: boolean;
+  adopt: boolean;
+  now: Date;
+}
+
+/** Plan from a scan of both whole trees (the first sync, and whenever the listings cannot be compared). */
+async function prepareFull(
+  direction: SyncDirection,
+  host: Tree,
+  guest: Tree,
+  o: PrepareOptions,
+): Promise<Prepared> {
+  let base = readManifest(o.manifestPath);
+
+  const make = await loadRules(
+    o.listings === undefined || o.extraIgnore.length > 0 ||
+      mentionsIgnoreFile(o.listings.hostText, o.ignoreFiles) ||
+      mentionsIgnoreFile(o.listings.guestText, o.ignoreFiles),
+  );
+  const rules = make([COPY_ID_FILE]);
+  if (o.extraIgnore.length > 0) {
+    rules.add("", "(settings sync.ignore)", o.extraIgnore.join("\n"), { last: true });
+  }
+  const ignoreFiles = o.ignoreFiles;
+  // The copy was listed while the host tree was: its scan needs the host's ignore rules, so it
+  // is filtered once the host's scan is done.
+  if (guest instanceof HostTree && o.listings === undefined) guest.prefetch();
+  const hostScan = await host.scan({
+    ignore: rules.filter,
+    ignoreFiles,
+    onIgnoreFile: (dir, path, text) => rules.add(dir, path, text),
+    debrisTags: o.oldTags,
+  });
+  if (guest instanceof HostTree && !o.dryRun) {
+    try {
+      Deno.lstatSync(guest.root);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      await Deno.mkdir(guest.root, { mode: 0o755 });
+    }
+  }
+  // The guest's own ignore files (a .gitignore of "*" that pytest or venv put in a directory
+  // they made, a pattern the guest added) leave out only what exists in the guest alone: a
+  // path the host has or the last sync recorded is never hidden, so they cannot delete on
+  // the host.
+  const guestOwn = make();
+  const recorded = base.entries;
+  const known = (path: string) => hostScan.entries.has(path) || Object.hasOwn(recorded, path);
+  const guestFilter = (path: string, isDir: boolean): boolean =>
+    rules.filter(path, isDir) || (!known(path) && guestOwn.filter(path, isDir));
+  let guestScan;
+  try {
+    guestScan = await guest.scan({
+      ignore: guestFilter,
+      ignoreFiles,
+      onIgnoreFile: (dir, path, text) => guestOwn.add(dir, path, text),
+      debrisTags: o.oldTags,
+    });
+  } catch (e) {
+    if (!(o.dryRun && e instanceof Deno.errors.NotFound)) throw e;
+    guestScan = { entries: new Map(), debris: [] as string[] };
+  }
+  // Is the guest tree the copy the manifest describes?
+  const found = await readCopyId(guest);
+  let copyState: CopyState = "same";
+  const root = guest instanceof HostTree ? guest.root : "the guest tree";
+  let adoptOther = false;
+  if (found !== undefined && found.project !== o.project) {
+    // A copy of a project that is gone (moved or renamed) may be adopted; one of a project
+    // that still exists is refused even then (two projects would share one copy).
+    let gone = false;
+    try {
+      Deno.lstatSync(found.project);
+    } catch (e) {
+      gone = e instanceof Deno.errors.NotFound;
+    }
+    if (!(gone && o.adopt)) {
+      throw new ForeignCopyError(root, o.project, found.project, [], gone ? "gone" : undefined);
+    }
+    adoptOther = true;
+  }
+  if (adoptOther || base.copy === undefined || found?.copy !== base.copy) {
+    if (guestScan.entries.size === 0) {
+      copyState = Object.keys(base.entries).length > 0 ? "replaced" : "new";
+    } else if (adoptOther) copyState = "adopted";
+    else if (found !== undefined || (base.copy !== undefined && base.project === o.project)) {
+      // This project's copy whose manifest was lost, or whose identity file the guest removed
+      // (git clean -x does): merge as a first sync, deleting nothing.
+      copyState = "relinked";
+    } else if (o.adopt) copyState = "adopted";
+    else {
+      const sample = [...guestScan.entries.keys()].filter((p) => !p.includes("/")).slice(0, 4);
+      throw new ForeignCopyError(
+        root,
+        o.project,
+        undefined,
+        sample,
+        guest instanceof HostTree && oldMarkerNames(`${root}.gamma-source`, o.project)
+          ? "older"
+          : undefined,
+      );
+    }
+    base = emptyManifest();
+  }
+  if (copyState === "relinked" || copyState === "adopted") {
+    // A first sync with both sides full: files whose content is the same (only the time or
+    // mode differ, as after a plain cp -r or a git checkout in the guest) are no conflict;
+    // the host's time and mode win.
+    base = await seedSameContent(host, guest, hostScan.entries, guestScan.entries);
+  }
+  const debris: { side: SyncSide; path: string }[] = [
+    ...hostScan.debris.map((path) => ({ side: "host" as const, path })),
+    ...guestScan.debris.map((path) => ({ side: "guest" as const, path })),
+  ];
+  const skipped = [
+    ...(hostScan.skipped ?? []).map((path) => ({ side: "host" as const, path })),
+    ...(guestScan.skipped ?? []).map((path) => ({ side: "guest" as const, path })),
+  ];
+  const plan = planSync(direction, base, hostScan.entries, guestScan.entries, {
+    now: o.now,
+    validated: true,
+  });
+  return {
+    plan,
+    base,
+    copyState,
+    debris,
+    skipped,
+    guestFilter,
+    hostTotal: hostScan.entries.size,
+    manifestText: (manifest, copyId) =>
+      stringifyManifest({ ...manifest, copy: copyId, project: o.project }),
+  };
+}
+
 /**
  * Sync the host tree and the guest (staging) tree once, in `direction`:
  *
@@ -715,146 +1240,60 @@ export async function syncTrees(
       /^[0-9a-f]{32}$/.test(t)
     );
     const myTags = [host, guest].flatMap((t) => t instanceof HostTree ? [t.tempTag] : []);
-    // Both trees are listed at once (in other processes where that is available). When both
-    // listings, the options and the manifest are exactly what a sync that found nothing to do
-    // recorded, nothing changed since: the run is over before any listing is parsed.
-    let fingerprint: string | undefined;
-    if (host instanceof HostTree && guest instanceof HostTree) {
-      host.prefetch();
-      guest.prefetch();
-      fingerprint = await fingerprintOf(host, guest, manifestPath, [
-        project,
-        options.gitignore ?? true,
-        options.extraIgnore ?? [],
-      ]);
-      if (
-        fingerprint !== undefined && oldTags.length === 0 &&
-        readStateText(listingPath) === fingerprint
-      ) {
-        return {
-          direction,
-          dryRun,
-          copyState: "same",
-          actions: [],
-          conflicts: [],
-          deferred: [],
-          notDone: [],
-          skipped: [],
-          copied: 0,
-          removed: 0,
-          bytesCopied: 0,
-          debrisRemoved: [],
-          ok: true,
-        };
-      }
+    // Both trees are listed at once (in other processes where that is available). A sync keeps
+    // the listings it planned from: when both are as recorded and nothing was left unsettled,
+    // nothing changed since (the run is over before any listing is parsed); otherwise only the
+    // paths whose records differ are looked at again.
+    const key = JSON.stringify([
+      2,
+      host instanceof HostTree ? host.root : "",
+      guest instanceof HostTree ? guest.root : "",
+      project,
+      options.gitignore ?? true,
+      options.extraIgnore ?? [],
+    ]);
+    // Never through a link, whether or not this run reads or writes them.
+    for (const name of ["listing", "listing-host", "listing-guest"]) {
+      checkState(`${stateDir}/${name}`, "file");
     }
-    let base = readManifest(manifestPath);
-
-    const rules = new IgnoreRules([COPY_ID_FILE]);
-    if (options.extraIgnore !== undefined && options.extraIgnore.length > 0) {
-      rules.add("", "(settings sync.ignore)", options.extraIgnore.join("\n"), { last: true });
+    const listings = await listBoth(host, guest);
+    const stored = listings !== undefined && oldTags.length === 0
+      ? readListings(stateDir, key, manifestPath)
+      : undefined;
+    if (
+      stored !== undefined && stored.unsettled.length === 0 && stored.host === listings!.hostText &&
+      stored.guest === listings!.guestText
+    ) {
+      return emptyReport(direction, dryRun);
     }
     const ignoreFiles = (options.gitignore ?? true) ? [GITIGNORE_FILE, IGNORE_FILE] : [IGNORE_FILE];
-    // The copy was listed while the host tree was: its scan needs the host's ignore rules, so it
-    // is filtered once the host's scan is done.
-    if (guest instanceof HostTree && fingerprint === undefined) guest.prefetch();
-    const hostScan = await host.scan({
-      ignore: rules.filter,
-      ignoreFiles,
-      onIgnoreFile: (dir, path, text) => rules.add(dir, path, text),
-      debrisTags: oldTags,
-    });
-    if (guest instanceof HostTree && !dryRun) {
-      try {
-        Deno.lstatSync(guest.root);
-      } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
-        await Deno.mkdir(guest.root, { mode: 0o755 });
-      }
-    }
-    // The guest's own ignore files (a .gitignore of "*" that pytest or venv put in a directory
-    // they made, a pattern the guest added) leave out only what exists in the guest alone: a
-    // path the host has or the last sync recorded is never hidden, so they cannot delete on
-    // the host.
-    const guestOwn = new IgnoreRules();
-    const recorded = base.entries;
-    const known = (path: string) => hostScan.entries.has(path) || Object.hasOwn(recorded, path);
-    const guestFilter = (path: string, isDir: boolean): boolean =>
-      rules.filter(path, isDir) || (!known(path) && guestOwn.filter(path, isDir));
-    let guestScan;
-    try {
-      guestScan = await guest.scan({
-        ignore: guestFilter,
+    const prepared = (stored !== undefined
+      ? await prepareChanged(direction, host as HostTree, guest as HostTree, {
+        listings: listings!,
+        stored,
+        manifestPath,
+        project,
         ignoreFiles,
-        onIgnoreFile: (dir, path, text) => guestOwn.add(dir, path, text),
-        debrisTags: oldTags,
+        extraIgnore: options.extraIgnore ?? [],
+        now: options.now ?? new Date(),
+      })
+      : undefined) ??
+      await prepareFull(direction, host, guest, {
+        listings,
+        manifestPath,
+        project,
+        ignoreFiles,
+        extraIgnore: options.extraIgnore ?? [],
+        oldTags,
+        dryRun,
+        adopt: options.adopt ?? false,
+        now: options.now ?? new Date(),
       });
-    } catch (e) {
-      if (!(dryRun && e instanceof Deno.errors.NotFound)) throw e;
-      guestScan = { entries: new Map(), debris: [] as string[] };
-    }
-    // Is the guest tree the copy the manifest describes?
-    const found = await readCopyId(guest);
-    let copyState: CopyState = "same";
-    const root = guest instanceof HostTree ? guest.root : "the guest tree";
-    let adoptOther = false;
-    if (found !== undefined && found.project !== project) {
-      // A copy of a project that is gone (moved or renamed) may be adopted; one of a project
-      // that still exists is refused even then (two projects would share one copy).
-      let gone = false;
-      try {
-        Deno.lstatSync(found.project);
-      } catch (e) {
-        gone = e instanceof Deno.errors.NotFound;
-      }
-      if (!(gone && options.adopt)) {
-        throw new ForeignCopyError(root, project, found.project, [], gone ? "gone" : undefined);
-      }
-      adoptOther = true;
-    }
-    if (adoptOther || base.copy === undefined || found?.copy !== base.copy) {
-      if (guestScan.entries.size === 0) {
-        copyState = Object.keys(base.entries).length > 0 ? "replaced" : "new";
-      } else if (adoptOther) copyState = "adopted";
-      else if (found !== undefined || (base.copy !== undefined && base.project === project)) {
-        // This project's copy whose manifest was lost, or whose identity file the guest removed
-        // (git clean -x does): merge as a first sync, deleting nothing.
-        copyState = "relinked";
-      } else if (options.adopt) copyState = "adopted";
-      else {
-        const sample = [...guestScan.entries.keys()].filter((p) => !p.includes("/")).slice(0, 4);
-        throw new ForeignCopyError(
-          root,
-          project,
-          undefined,
-          sample,
-          guest instanceof HostTree && oldMarkerNames(`${root}.gamma-source`, project)
-            ? "older"
-            : undefined,
-        );
-      }
-      base = emptyManifest();
-    }
-    if (copyState === "relinked" || copyState === "adopted") {
-      // A first sync with both sides full: files whose content is the same (only the time or
-      // mode differ, as after a plain cp -r or a git checkout in the guest) are no conflict;
-      // the host's time and mode win.
-      base = await seedSameContent(host, guest, hostScan.entries, guestScan.entries);
-    }
-    const debris: { side: SyncSide; path: string }[] = [
-      ...hostScan.debris.map((path) => ({ side: "host" as const, path })),
-      ...guestScan.debris.map((path) => ({ side: "guest" as const, path })),
-    ];
-    const skipped = [
-      ...(hostScan.skipped ?? []).map((path) => ({ side: "host" as const, path })),
-      ...(guestScan.skipped ?? []).map((path) => ({ side: "guest" as const, path })),
-    ];
-    const plan = planSync(direction, base, hostScan.entries, guestScan.entries, {
-      now: options.now ?? new Date(),
-      validated: true,
-    });
+    const { plan, base, copyState, debris, skipped } = prepared;
     const count = (actions: SyncAction[]) => ({
-      copied: actions.filter((a) => a.op === "copy").length,
+      copied: actions.filter((a) =>
+        a.op === "copy"
+      ).length,
       removed: actions.filter((a) => a.op === "remove").length,
       bytesCopied: actions.reduce((n, a) => n + (a.op === "copy" ? a.entry.size : 0), 0),
     });
@@ -873,28 +1312,27 @@ export async function syncTrees(
         ok: true,
       };
     }
-    if (!options.force) {
+    if (!options.force && prepared.hostTotal !== undefined) {
       const doomed = plan.actions.filter((a) => a.op === "remove" && a.side === "host")
         .map((a) => a.path);
-      const total = hostScan.entries.size;
+      const total = prepared.hostTotal;
       const n = doomed.length;
       if (n > 0 && (n >= total || (n * 2 > total && n > 50))) {
         throw new MassDeletionError(project, doomed.reverse(), total, direction);
       }
     }
 
-    // Every check is done: from here on the sync writes. First the tags of this run's
-    // temporary files, so that a run killed from now on is cleaned up after; and the record of
-    // the last quiet state goes.
-    const quiet = fingerprint !== undefined && copyState === "same" && base.project === project &&
-      plan.actions.length === 0 && plan.conflicts.length === 0 && plan.deferred.length === 0 &&
-      debris.length === 0 && skipped.length === 0 && oldTags.length === 0;
+    // Every check is done: from here on the sync writes. The record of the listings goes
+    // first (a run that stops half-way leaves none: the next one looks at everything); then the
+    // tags of this run's temporary files, so that a run killed from now on is cleaned up after.
+    const writes = plan.actions.length > 0 || debris.length > 0 || copyState !== "same" ||
+      oldTags.length > 0;
+    const copyId = copyState === "same" ? base.copy! : newTempTag();
     try {
-      if (quiet) {
-        // Nothing to do: the listings are the state after this run.
-        await writeState(listingPath, fingerprint!);
-      } else if (checkState(listingPath, "file")) await Deno.remove(listingPath);
-      await writeState(tagsPath, [...oldTags, ...myTags].map((t) => `${t}\n`).join(""));
+      dropListings(stateDir);
+      if (writes) {
+        await writeState(tagsPath, [...oldTags, ...myTags].map((t) => `${t}\n`).join(""));
+      }
     } catch (e) {
       if (e instanceof SyncStateError) throw e;
       throw new GammaError(
@@ -904,20 +1342,21 @@ export async function syncTrees(
         { cause: e },
       );
     }
-    for (const { side, path } of debris) {
-      await (side === "host" ? host : guest).remove(path).catch(() => {});
-    }
-    const copyId = copyState === "same" ? base.copy! : newTempTag();
-    if (copyState !== "same") {
-      await guest.writeFile(
-        COPY_ID_FILE,
-        new TextEncoder().encode(`${JSON.stringify({ copy: copyId, project })}\n`),
-        { mode: 0o644, mtimeMs: Date.now() },
-      );
+    if (writes) {
+      for (const { side, path } of debris) {
+        await (side === "host" ? host : guest).remove(path).catch(() => {});
+      }
+      if (copyState !== "same") {
+        await guest.writeFile(
+          COPY_ID_FILE,
+          new TextEncoder().encode(`${JSON.stringify({ copy: copyId, project })}\n`),
+          { mode: 0o644, mtimeMs: Date.now() },
+        );
+      }
     }
     const result = await applyPlan(plan, { host, guest }, base, {
       concurrency: options.concurrency,
-      expendable: { guest: guestFilter },
+      expendable: { guest: prepared.guestFilter },
       onProgress: (progress) => {
         bar.update(progress);
         options.onProgress?.(progress);
@@ -925,13 +1364,34 @@ export async function syncTrees(
     });
     try {
       if (result.manifestChanged || copyState !== "same" || base.project !== project) {
-        await writeState(
-          manifestPath,
-          stringifyManifest({ ...result.manifest, copy: copyId, project }),
-        );
+        await writeState(manifestPath, prepared.manifestText(result.manifest, copyId));
       }
       // Every temporary file of this run and the earlier ones is gone now.
-      await writeState(tagsPath, "");
+      if (writes) await writeState(tagsPath, "");
+      if (listings !== undefined) {
+        // What this run planned from, and the paths it left unsettled: the next run looks again
+        // at those and at every path whose record differs.
+        const unsettled = new Set<string>(plan.deferred);
+        for (const { path, conflictPath } of plan.conflicts) {
+          unsettled.add(path);
+          unsettled.add(conflictPath);
+        }
+        for (const { action } of result.notDone) unsettled.add(action.path);
+        const kept = { ...listings };
+        for (const side of ["host", "guest"] as const) {
+          const tree = (side === "host" ? host : guest) as HostTree;
+          const text = await listingAfterRun(
+            tree,
+            side,
+            result.done,
+            side === "host" ? kept.hostText : kept.guestText,
+            unsettled,
+          );
+          if (side === "host") kept.hostText = text;
+          else kept.guestText = text;
+        }
+        await writeListings(stateDir, key, kept, [...unsettled], manifestPath);
+      }
     } catch (e) {
       if (e instanceof SyncStateError) throw e;
       throw new GammaError(
@@ -958,5 +1418,7 @@ export async function syncTrees(
   } finally {
     bar.finish();
     lock.close();
+    // A listing taken for this run must not serve a later scan.
+    for (const tree of [host, guest]) if (tree instanceof HostTree) tree.dropListing();
   }
 }

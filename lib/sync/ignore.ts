@@ -5,20 +5,10 @@
  */
 
 import ignore from "ignore";
+import { GITIGNORE_FILE } from "./ignore_files.ts";
 import type { IgnoreFilter } from "./tree.ts";
 
-/**
- * The name of the ignore file a sync reads at the host root.
- *
- * @example Usage
- * ```ts
- * import { IGNORE_FILE } from "@devshell/gamma/sync";
- * import assert from "node:assert/strict";
- *
- * assert.equal(IGNORE_FILE, ".gammaignore");
- * ```
- */
-export const IGNORE_FILE = ".gammaignore";
+export { GITIGNORE_FILE, IGNORE_FILE } from "./ignore_files.ts";
 
 /**
  * Compile ignore rules in gitignore syntax (`#` comments, `!` negation, trailing `/` for
@@ -61,19 +51,6 @@ export function compileIgnore(
     }
   };
 }
-
-/**
- * The name of git's per-directory ignore file, which a sync honours by default.
- *
- * @example Usage
- * ```ts
- * import { GITIGNORE_FILE } from "@devshell/gamma/sync";
- * import assert from "node:assert/strict";
- *
- * assert.equal(GITIGNORE_FILE, ".gitignore");
- * ```
- */
-export const GITIGNORE_FILE = ".gitignore";
 
 interface Level {
   /** The directory the rules belong to (`""`: the root). */

@@ -83,6 +83,36 @@ function encode(entry: SyncEntry): number[] | string {
  * ```
  */
 export function parseManifest(text: string): Manifest {
+  const { entries: raw, copy, project } = parseManifestRecords(text);
+  const out: Record<string, SyncEntry> = {};
+  for (const path in raw) setOwn(out, path, decodeManifestEntry(path, raw[path]));
+  const manifest: Manifest = { version: 1, entries: out };
+  if (copy !== undefined) manifest.copy = copy;
+  if (project !== undefined) manifest.project = project;
+  return manifest;
+}
+
+/**
+ * A manifest whose entries are still in their stored form (see {@linkcode parseManifestRecords}):
+ * a sync that looks at a few paths decodes only those.
+ */
+export interface ManifestRecords {
+  /** The copy's identity. */
+  copy?: string | undefined;
+  /** The project. */
+  project?: string | undefined;
+  /** Entries by path, as stored (decode one with {@linkcode decodeManifestEntry}). */
+  entries: Record<string, unknown>;
+}
+
+/**
+ * Parse a manifest's JSON text, checking its head but not its entries.
+ *
+ * @param text The JSON text.
+ * @returns The head and the stored entries.
+ * @throws {SyntaxError} When the text is not JSON or not a version 1 manifest.
+ */
+export function parseManifestRecords(text: string): ManifestRecords {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -103,28 +133,67 @@ export function parseManifest(text: string): Manifest {
   if (typeof entries !== "object" || entries === null || Array.isArray(entries)) {
     throw new SyntaxError('Cannot read the sync manifest: "entries" is not an object');
   }
-  const raw = entries as Record<string, unknown>;
-  const out: Record<string, SyncEntry> = {};
-  for (const path in raw) {
-    if (!isValidPath(path)) {
-      try {
-        validateRelativePath(path);
-      } catch (e) {
-        throw new SyntaxError(`Cannot read the sync manifest: ${(e as Error).message}`);
-      }
+  return { copy, project, entries: entries as Record<string, unknown> };
+}
+
+/**
+ * Check and decode one stored entry of a manifest.
+ *
+ * @param path Its path.
+ * @param value Its stored form.
+ * @returns The entry.
+ * @throws {SyntaxError} When the path or the entry is malformed.
+ */
+export function decodeManifestEntry(path: string, value: unknown): SyncEntry {
+  if (!isValidPath(path)) {
+    try {
+      validateRelativePath(path);
+    } catch (e) {
+      throw new SyntaxError(`Cannot read the sync manifest: ${(e as Error).message}`);
     }
-    const entry = decode(raw[path]);
-    if (entry === undefined) {
-      throw new SyntaxError(
-        `Cannot read the sync manifest: the entry of ${JSON.stringify(path)} is malformed`,
-      );
-    }
-    setOwn(out, path, entry);
   }
-  const manifest: Manifest = { version: 1, entries: out };
-  if (copy !== undefined) manifest.copy = copy;
-  if (project !== undefined) manifest.project = project;
-  return manifest;
+  const entry = decode(value);
+  if (entry === undefined) {
+    throw new SyntaxError(
+      `Cannot read the sync manifest: the entry of ${JSON.stringify(path)} is malformed`,
+    );
+  }
+  return entry;
+}
+
+/**
+ * The stored form of an entry (see the module documentation).
+ *
+ * @param entry The entry.
+ * @returns What the manifest's JSON holds for it.
+ */
+export function encodeManifestEntry(entry: SyncEntry): number[] | string {
+  return encode(entry);
+}
+
+/**
+ * The JSON text of a manifest whose entries are in their stored form, in
+ * {@linkcode comparePaths} order (as {@linkcode stringifyManifest} writes).
+ *
+ * @param records The manifest.
+ * @returns JSON text ending with a newline.
+ */
+export function stringifyManifestRecords(records: ManifestRecords): string {
+  const keys = Object.keys(records.entries);
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) {
+    if (comparePaths(keys[i - 1]!, keys[i]!) >= 0) sorted = false;
+  }
+  let entries = records.entries;
+  if (!sorted) {
+    keys.sort(comparePaths);
+    entries = {};
+    for (const path of keys) setOwn(entries, path, records.entries[path]);
+  }
+  const head: Record<string, unknown> = { version: 1 };
+  if (records.copy !== undefined) head.copy = records.copy;
+  if (records.project !== undefined) head.project = records.project;
+  return `${JSON.stringify({ ...head, entries })}\n`;
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   type SyncReport,
   SyncStateError,
   syncTrees,
+  type SyncTreesOptions,
 } from "../../lib/session/sync.ts";
 import { TreeError } from "../../lib/sync/tree.ts";
 import { MemoryTree } from "../../lib/sync/memory_tree.ts";
@@ -241,7 +242,14 @@ type Cmd =
 
 /** Paths the project's .gitignore ignores; only the guest writes them (build output). */
 const IGNORED = ["z.log", "a/z.log", "a/b/z.log", "c/z.log"];
-const STATE_FILES = ["manifest.json", "lock", "temp-tags", "listing"];
+const STATE_FILES = [
+  "manifest.json",
+  "lock",
+  "temp-tags",
+  "listing",
+  "listing-host",
+  "listing-guest",
+];
 
 const pathArb = fc.constantFrom(...PATHS);
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
@@ -304,7 +312,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant("rootLink" as const) }) },
   {
     weight: 1,
-    arbitrary: fc.record({ k: fc.constant("stateLink" as const), file: fc.nat(3) }),
+    arbitrary: fc.record({ k: fc.constant("stateLink" as const), file: fc.nat(5) }),
   },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("setid" as const), path: pathArb }) },
   {
@@ -1051,12 +1059,16 @@ Deno.test("syncTrees() stores the manifest in the state directory, with the copy
         },
       }),
     );
-    // The copy holds the user's files and the identity; the state holds nothing else.
+    // The copy holds the user's files and the identity; the state holds the listings the sync
+    // planned from and nothing else.
     assert.deepEqual([...Deno.readDirSync(`${dir}/guest`)].map((e) => e.name).sort(), [
       ".gamma-copy-id",
       "d",
     ]);
     assert.deepEqual([...Deno.readDirSync(stateDir)].map((e) => e.name).sort(), [
+      "listing",
+      "listing-guest",
+      "listing-host",
       "lock",
       "manifest.json",
       "temp-tags",
@@ -1230,7 +1242,7 @@ try {
   });
 });
 
-Deno.test("issue 11: a sync that finds nothing to do is recorded, and the next one ends before parsing anything", async () => {
+Deno.test("issue 11: a sync keeps the listings it planned from; one that finds them unchanged ends before parsing anything", async () => {
   const dir = await Deno.makeTempDir({ prefix: "gamma-sync-quiet-" });
   try {
     await Deno.mkdir(`${dir}/host/src`, { recursive: true });
@@ -1238,9 +1250,16 @@ Deno.test("issue 11: a sync that finds nothing to do is recorded, and the next o
     const options = { stateDir: `${dir}/state`, progress: false as const };
     const run = () =>
       syncTrees("both", new HostTree(`${dir}/host`), new HostTree(`${dir}/guest`), options);
+    const exists = (name: string) =>
+      Deno.lstat(`${dir}/state/${name}`).then(() => true, () => false);
     assert.equal((await run()).copied, 1);
-    assert.equal(await Deno.lstat(`${dir}/state/listing`).then(() => true, () => false), false);
-    assert.deepEqual((await run()).actions, []); // found nothing to do: recorded
+    // Stored with the manifest: what the run planned from (the copy did not exist yet).
+    assert.deepEqual(
+      [await exists("listing"), await exists("listing-host"), await exists("listing-guest")],
+      [true, true, true],
+    );
+    assert.equal(await Deno.readTextFile(`${dir}/state/listing-guest`), "");
+    assert.deepEqual((await run()).actions, []); // only the files the first run wrote looked at
     const record = await Deno.readTextFile(`${dir}/state/listing`);
     // Proof that the next run reads neither listing nor manifest: a manifest damaged in place,
     // with its size and time kept, goes unnoticed while nothing changes...
@@ -1251,19 +1270,85 @@ Deno.test("issue 11: a sync that finds nothing to do is recorded, and the next o
     await Deno.utime(manifest, info.atime!, info.mtime!);
     assert.deepEqual((await run()).actions, []);
     assert.equal(await Deno.readTextFile(`${dir}/state/listing`), record);
-    // ...and any change in either tree makes it a full run again (here: it meets the damage).
+    // ...and any change in either tree makes it read the manifest again (here: it meets the
+    // damage, and says so as a whole scan does).
     await Deno.writeTextFile(`${dir}/guest/src/b.txt`, "b");
     await assert.rejects(run(), SyntaxError);
     await Deno.writeTextFile(manifest, text);
     const full = await run();
     assert.deepEqual(full.actions.map((a) => `${a.side}:${a.path}`), ["host:src/b.txt"]);
-    assert.equal(await Deno.lstat(`${dir}/state/listing`).then(() => true, () => false), false);
+    assert.equal(await exists("listing"), true);
     // A link planted at the record's path is refused like at any state file.
     await run();
     await Deno.remove(`${dir}/state/listing`);
     await Deno.symlink(`${dir}/host/src/a.txt`, `${dir}/state/listing`);
     await assert.rejects(run(), SyncStateError);
     assert.equal(await Deno.readTextFile(`${dir}/host/src/a.txt`), "a");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("issue 11: after a change only the changed paths are looked at; what a big sync wrote is confirmed by a new listing, an edit made meanwhile is not", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gamma-sync-delta-" });
+  try {
+    await Deno.mkdir(`${dir}/host/src`, { recursive: true });
+    const name = (i: number) => `src/f${String(i).padStart(2, "0")}.txt`;
+    for (let i = 0; i < 70; i++) await Deno.writeTextFile(`${dir}/host/${name(i)}`, `file ${i}`);
+    const options = { stateDir: `${dir}/state`, progress: false as const };
+    const run = (extra: Partial<SyncTreesOptions> = {}) =>
+      syncTrees("both", new HostTree(`${dir}/host`), new HostTree(`${dir}/guest`), {
+        ...options,
+        ...extra,
+      });
+    // During the first sync, the guest edits a file the sync has already written.
+    let edited = false;
+    const first = await run({
+      concurrency: 1,
+      onProgress: (p) => {
+        if (edited || p.filesDone < 20) return;
+        Deno.writeTextFileSync(`${dir}/guest/${name(5)}`, "edited in the guest meanwhile");
+        edited = true;
+      },
+    });
+    assert.equal(first.copied, 70);
+    assert.equal(edited, true);
+    // The next run carries that edit back (the new listing did not confirm it as the sync's).
+    const second = await run();
+    assert.deepEqual(second.actions.map((a) => `${a.op} ${a.side} ${a.path}`), [
+      `copy host ${name(5)}`,
+    ]);
+    assert.equal(
+      await Deno.readTextFile(`${dir}/host/${name(5)}`),
+      "edited in the guest meanwhile",
+    );
+    // The guest puts a file back as it was before the first sync (absent): still carried.
+    await Deno.remove(`${dir}/guest/${name(60)}`);
+    const third = await run();
+    assert.deepEqual(third.actions.map((a) => `${a.op} ${a.side} ${a.path}`), [
+      `remove host ${name(60)}`,
+    ]);
+    // Proof that one change reads only its own entry of the manifest: another entry damaged in
+    // place (same size and time) goes unnoticed.
+    assert.deepEqual((await run()).actions, []);
+    const manifest = `${dir}/state/manifest.json`;
+    const info = await Deno.stat(manifest);
+    const text = await Deno.readTextFile(manifest);
+    // A negative mode, as long as the real one.
+    const damaged = text.replace(
+      /("src\/f42\.txt":\[[0-9]+,[0-9.]+,)([0-9]+)\]/,
+      (_, head: string, mode: string) => `${head}-${mode.slice(1)}]`,
+    );
+    assert.equal(damaged.length, text.length);
+    assert.notEqual(damaged, text);
+    await Deno.writeTextFile(manifest, damaged);
+    await Deno.utime(manifest, info.atime!, info.mtime!);
+    await Deno.writeTextFile(`${dir}/host/${name(7)}`, "changed on the host");
+    const fourth = await run();
+    assert.deepEqual(fourth.actions.map((a) => `${a.op} ${a.side} ${a.path}`), [
+      `copy guest ${name(7)}`,
+    ]);
+    assert.equal(await Deno.readTextFile(`${dir}/guest/${name(7)}`), "changed on the host");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
