@@ -25,6 +25,7 @@ import {
   emptyManifest,
   encodeManifestEntry,
   type ManifestRecords,
+  ManifestText,
   parseManifest,
   parseManifestRecords,
   stringifyManifest,
@@ -836,6 +837,9 @@ function emptyReport(direction: SyncDirection, dryRun: boolean): SyncReport {
 
 const ENTRY_KIND: Record<string, string> = { f: "file", d: "dir", l: "symlink" };
 
+/** Up to this many paths, their manifest entries are looked up in its text, not parsed whole. */
+const LOOKUPS_MAX = 64;
+
 /**
  * Plan from the paths whose records differ from the stored listings (and those the last sync
  * left unsettled), with the same engine and rules as a whole scan: only those paths, their
@@ -871,15 +875,19 @@ async function prepareChanged(
   paths.delete("");
   const text = readStateText(o.manifestPath);
   if (text === undefined) return undefined;
-  let records: ManifestRecords;
+  // A few paths: their entries are found in the text; many: the whole manifest is parsed.
+  let lazy: ManifestText | undefined;
+  let records: ManifestRecords | undefined;
   try {
-    records = parseManifestRecords(text);
+    lazy = paths.size <= LOOKUPS_MAX ? ManifestText.from(text) : undefined;
+    if (lazy === undefined) records = parseManifestRecords(text);
   } catch {
     return undefined; // the whole path reports it
   }
-  if (records.copy === undefined || records.project !== o.project) return undefined;
+  const head = lazy?.head ?? records!;
+  if (head.copy === undefined || head.project !== o.project) return undefined;
   const found = await readCopyId(guest);
-  if (found === undefined || found.copy !== records.copy || found.project !== o.project) {
+  if (found === undefined || found.copy !== head.copy || found.project !== o.project) {
     return undefined;
   }
   const sorted = [...paths].sort(comparePaths);
@@ -887,13 +895,17 @@ async function prepareChanged(
   const guestRecords = recordsOf(o.listings.guestText, paths);
   const baseEntries: Record<string, SyncEntry> = {};
   for (const path of sorted) {
-    if (!Object.hasOwn(records.entries, path)) continue;
-    let entry: SyncEntry;
+    let entry: SyncEntry | undefined;
     try {
-      entry = decodeManifestEntry(path, records.entries[path]);
+      entry = lazy !== undefined
+        ? lazy.get(path)
+        : Object.hasOwn(records!.entries, path)
+        ? decodeManifestEntry(path, records!.entries[path])
+        : undefined;
     } catch {
       return undefined;
     }
+    if (entry === undefined) continue;
     const h = hostRecords.get(path);
     const g = guestRecords.get(path);
     setOwn(baseEntries, path, entry);
@@ -945,15 +957,26 @@ async function prepareChanged(
   pick(hostRecords, rules.filter, hostEntries);
   // Outside the paths looked at, what the host has is what the manifest records (else the path
   // would have been unsettled or changed).
-  const known = (path: string) => hostEntries.has(path) || Object.hasOwn(records.entries, path);
+  const recorded = (path: string): boolean => {
+    if (Object.hasOwn(baseEntries, path)) return true;
+    if (paths.has(path)) return false;
+    try {
+      return lazy !== undefined
+        ? lazy.get(path) !== undefined
+        : Object.hasOwn(records!.entries, path);
+    } catch {
+      return true;
+    }
+  };
+  const known = (path: string) => hostEntries.has(path) || recorded(path);
   const guestFilter = (path: string, isDir: boolean): boolean =>
     rules.filter(path, isDir) || (!known(path) && guestOwn.filter(path, isDir));
   const guestEntries = new Map<string, SyncEntry>();
   pick(guestRecords, guestFilter, guestEntries);
   const base: Manifest = {
     version: 1,
-    copy: records.copy,
-    project: records.project,
+    copy: head.copy,
+    project: head.project,
     entries: baseEntries,
   };
   const plan = planSync(direction, base, hostEntries, guestEntries, {
@@ -975,13 +998,21 @@ async function prepareChanged(
     guestFilter,
     hostTotal: undefined,
     manifestText: (manifest) => {
+      const changes = new Map<string, SyncEntry | undefined>();
       for (const path of sorted) {
-        if (Object.hasOwn(manifest.entries, path)) {
-          setOwn(records.entries, path, encodeManifestEntry(manifest.entries[path]!));
-        } else delete records.entries[path];
+        const now = Object.hasOwn(manifest.entries, path) ? manifest.entries[path] : undefined;
+        const was = Object.hasOwn(baseEntries, path) ? baseEntries[path] : undefined;
+        if (!sameEntry(now, was)) changes.set(path, now);
+      }
+      const spliced = lazy?.with(changes);
+      if (spliced !== undefined) return spliced;
+      records ??= parseManifestRecords(text);
+      for (const [path, entry] of changes) {
+        if (entry !== undefined) setOwn(records.entries, path, encodeManifestEntry(entry));
+        else delete records.entries[path];
       }
       return stringifyManifestRecords({
-        copy: records.copy,
+        copy: head.copy,
         project: o.project,
         entries: records.entries,
       });
@@ -1229,7 +1260,6 @@ export async function syncTrees(
   }
   const manifestPath = `${stateDir}/manifest.json`;
   const tagsPath = `${stateDir}/temp-tags`;
-  const listingPath = `${stateDir}/listing`;
   const lock = await takeLock(`${stateDir}/lock`, notice, options.lockNoticeMs ?? 2000);
   const progressWanted = options.progress ?? "auto";
   const bar = lateProgress(progressWanted === "auto" ? Deno.stderr.isTerminal() : progressWanted);

@@ -268,9 +268,24 @@ export function diffListings(before: string, after: string): Set<string> {
 export function recordsOf(text: string, paths: ReadonlySet<string>): Map<string, FindRecord> {
   const out = new Map<string, FindRecord>();
   if (paths.size === 0) return out;
-  eachRecordOfText(text, (record) => {
-    if (paths.has(record.path)) out.set(record.path, { ...record });
-  });
+  // Only a path of a wanted length is cut out and looked up; only a wanted record is parsed.
+  const lengths = new Set<number>();
+  for (const path of paths) lengths.add(path.length);
+  let pos = 0;
+  while (pos < text.length) {
+    const end = recordEnd(text, pos);
+    if (end === -1) break;
+    let start = pos - 1;
+    for (let k = 0; k < 4; k++) start = text.indexOf("\0", start + 1);
+    const stop = text.indexOf("\0", start + 1);
+    if (lengths.has(stop - start - 1)) {
+      const path = text.slice(start + 1, stop);
+      if (paths.has(path)) {
+        eachRecordOfText(text.slice(pos, end), (record) => out.set(path, { ...record }));
+      }
+    }
+    pos = end;
+  }
   return out;
 }
 

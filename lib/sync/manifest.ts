@@ -235,3 +235,112 @@ export function stringifyManifest(manifest: Manifest): string {
   if (manifest.project !== undefined) head.project = manifest.project;
   return `${JSON.stringify({ ...head, entries: out })}\n`;
 }
+
+/**
+ * A manifest's text read only where asked: the head parsed, each entry found by its key when
+ * wanted (a sync that looks at a few paths neither parses nor rewrites the rest). Keys are
+ * found as the writer wrote them (`JSON.stringify` of the path after `{` or `,`), which no
+ * string value can contain unescaped.
+ */
+export class ManifestText {
+  readonly #text: string;
+  readonly #entries: number;
+  /** The head: copy and project. */
+  readonly head: Omit<ManifestRecords, "entries">;
+
+  private constructor(text: string, entries: number, head: Omit<ManifestRecords, "entries">) {
+    this.#text = text;
+    this.#entries = entries;
+    this.head = head;
+  }
+
+  /**
+   * Read the head of a manifest written by {@linkcode stringifyManifest} (entries last).
+   *
+   * @param text The manifest's text.
+   * @returns The reader, or `undefined` when the text is laid out otherwise.
+   * @throws {SyntaxError} When the head is not that of a version 1 manifest.
+   */
+  static from(text: string): ManifestText | undefined {
+    const at = text.indexOf(',"entries":{');
+    if (at === -1 || !text.trimEnd().endsWith("}}")) return undefined;
+    const { copy, project } = parseManifestRecords(`${text.slice(0, at)},"entries":{}}`);
+    return new ManifestText(text, at + ',"entries":'.length, { copy, project });
+  }
+
+  /** The span of `path`'s value, or `undefined` when the manifest has no such entry. */
+  #find(path: string): { key: number; start: number; end: number } | undefined {
+    const key = `${JSON.stringify(path)}:`;
+    const text = this.#text;
+    let at = text.indexOf(key, this.#entries);
+    while (at !== -1 && text[at - 1] !== "," && at - 1 !== this.#entries) {
+      at = text.indexOf(key, at + 1);
+    }
+    if (at === -1) return undefined;
+    const start = at + key.length;
+    let end: number;
+    if (text[start] === "[") end = text.indexOf("]", start) + 1;
+    else {
+      end = start + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      end++;
+    }
+    return { key: at, start, end };
+  }
+
+  /**
+   * One entry, decoded.
+   *
+   * @param path Its path.
+   * @returns The entry, or `undefined` when there is none.
+   * @throws {SyntaxError} When it is malformed.
+   */
+  get(path: string): SyncEntry | undefined {
+    const span = this.#find(path);
+    if (span === undefined) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(this.#text.slice(span.start, span.end));
+    } catch {
+      throw new SyntaxError(
+        `Cannot read the sync manifest: the entry of ${JSON.stringify(path)} is malformed`,
+      );
+    }
+    return decodeManifestEntry(path, value);
+  }
+
+  /**
+   * The text with some entries replaced or removed, or `undefined` when an entry must be
+   * added (the caller writes the whole manifest then, in path order).
+   *
+   * @param changes New entries by path (`undefined`: remove).
+   * @returns The new text.
+   */
+  with(changes: ReadonlyMap<string, SyncEntry | undefined>): string | undefined {
+    const spans: { start: number; end: number; text: string }[] = [];
+    for (const [path, entry] of changes) {
+      const span = this.#find(path);
+      if (span === undefined) {
+        if (entry === undefined) continue;
+        return undefined;
+      }
+      if (entry !== undefined) {
+        spans.push({ start: span.start, end: span.end, text: JSON.stringify(encode(entry)) });
+      } else if (this.#text[span.key - 1] === ",") {
+        spans.push({ start: span.key - 1, end: span.end, text: "" });
+      } else {
+        // The first entry: take the comma after it instead.
+        const after = this.#text[span.end] === "," ? span.end + 1 : span.end;
+        spans.push({ start: span.key, end: after, text: "" });
+      }
+    }
+    spans.sort((a, b) => a.start - b.start);
+    let out = "";
+    let at = 0;
+    for (const span of spans) {
+      out += this.#text.slice(at, span.start) + span.text;
+      at = span.end;
+    }
+    return out + this.#text.slice(at);
+  }
+}

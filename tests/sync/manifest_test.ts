@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { emptyManifest, parseManifest, stringifyManifest } from "../../lib/sync/manifest.ts";
+import {
+  emptyManifest,
+  ManifestText,
+  parseManifest,
+  stringifyManifest,
+} from "../../lib/sync/manifest.ts";
 import type { SyncEntry } from "../../lib/sync/types.ts";
 
 const entryArb: fc.Arbitrary<SyncEntry> = fc.oneof(
@@ -117,4 +122,39 @@ Deno.test("stringifyManifest() and parseManifest() keep the copy's identity and 
     name: "SyntaxError",
     message: 'Cannot read the sync manifest: "copy" is not a string',
   });
+});
+
+Deno.test("ManifestText reads and replaces single entries in place, and asks for a rewrite to add one", () => {
+  const manifest = {
+    version: 1 as const,
+    copy: "c",
+    project: "/p",
+    entries: {
+      a: { type: "dir" as const, mode: 0o755 },
+      "a/b": { type: "file" as const, size: 1, mtimeMs: 1000, mode: 0o644 },
+      // A link whose target looks like a key: never taken for one.
+      "a/l": { type: "symlink" as const, target: ',"a/z":[1]' },
+      "a/z": { type: "file" as const, size: 2, mtimeMs: 2000, mode: 0o600 },
+    },
+  };
+  const text = stringifyManifest(manifest);
+  const lazy = ManifestText.from(text)!;
+  assert.deepEqual(lazy.head, { copy: "c", project: "/p" });
+  assert.deepEqual(lazy.get("a/z"), manifest.entries["a/z"]);
+  assert.deepEqual(lazy.get("a/l"), manifest.entries["a/l"]);
+  assert.equal(lazy.get("a/y"), undefined);
+  const changed = lazy.with(
+    new Map([["a", undefined], ["a/z", { type: "file", size: 3, mtimeMs: 3000, mode: 0o644 }]]),
+  )!;
+  const { a: _a, ...rest } = manifest.entries;
+  assert.equal(
+    changed,
+    stringifyManifest({
+      ...manifest,
+      entries: { ...rest, "a/z": { type: "file", size: 3, mtimeMs: 3000, mode: 0o644 } },
+    }),
+  );
+  assert.equal(lazy.with(new Map([["new", { type: "dir", mode: 0o755 }]])), undefined);
+  assert.equal(ManifestText.from('{"version":1,"entries":{}}\n')!.get("x"), undefined);
+  assert.throws(() => ManifestText.from('{"version":2,"entries":{}}'), SyntaxError);
 });
