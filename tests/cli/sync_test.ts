@@ -65,7 +65,7 @@ testBothPaths(
     assert.match(state!, /^app-[0-9a-f]{12}$/);
     assert.deepEqual(
       [...Deno.readDirSync(`${t.root}/cache/gamma/sync/${state}`)].map((e) => e.name).sort(),
-      ["lock", "manifest.json", "temp-tags"],
+      ["listing", "listing-guest", "listing-host", "lock", "manifest.json", "temp-tags"],
     );
     assert.deepEqual([...Deno.readDirSync(t.project)].map((e) => e.name).sort(), [
       ".git",
