@@ -1,8 +1,9 @@
 /**
  * Whole-process Mode S benchmark: `gamma sync push` as a user runs it (a fresh process, the
  * bundled CLI, project and stand-in instance as in the CLI tests) against `rsync -a --delete` on
- * the same source tree, alternating which goes first, each under GNU `time` for wall time, CPU
- * time (user + system) and peak memory. Scenarios: first sync, no-op (after a sync that changed
+ * the same source tree, alternating which goes first, each timed by a small Python parent for
+ * wall time, CPU time (user + system, of every process the command waited for: `find`
+ * included) and peak memory. Scenarios: first sync, no-op (after a sync that changed
  * something), no-op again (after one that found nothing to do), one file changed, 100 files
  * changed, 100 files deleted; plus the floor: `find -printf` over both trees (what any scan must
  * at least read). Medians of `--rounds` rounds as a markdown table.
@@ -10,7 +11,8 @@
  *     deno run -A bench/sync_cli_bench.ts --cli dist/gamma.js [--baseline OLD.js] [--files N]
  *       [--small] [--rounds N] [--dir DIR]
  *
- * `--cli` is the gamma entry point run with `deno run -A` (build it with `deno task bundle`).
+ * `--cli` is the gamma entry point run with `deno run -A`: `cli.ts` as `deno run -A
+ * jsr:@devshell/gamma` runs it, or the bundle (`deno task bundle`, dist/gamma.js).
  * `--baseline` is another build (say, of the previous commit), run in the same rounds against
  * its own copy, for before/after figures measured side by side. `--small` makes
  * every file 200 bytes (the 100k-small-files case); otherwise sizes spread over 0–40 kB.
@@ -81,15 +83,33 @@ interface Run {
   kib: number;
 }
 
-/** Run under GNU time; its last stderr line is "wall user sys maxKiB". */
+/**
+ * A small Python parent times one run: wall from spawn to exit, user+sys CPU of every process it
+ * waited for (getrusage(RUSAGE_CHILDREN), microseconds; GNU time only has centiseconds) and the
+ * peak RSS of the largest of them. Python's own start-up is outside all three.
+ */
+const TIMER = `
+import resource, subprocess, sys, time
+r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+t0 = time.perf_counter()
+p = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+wall = (time.perf_counter() - t0) * 1000
+r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = ((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)) * 1000
+sys.stderr.buffer.write(p.stderr)
+sys.stderr.write(f"\\n{wall} {cpu} {r1.ru_maxrss}\\n")
+sys.exit(p.returncode)
+`;
+
+/** Run under the timer; its last stderr line is "wall cpu maxKiB". */
 async function timed(
   cmd: string,
   args: string[],
   cwd: string,
   env: Record<string, string> = ENV,
 ): Promise<Run> {
-  const out = await new Deno.Command("/usr/bin/time", {
-    args: ["-f", "%e %U %S %M", cmd, ...args],
+  const out = await new Deno.Command("python3", {
+    args: ["-c", TIMER, cmd, ...args],
     cwd,
     env,
     stdout: "null",
@@ -97,13 +117,8 @@ async function timed(
   }).output();
   const err = new TextDecoder().decode(out.stderr).trim().split("\n");
   if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed:\n${err.join("\n")}`);
-  const [wall, user, sys, kib] = err.at(-1)!.split(" ").map(Number) as [
-    number,
-    number,
-    number,
-    number,
-  ];
-  return { wall: wall * 1000, cpu: (user + sys) * 1000, kib };
+  const [wall, cpu, kib] = err.at(-1)!.split(" ").map(Number) as [number, number, number];
+  return { wall, cpu, kib };
 }
 
 const gamma = () => timed(Deno.execPath(), ["run", "-A", "--quiet", CLI, "sync", "push"], SRC);
@@ -111,7 +126,12 @@ const ENV_BASE = { ...ENV, DEVSHELL_VM_WORKSPACE_PARENT: WS_BASE, XDG_CACHE_HOME
 const baseline = () =>
   timed(Deno.execPath(), ["run", "-A", "--quiet", BASELINE!, "sync", "push"], SRC, ENV_BASE);
 const rsync = () => timed("rsync", ["-a", "--delete", `${SRC}/`, `${RSYNC}/`], root);
-const find = () => timed("find", [SRC, GAMMA, "-printf", "%P %s %T@ %m %y\n"], root).then((r) => r);
+const find = () =>
+  timed("find", [SRC, GAMMA, "-mindepth", "1", "-printf", "%y\\0%m\\0%s\\0%T@\\0%P\\0%l\\0"], root);
+const EMPTY = `${root}/empty.ts`;
+Deno.writeTextFileSync(EMPTY, "// nothing: Deno's own start-up\n");
+const empty = () => timed(Deno.execPath(), ["run", "-A", "--quiet", EMPTY], root);
+const start: Run[] = [];
 
 // "no-op" follows a sync that changed something; "no-op again" follows a sync that found
 // nothing to do (the steady state of repeated `gamma exec` runs and live-sync batches).
@@ -120,6 +140,7 @@ const SCENARIOS = [
   "no-op",
   "no-op again",
   "1 file changed",
+  "no-op after 1 change",
   "100 files changed",
   "100 deleted",
 ];
@@ -158,7 +179,10 @@ for (let round = 0; round < ROUNDS; round++) {
         (g.kib / 1024).toFixed(0)
       } MB; rsync ${r.wall} ms wall ${r.cpu} ms cpu`,
     );
-    if (scenario === "no-op") floor.push(await find());
+    if (scenario === "no-op") {
+      floor.push(await find());
+      start.push(await empty());
+    }
   }
 }
 await lima[Symbol.asyncDispose]();
@@ -168,7 +192,7 @@ function median(xs: number[]): number {
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
-const ms = (x: number) => `${x.toFixed(0)} ms`;
+const ms = (x: number) => `${x.toFixed(x < 1000 ? 1 : 0)} ms`;
 console.log(
   `${FILES} ${
     values.small ? "200-byte" : "0–40 kB"
@@ -214,5 +238,10 @@ console.log(
   `| floor: find -printf over both trees | ${ms(median(floor.map((x) => x.wall)))} | | | ${
     ms(median(floor.map((x) => x.cpu)))
   } | | | | |`,
+);
+console.log(
+  `| floor: an empty \`deno run\` | ${ms(median(start.map((x) => x.wall)))} | | | ${
+    ms(median(start.map((x) => x.cpu)))
+  } | | | ${(Math.max(...start.map((x) => x.kib)) / 1024).toFixed(0)} MB | |`,
 );
 if (values.dir === undefined) await Deno.remove(root, { recursive: true });

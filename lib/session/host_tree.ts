@@ -132,11 +132,10 @@ function escapedBadNames(dir: string): Map<string, string> {
 let findPrintf: boolean | undefined = Deno.build.os === "linux" ? undefined : false;
 
 /**
- * List a tree below `root` (not following links) with GNU `find -printf`, in another process: the
- * listing costs what the kernel's calls cost, and two trees can be listed at once. `undefined`
- * when `find -printf` is not available (the caller walks the tree itself).
+ * {@linkcode listWithFind} through a pipe, for when no file can be written (a full disk): the
+ * listing is read into one buffer of our own (a pipe's chunks would each pin a larger buffer).
  */
-async function listWithFind(root: string): Promise<Uint8Array | undefined> {
+async function listWithFindPiped(root: string): Promise<Uint8Array | undefined> {
   if (findPrintf === false) return undefined;
   let child: Deno.ChildProcess;
   try {
@@ -150,7 +149,6 @@ async function listWithFind(root: string): Promise<Uint8Array | undefined> {
     findPrintf = false;
     return undefined;
   }
-  // Read straight into one buffer of our own (a pipe's chunks would each pin a larger buffer).
   const errText = new Response(child.stderr).text();
   let buffer = new Uint8Array(1 << 20);
   let length = 0;
@@ -184,6 +182,67 @@ async function listWithFind(root: string): Promise<Uint8Array | undefined> {
   }
   findPrintf = true;
   return stdout;
+}
+
+/**
+ * List a tree below `root` (not following links) with GNU `find -printf`, in another process: the
+ * listing costs what the kernel's calls cost, and two trees can be listed at once. `undefined`
+ * when `find -printf` is not available (the caller walks the tree itself).
+ */
+async function listWithFind(root: string, scratch?: string): Promise<Uint8Array | undefined> {
+  if (findPrintf === false) return undefined;
+  // find writes the listing to a file of our own (made exclusively, mode 0600), read back in one
+  // piece: no stream of small chunks through JavaScript, no buffer grown by doubling.
+  let out: string;
+  try {
+    out = Deno.makeTempFileSync(
+      scratch === undefined
+        ? { prefix: "gamma-listing-" }
+        : { prefix: "gamma-listing-", dir: scratch },
+    );
+  } catch {
+    return undefined;
+  }
+  try {
+    let status: Deno.CommandOutput;
+    try {
+      status = await new Deno.Command("find", {
+        args: [root, "-mindepth", "1", "-fprintf", out, FIND_FORMAT],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+    } catch {
+      findPrintf = false;
+      return undefined;
+    }
+    const stdout = Deno.readFileSync(out);
+    const length = stdout.length;
+    const errOut = new TextDecoder().decode(status.stderr);
+    if (!status.success) {
+      const err = errOut.trim();
+      // The listing could not be written (a full disk): read it through a pipe instead.
+      if (err.includes(out)) return await listWithFindPiped(root);
+      if (err.includes("printf") || findPrintf === undefined && length === 0 && !err) {
+        findPrintf = false; // another find (busybox, BSD)
+        return undefined;
+      }
+      // Entries removed while find ran are simply gone; any other error (a directory that cannot
+      // be read) must stop the sync: a partial listing would read as deletions.
+      const real = err.split("\n").filter((line) => !/: No such file or directory$/.test(line));
+      if (real.length > 0) {
+        throw new Error(`Cannot list ${root}: ${real.slice(0, 3).join("; ")}`);
+      }
+    }
+    findPrintf = true;
+    return stdout;
+  } finally {
+    try {
+      Deno.removeSync(out);
+    } catch {
+      // already gone
+    }
+  }
 }
 
 /** A {@linkcode TreeScan} from a `find` listing, with the same rules as the walk. */
@@ -485,6 +544,9 @@ export class HostTree implements Tree {
    * available (the scan then walks the tree itself) or when the root is missing or a link (the
    * scan then reports that).
    *
+   * @param scratch A private directory for the listing's temporary file (removed as soon as it
+   *   is read); default the system's temporary directory.
+   *
    * @example Usage
    * ```ts
    * import { HostTree } from "@devshell/gamma/sync";
@@ -498,14 +560,14 @@ export class HostTree implements Tree {
    * await Deno.remove(dir, { recursive: true });
    * ```
    */
-  prefetch(): void {
+  prefetch(scratch?: string): void {
     let root: string;
     try {
       root = this.#realRoot();
     } catch {
       return;
     }
-    const listing = listWithFind(root);
+    const listing = listWithFind(root, scratch);
     listing.catch(() => {}); // the scan that takes it reports the error
     this.#prefetched = { root, listing };
   }

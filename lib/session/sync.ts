@@ -649,13 +649,17 @@ function ignoreTexts(
 }
 
 /** Both trees' listings when both are host directories listed by `find` in valid UTF-8. */
-async function listBoth(host: Tree, guest: Tree): Promise<Listings | undefined> {
+async function listBoth(
+  host: Tree,
+  guest: Tree,
+  scratch: string,
+): Promise<Listings | undefined> {
   if (!(host instanceof HostTree && guest instanceof HostTree)) return undefined;
-  host.prefetch();
+  host.prefetch(scratch);
   let guestMissing = false;
   try {
     Deno.lstatSync(guest.root);
-    guest.prefetch();
+    guest.prefetch(scratch);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
     guestMissing = true; // nothing there yet: an empty listing is the truth
@@ -756,6 +760,7 @@ const RELIST_AFTER = 64;
  * as a change of the user's, and a change the user made meanwhile always does.
  */
 async function listingAfterRun(
+  scratch: string,
   tree: HostTree,
   side: SyncSide,
   done: SyncAction[],
@@ -791,7 +796,7 @@ async function listingAfterRun(
   if (written.size === 0) return before;
   let after: string | undefined;
   if (written.size >= RELIST_AFTER) {
-    tree.prefetch();
+    tree.prefetch(scratch);
     const bytes = await tree.listing();
     tree.dropListing();
     try {
@@ -1286,7 +1291,7 @@ export async function syncTrees(
     for (const name of ["listing", "listing-host", "listing-guest"]) {
       checkState(`${stateDir}/${name}`, "file");
     }
-    const listings = await listBoth(host, guest);
+    const listings = await listBoth(host, guest, stateDir);
     const stored = listings !== undefined && oldTags.length === 0
       ? readListings(stateDir, key, manifestPath)
       : undefined;
@@ -1411,6 +1416,7 @@ export async function syncTrees(
         for (const side of ["host", "guest"] as const) {
           const tree = (side === "host" ? host : guest) as HostTree;
           const text = await listingAfterRun(
+            stateDir,
             tree,
             side,
             result.done,
