@@ -648,12 +648,12 @@ function ignoreTexts(
   return out;
 }
 
-/** Both trees' listings when both are host directories listed by `find` in valid UTF-8. */
+/** Both trees' listings (raw), when both are host directories that `find` can list. */
 async function listBoth(
   host: Tree,
   guest: Tree,
   scratch: string,
-): Promise<Listings | undefined> {
+): Promise<{ host: Uint8Array; guest: Uint8Array } | undefined> {
   if (!(host instanceof HostTree && guest instanceof HostTree)) return undefined;
   host.prefetch(scratch);
   let guestMissing = false;
@@ -668,13 +668,32 @@ async function listBoth(
     host.listing(),
     guestMissing ? new Uint8Array() : guest.listing(),
   ]);
-  if (h === undefined || g === undefined) return undefined;
+  return h === undefined || g === undefined ? undefined : { host: h, guest: g };
+}
+
+/** Both listings decoded, or `undefined` when a name is not UTF-8 (the scans say which). */
+function decodeListings(raw: { host: Uint8Array; guest: Uint8Array }): Listings | undefined {
   const strict = new TextDecoder("utf-8", { fatal: true });
   try {
-    return { host: h, guest: g, hostText: strict.decode(h), guestText: strict.decode(g) };
+    return { ...raw, hostText: strict.decode(raw.host), guestText: strict.decode(raw.guest) };
   } catch {
-    return undefined; // a name that is not UTF-8: the scans say which
+    return undefined;
   }
+}
+
+/** Whether two byte strings are equal (eight bytes at a time). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  const n = a.length;
+  let i = 0;
+  if (a.byteOffset % 8 === 0 && b.byteOffset % 8 === 0) {
+    const wa = new BigUint64Array(a.buffer, a.byteOffset, n >> 3);
+    const wb = new BigUint64Array(b.buffer, b.byteOffset, n >> 3);
+    for (let k = 0; k < wa.length; k++) if (wa[k] !== wb[k]) return false;
+    i = wa.length * 8;
+  }
+  for (; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The listings a sync planned from, and what it left unsettled (see {@linkcode writeListings}). */
@@ -703,7 +722,7 @@ function readListings(
   stateDir: string,
   key: string,
   manifestPath: string,
-): StoredListings | undefined {
+): { host: Uint8Array; guest: Uint8Array; unsettled: string[] } | undefined {
   const metaText = readStateText(`${stateDir}/listing`);
   if (metaText === undefined) return undefined;
   let meta: Record<string, unknown>;
@@ -717,8 +736,12 @@ function readListings(
     meta.manifest !== manifestStamp(manifestPath) || !Array.isArray(meta.unsettled) ||
     !meta.unsettled.every((p) => typeof p === "string" && isValidPath(p))
   ) return undefined;
-  const host = readStateText(`${stateDir}/listing-host`);
-  const guest = readStateText(`${stateDir}/listing-guest`);
+  const read = (name: string): Uint8Array | undefined =>
+    checkState(`${stateDir}/${name}`, "file")
+      ? Deno.readFileSync(`${stateDir}/${name}`)
+      : undefined;
+  const host = read("listing-host");
+  const guest = read("listing-guest");
   if (host === undefined || guest === undefined) return undefined;
   if (host.length !== meta.hostLength || guest.length !== meta.guestLength) return undefined;
   return { host, guest, unsettled: meta.unsettled as string[] };
@@ -742,8 +765,8 @@ async function writeListings(
       JSON.stringify({
         key,
         manifest: stamp,
-        hostLength: listings.hostText.length,
-        guestLength: listings.guestText.length,
+        hostLength: new TextEncoder().encode(listings.hostText).length,
+        guestLength: new TextEncoder().encode(listings.guestText).length,
         unsettled,
       })
     }\n`,
@@ -751,7 +774,7 @@ async function writeListings(
 }
 
 /** Below this many writes to a tree, the next sync looks at each written path again. */
-const RELIST_AFTER = 64;
+const RELIST_AFTER = 1000;
 
 /**
  * The listing of one tree to keep after a run: the one it planned from, where what the run
@@ -842,8 +865,11 @@ function emptyReport(direction: SyncDirection, dryRun: boolean): SyncReport {
 
 const ENTRY_KIND: Record<string, string> = { f: "file", d: "dir", l: "symlink" };
 
-/** Up to this many paths, their manifest entries are looked up in its text, not parsed whole. */
-const LOOKUPS_MAX = 64;
+/**
+ * While the paths looked at times the manifest's length stays under this, their entries are
+ * looked up in its text (each lookup a search through it) instead of parsing it whole.
+ */
+const LOOKUP_BUDGET = 8_000_000;
 
 /**
  * Plan from the paths whose records differ from the stored listings (and those the last sync
@@ -884,7 +910,7 @@ async function prepareChanged(
   let lazy: ManifestText | undefined;
   let records: ManifestRecords | undefined;
   try {
-    lazy = paths.size <= LOOKUPS_MAX ? ManifestText.from(text) : undefined;
+    lazy = paths.size * text.length <= LOOKUP_BUDGET ? ManifestText.from(text) : undefined;
     if (lazy === undefined) records = parseManifestRecords(text);
   } catch {
     return undefined; // the whole path reports it
@@ -1291,15 +1317,23 @@ export async function syncTrees(
     for (const name of ["listing", "listing-host", "listing-guest"]) {
       checkState(`${stateDir}/${name}`, "file");
     }
-    const listings = await listBoth(host, guest, stateDir);
-    const stored = listings !== undefined && oldTags.length === 0
+    const raw = await listBoth(host, guest, stateDir);
+    const previous = raw !== undefined && oldTags.length === 0
       ? readListings(stateDir, key, manifestPath)
       : undefined;
     if (
-      stored !== undefined && stored.unsettled.length === 0 && stored.host === listings!.hostText &&
-      stored.guest === listings!.guestText
+      previous !== undefined && previous.unsettled.length === 0 &&
+      sameBytes(previous.host, raw!.host) && sameBytes(previous.guest, raw!.guest)
     ) {
       return emptyReport(direction, dryRun);
+    }
+    const listings = raw === undefined ? undefined : decodeListings(raw);
+    let stored: StoredListings | undefined;
+    if (previous !== undefined && listings !== undefined) {
+      const text = decodeListings(previous);
+      if (text !== undefined) {
+        stored = { host: text.hostText, guest: text.guestText, unsettled: previous.unsettled };
+      }
     }
     const ignoreFiles = (options.gitignore ?? true) ? [GITIGNORE_FILE, IGNORE_FILE] : [IGNORE_FILE];
     const prepared = (stored !== undefined

@@ -1293,8 +1293,8 @@ Deno.test("issue 11: after a change only the changed paths are looked at; what a
   const dir = await Deno.makeTempDir({ prefix: "gamma-sync-delta-" });
   try {
     await Deno.mkdir(`${dir}/host/src`, { recursive: true });
-    const name = (i: number) => `src/f${String(i).padStart(2, "0")}.txt`;
-    for (let i = 0; i < 70; i++) await Deno.writeTextFile(`${dir}/host/${name(i)}`, `file ${i}`);
+    const name = (i: number) => `src/f${String(i).padStart(4, "0")}.txt`;
+    for (let i = 0; i < 1100; i++) await Deno.writeTextFile(`${dir}/host/${name(i)}`, `file ${i}`);
     const options = { stateDir: `${dir}/state`, progress: false as const };
     const run = (extra: Partial<SyncTreesOptions> = {}) =>
       syncTrees("both", new HostTree(`${dir}/host`), new HostTree(`${dir}/guest`), {
@@ -1311,7 +1311,7 @@ Deno.test("issue 11: after a change only the changed paths are looked at; what a
         edited = true;
       },
     });
-    assert.equal(first.copied, 70);
+    assert.equal(first.copied, 1100);
     assert.equal(edited, true);
     // The next run carries that edit back (the new listing did not confirm it as the sync's).
     const second = await run();
@@ -1336,7 +1336,7 @@ Deno.test("issue 11: after a change only the changed paths are looked at; what a
     const text = await Deno.readTextFile(manifest);
     // A negative mode, as long as the real one.
     const damaged = text.replace(
-      /("src\/f42\.txt":\[[0-9]+,[0-9.]+,)([0-9]+)\]/,
+      /("src\/f0042\.txt":\[[0-9]+,[0-9.]+,)([0-9]+)\]/,
       (_, head: string, mode: string) => `${head}-${mode.slice(1)}]`,
     );
     assert.equal(damaged.length, text.length);
