@@ -165,23 +165,36 @@ async function listWithFindPiped(root: string): Promise<Uint8Array | undefined> 
     if (done) break;
     length += value!.length;
   }
-  const stdout = buffer.subarray(0, length);
   const [status, errOut] = await Promise.all([child.status, errText]);
-  if (!status.success) {
+  return findResult(root, status.success, errOut, buffer.subarray(0, length));
+}
+
+/**
+ * The listing of a finished `find`, or `undefined` when this `find` has no `-printf` (busybox,
+ * BSD: the caller walks the tree itself).
+ *
+ * @throws {Error} When `find` could not read part of the tree (a partial listing would read as
+ *   deletions); entries removed while it ran are simply gone.
+ */
+function findResult(
+  root: string,
+  success: boolean,
+  errOut: string,
+  listing: Uint8Array,
+): Uint8Array | undefined {
+  if (!success) {
     const err = errOut.trim();
-    if (err.includes("-printf") || findPrintf === undefined && length === 0 && !err) {
-      findPrintf = false; // another find (busybox, BSD)
+    if (err.includes("printf") || findPrintf === undefined && listing.length === 0 && !err) {
+      findPrintf = false;
       return undefined;
     }
-    // Entries removed while find ran are simply gone; any other error (a directory that cannot
-    // be read) must stop the sync: a partial listing would read as deletions.
     const real = err.split("\n").filter((line) => !/: No such file or directory$/.test(line));
     if (real.length > 0) {
       throw new Error(`Cannot list ${root}: ${real.slice(0, 3).join("; ")}`);
     }
   }
   findPrintf = true;
-  return stdout;
+  return listing;
 }
 
 /**
@@ -216,26 +229,10 @@ async function listWithFind(root: string, scratch?: string): Promise<Uint8Array 
       findPrintf = false;
       return undefined;
     }
-    const stdout = Deno.readFileSync(out);
-    const length = stdout.length;
     const errOut = new TextDecoder().decode(status.stderr);
-    if (!status.success) {
-      const err = errOut.trim();
-      // The listing could not be written (a full disk): read it through a pipe instead.
-      if (err.includes(out)) return await listWithFindPiped(root);
-      if (err.includes("printf") || findPrintf === undefined && length === 0 && !err) {
-        findPrintf = false; // another find (busybox, BSD)
-        return undefined;
-      }
-      // Entries removed while find ran are simply gone; any other error (a directory that cannot
-      // be read) must stop the sync: a partial listing would read as deletions.
-      const real = err.split("\n").filter((line) => !/: No such file or directory$/.test(line));
-      if (real.length > 0) {
-        throw new Error(`Cannot list ${root}: ${real.slice(0, 3).join("; ")}`);
-      }
-    }
-    findPrintf = true;
-    return stdout;
+    // The listing could not be written (a full disk): read it through a pipe instead.
+    if (!status.success && errOut.includes(out)) return await listWithFindPiped(root);
+    return findResult(root, status.success, errOut, Deno.readFileSync(out));
   } finally {
     try {
       Deno.removeSync(out);

@@ -79,7 +79,8 @@ export const COPY_ID_FILE = ".gamma-copy-id";
 export interface SyncTreesOptions {
   /**
    * Absolute path of the directory holding gamma's state for this pair of trees: the manifest
-   * (`manifest.json`), the lock (`lock`) and the tags of unfinished runs (`temp-tags`). It must
+   * (`manifest.json`), the lock (`lock`), the tags of unfinished runs (`temp-tags`) and the
+   * listings the last sync planned from (`listing`, `listing-host`, `listing-guest`). It must
    * lie outside both trees and outside anything the guest can write; it is created (mode 0700)
    * when missing, and neither it nor any file in it may be a symbolic link.
    */
@@ -1222,7 +1223,13 @@ async function prepareFull(
  *
  * 1. check the state directory and its files with `lstat` (never a link), take the lock (one
  *    sync at a time per state directory; after `lockNoticeMs` it says who holds it);
- * 2. scan both trees at once (the guest tree is listed while the host tree is), reading
+ * 2. list both trees at once (on Linux with GNU `find`, in two processes); when both listings
+ *    are those the last sync kept and it left nothing unsettled, stop here: nothing changed.
+ *    When only some records differ (and nothing unusual happened: no ignore file changed, no
+ *    entry changed kind), look only at those paths, their directories and their entries of the
+ *    manifest, with the same rules as below, and go on with step 4 (a conflict, or a deletion
+ *    on the host or of a directory, takes the whole scan instead). Otherwise
+ *    scan both trees, reading
  *    `.gitignore` (unless `gitignore` is `false`) and `.gammaignore` files at every level as git
  *    does and applying the host's rules to both (the guest's own ignore files leave out only
  *    paths neither the host nor the manifest has); remove the
@@ -1234,7 +1241,9 @@ async function prepareFull(
  * 4. plan against the manifest ({@linkcode planSync}); stop before deleting all or most of the
  *    host tree unless `force` ({@linkcode MassDeletionError}); carry it out
  *    ({@linkcode applyPlan}), removing ignored leftovers in guest directories that must go;
- * 5. store the new manifest atomically.
+ * 5. store the new manifest atomically, then the listings it planned from (with what it wrote
+ *    confirmed by a new listing after many writes, or left unsettled for the next sync to look
+ *    at again).
  *
  * Per-file problems do not throw: they are in `notDone` (and `ok` is `false` for errors). Running
  * the same sync again converges, and a run with no edits changes nothing.
