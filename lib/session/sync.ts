@@ -867,12 +867,6 @@ function emptyReport(direction: SyncDirection, dryRun: boolean): SyncReport {
 const ENTRY_KIND: Record<string, string> = { f: "file", d: "dir", l: "symlink" };
 
 /**
- * While the paths looked at times the manifest's length stays under this, their entries are
- * looked up in its text (each lookup a search through it) instead of parsing it whole.
- */
-const LOOKUP_BUDGET = 8_000_000;
-
-/**
  * Plan from the paths whose records differ from the stored listings (and those the last sync
  * left unsettled), with the same engine and rules as a whole scan: only those paths, their
  * directories and their manifest entries are read. `undefined` (plan from whole scans instead)
@@ -907,12 +901,13 @@ async function prepareChanged(
   paths.delete("");
   const text = readStateText(o.manifestPath);
   if (text === undefined) return undefined;
-  // A few paths: their entries are found in the text; many: the whole manifest is parsed.
+  // The entries of these paths are found in the manifest's text; the rest is never parsed.
   let lazy: ManifestText | undefined;
   let records: ManifestRecords | undefined;
   try {
-    lazy = paths.size * text.length <= LOOKUP_BUDGET ? ManifestText.from(text) : undefined;
+    lazy = ManifestText.from(text);
     if (lazy === undefined) records = parseManifestRecords(text);
+    else lazy.find(paths);
   } catch {
     return undefined; // the whole path reports it
   }

@@ -237,14 +237,18 @@ export function stringifyManifest(manifest: Manifest): string {
 }
 
 /**
- * A manifest's text read only where asked: the head parsed, each entry found by its key when
- * wanted (a sync that looks at a few paths neither parses nor rewrites the rest). Keys are
- * found as the writer wrote them (`JSON.stringify` of the path after `{` or `,`), which no
- * string value can contain unescaped.
+ * A manifest's text read only where asked: the head parsed, the entries of the paths wanted
+ * found in the text (a few by searching for their keys, more in one pass over it), so that a
+ * sync that looks at a few paths neither parses nor rewrites the rest. Keys are matched as the
+ * writer wrote them (`JSON.stringify` of the path, after `{` or `,`), which no string value
+ * can contain unescaped.
  */
 export class ManifestText {
   readonly #text: string;
+  /** Index of the `{` that opens the entries. */
   readonly #entries: number;
+  readonly #spans = new Map<string, { key: number; start: number; end: number }>();
+  readonly #looked = new Set<string>();
   /** The head: copy and project. */
   readonly head: Omit<ManifestRecords, "entries">;
 
@@ -268,24 +272,58 @@ export class ManifestText {
     return new ManifestText(text, at + ',"entries":'.length, { copy, project });
   }
 
-  /** The span of `path`'s value, or `undefined` when the manifest has no such entry. */
-  #find(path: string): { key: number; start: number; end: number } | undefined {
-    const key = `${JSON.stringify(path)}:`;
+  /**
+   * Find the entries of these paths (once each).
+   *
+   * @param paths The paths.
+   * @throws {SyntaxError} When the entries are not laid out as the writer lays them out.
+   */
+  find(paths: Iterable<string>): void {
+    const want = new Map<string, string>();
+    const lengths = new Set<number>();
+    for (const path of paths) {
+      if (this.#looked.has(path)) continue;
+      this.#looked.add(path);
+      const key = JSON.stringify(path);
+      want.set(key, path);
+      lengths.add(key.length);
+    }
+    if (want.size === 0) return;
     const text = this.#text;
-    let at = text.indexOf(key, this.#entries);
-    while (at !== -1 && text[at - 1] !== "," && at - 1 !== this.#entries) {
-      at = text.indexOf(key, at + 1);
+    if (want.size <= 4) {
+      // A few: search for each key (after "{" or ",": never inside a string value).
+      for (const [key, path] of want) {
+        let at = text.indexOf(`${key}:`, this.#entries);
+        while (at !== -1 && text[at - 1] !== "," && at - 1 !== this.#entries) {
+          at = text.indexOf(`${key}:`, at + 1);
+        }
+        if (at !== -1) this.#spans.set(path, this.#span(at, at + key.length - 1));
+      }
+      return;
     }
-    if (at === -1) return undefined;
-    const start = at + key.length;
-    let end: number;
-    if (text[start] === "[") end = text.indexOf("]", start) + 1;
-    else {
-      end = start + 1;
-      while (end < text.length && text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
-      end++;
+    // More: one pass over the entries, cutting out only keys of a wanted length.
+    let pos = this.#entries + 1;
+    while (text[pos] === '"') {
+      const keyEnd = stringEnd(text, pos);
+      const span = this.#span(pos, keyEnd);
+      if (lengths.has(keyEnd + 1 - pos)) {
+        const path = want.get(text.slice(pos, keyEnd + 1));
+        if (path !== undefined) this.#spans.set(path, span);
+      }
+      if (text[span.end] !== ",") break;
+      pos = span.end + 1;
     }
-    return { key: at, start, end };
+  }
+
+  /** The span of the entry whose key runs from `key` to the quote at `keyEnd`. */
+  #span(key: number, keyEnd: number): { key: number; start: number; end: number } {
+    const text = this.#text;
+    const start = keyEnd + 2;
+    const end = text[start] === "[" ? text.indexOf("]", start) + 1 : stringEnd(text, start) + 1;
+    if (text[keyEnd + 1] !== ":" || end <= start) {
+      throw new SyntaxError("Cannot read the sync manifest: its entries are malformed");
+    }
+    return { key, start, end };
   }
 
   /**
@@ -296,7 +334,8 @@ export class ManifestText {
    * @throws {SyntaxError} When it is malformed.
    */
   get(path: string): SyncEntry | undefined {
-    const span = this.#find(path);
+    this.find([path]);
+    const span = this.#spans.get(path);
     if (span === undefined) return undefined;
     let value: unknown;
     try {
@@ -310,37 +349,63 @@ export class ManifestText {
   }
 
   /**
-   * The text with some entries replaced or removed, or `undefined` when an entry must be
-   * added (the caller writes the whole manifest then, in path order).
+   * The text with some entries replaced, removed or added (added ones go last: the next whole
+   * rewrite puts them in path order; readers do not depend on the order). `undefined` in the
+   * rare layouts this does not handle (the caller writes the whole manifest then).
    *
    * @param changes New entries by path (`undefined`: remove).
    * @returns The new text.
    */
   with(changes: ReadonlyMap<string, SyncEntry | undefined>): string | undefined {
+    this.find(changes.keys());
+    const text = this.#text;
+    const first = this.#entries + 1;
     const spans: { start: number; end: number; text: string }[] = [];
+    const added: string[] = [];
     for (const [path, entry] of changes) {
-      const span = this.#find(path);
+      const span = this.#spans.get(path);
       if (span === undefined) {
-        if (entry === undefined) continue;
-        return undefined;
+        if (entry !== undefined) {
+          added.push(`${JSON.stringify(path)}:${JSON.stringify(encode(entry))}`);
+        }
+        continue;
       }
       if (entry !== undefined) {
         spans.push({ start: span.start, end: span.end, text: JSON.stringify(encode(entry)) });
-      } else if (this.#text[span.key - 1] === ",") {
-        spans.push({ start: span.key - 1, end: span.end, text: "" });
+      } else if (span.key !== first) {
+        spans.push({ start: span.key - 1, end: span.end, text: "" }); // with the comma before
       } else {
-        // The first entry: take the comma after it instead.
-        const after = this.#text[span.end] === "," ? span.end + 1 : span.end;
+        // The first entry: with the comma after it (if the next one goes too, rewrite whole).
+        const after = text[span.end] === "," ? span.end + 1 : span.end;
         spans.push({ start: span.key, end: after, text: "" });
       }
     }
     spans.sort((a, b) => a.start - b.start);
+    for (let i = 1; i < spans.length; i++) {
+      if (spans[i]!.start < spans[i - 1]!.end) return undefined;
+    }
+    const close = text.trimEnd().length - 2; // the "}" that closes the entries
     let out = "";
     let at = 0;
     for (const span of spans) {
-      out += this.#text.slice(at, span.start) + span.text;
+      out += text.slice(at, span.start) + span.text;
       at = span.end;
     }
-    return out + this.#text.slice(at);
+    if (added.length === 0) return out + text.slice(at);
+    out += text.slice(at, close);
+    const empty = out.endsWith("{");
+    return `${out}${empty ? "" : ","}${added.join(",")}${text.slice(close)}`;
   }
+}
+
+/** The index of the quote that closes the JSON string opening at `quote`. */
+function stringEnd(text: string, quote: number): number {
+  let at = text.indexOf('"', quote + 1);
+  while (at !== -1) {
+    let slashes = 0;
+    while (text[at - 1 - slashes] === "\\") slashes++;
+    if (slashes % 2 === 0) return at;
+    at = text.indexOf('"', at + 1);
+  }
+  throw new SyntaxError("Cannot read the sync manifest: a string does not end");
 }

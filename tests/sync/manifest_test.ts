@@ -124,7 +124,7 @@ Deno.test("stringifyManifest() and parseManifest() keep the copy's identity and 
   });
 });
 
-Deno.test("ManifestText reads and replaces single entries in place, and asks for a rewrite to add one", () => {
+Deno.test("ManifestText reads, replaces, removes and adds entries in place", () => {
   const manifest = {
     version: 1 as const,
     copy: "c",
@@ -154,7 +154,27 @@ Deno.test("ManifestText reads and replaces single entries in place, and asks for
       entries: { ...rest, "a/z": { type: "file", size: 3, mtimeMs: 3000, mode: 0o644 } },
     }),
   );
-  assert.equal(lazy.with(new Map([["new", { type: "dir", mode: 0o755 }]])), undefined);
+  // Added entries go last; the text stays a manifest with every entry.
+  const grown = lazy.with(new Map([["new", { type: "dir", mode: 0o755 }], ["a", undefined]]))!;
+  assert.deepEqual(parseManifest(grown), {
+    ...manifest,
+    entries: { ...rest, new: { type: "dir", mode: 0o755 } },
+  });
+  assert.equal(
+    stringifyManifest(parseManifest(grown)),
+    stringifyManifest({ ...manifest, entries: { ...rest, new: { type: "dir", mode: 0o755 } } }),
+  );
+  // Many paths at once are found in one pass.
+  const many = ManifestText.from(text)!;
+  many.find(["a", "a/b", "a/l", "a/z", "missing", "a/y"]);
+  assert.deepEqual(many.get("a/b"), manifest.entries["a/b"]);
+  assert.deepEqual(many.get("a/l"), manifest.entries["a/l"]);
+  assert.equal(many.get("missing"), undefined);
+  const emptied = ManifestText.from('{"version":1,"entries":{"x":[493]}}\n')!;
+  assert.equal(
+    emptied.with(new Map([["x", undefined], ["y", { type: "dir", mode: 0o700 }]])),
+    '{"version":1,"entries":{"y":[448]}}\n',
+  );
   assert.equal(ManifestText.from('{"version":1,"entries":{}}\n')!.get("x"), undefined);
   assert.throws(() => ManifestText.from('{"version":2,"entries":{}}'), SyntaxError);
 });
