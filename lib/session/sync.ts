@@ -623,7 +623,8 @@ async function loadRules(needed: boolean): Promise<(always?: readonly string[]) 
 }
 
 /** Whether a listing names an ignore file anywhere (a link's target may say so falsely: harmless). */
-function mentionsIgnoreFile(text: string, names: readonly string[]): boolean {
+function mentionsIgnoreFile(listing: Uint8Array, names: readonly string[]): boolean {
+  const text = new TextDecoder().decode(listing);
   return names.some((name) => text.includes(`\0${name}\0`) || text.includes(`/${name}\0`));
 }
 
@@ -672,13 +673,21 @@ async function listBoth(
   return h === undefined || g === undefined ? undefined : { host: h, guest: g };
 }
 
-/** Both listings decoded, or `undefined` when a name is not UTF-8 (the scans say which). */
-function decodeListings(raw: { host: Uint8Array; guest: Uint8Array }): Listings | undefined {
-  const strict = new TextDecoder("utf-8", { fatal: true });
+/** Both listings when every name in them is UTF-8, else `undefined` (the scans say which). */
+function validListings(raw: { host: Uint8Array; guest: Uint8Array }): Listings | undefined {
+  return isUtf8(raw.host) && isUtf8(raw.guest) ? raw : undefined;
+}
+
+/** Whether bytes are valid UTF-8 (a plain ASCII scan first). */
+function isUtf8(bytes: Uint8Array): boolean {
+  let i = 0;
+  while (i < bytes.length && bytes[i]! < 0x80) i++;
+  if (i === bytes.length) return true;
   try {
-    return { ...raw, hostText: strict.decode(raw.host), guestText: strict.decode(raw.guest) };
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(i - (i > 3 ? 3 : i)));
+    return true;
   } catch {
-    return undefined;
+    return false;
   }
 }
 
@@ -699,8 +708,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** The listings a sync planned from, and what it left unsettled (see {@linkcode writeListings}). */
 interface StoredListings {
-  host: string;
-  guest: string;
+  host: Uint8Array;
+  guest: Uint8Array;
   unsettled: string[];
 }
 
@@ -723,7 +732,7 @@ function readListings(
   stateDir: string,
   key: string,
   manifestPath: string,
-): { host: Uint8Array; guest: Uint8Array; unsettled: string[] } | undefined {
+): StoredListings | undefined {
   const metaText = readStateText(`${stateDir}/listing`);
   if (metaText === undefined) return undefined;
   let meta: Record<string, unknown>;
@@ -758,16 +767,16 @@ async function writeListings(
 ): Promise<void> {
   const stamp = manifestStamp(manifestPath);
   if (stamp === undefined) return;
-  await writeState(`${stateDir}/listing-host`, listings.hostText);
-  await writeState(`${stateDir}/listing-guest`, listings.guestText);
+  await writeState(`${stateDir}/listing-host`, listings.host);
+  await writeState(`${stateDir}/listing-guest`, listings.guest);
   await writeState(
     `${stateDir}/listing`,
     `${
       JSON.stringify({
         key,
         manifest: stamp,
-        hostLength: new TextEncoder().encode(listings.hostText).length,
-        guestLength: new TextEncoder().encode(listings.guestText).length,
+        hostLength: listings.host.length,
+        guestLength: listings.guest.length,
         unsettled,
       })
     }\n`,
@@ -788,9 +797,9 @@ async function listingAfterRun(
   tree: HostTree,
   side: SyncSide,
   done: SyncAction[],
-  before: string,
+  before: Uint8Array,
   unsettled: Set<string>,
-): Promise<string> {
+): Promise<Uint8Array> {
   const written = new Map<string, SyncEntry | null>();
   for (const action of done) {
     if (action.side !== side) continue;
@@ -818,18 +827,12 @@ async function listingAfterRun(
     }
   }
   if (written.size === 0) return before;
-  let after: string | undefined;
+  let after: Uint8Array | undefined;
   if (written.size >= RELIST_AFTER) {
     tree.prefetch(scratch);
-    const bytes = await tree.listing();
+    after = await tree.listing();
     tree.dropListing();
-    try {
-      after = bytes === undefined
-        ? undefined
-        : new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    } catch {
-      after = undefined;
-    }
+    if (after !== undefined && !isUtf8(after)) after = undefined;
   }
   if (after === undefined) {
     for (const path of written.keys()) unsettled.add(path);
@@ -888,8 +891,8 @@ async function prepareChanged(
     now: Date;
   },
 ): Promise<Prepared | undefined> {
-  const changed = diffListings(o.stored.host, o.listings.hostText);
-  for (const path of diffListings(o.stored.guest, o.listings.guestText)) changed.add(path);
+  const changed = diffListings(o.stored.host, o.listings.host);
+  for (const path of diffListings(o.stored.guest, o.listings.guest)) changed.add(path);
   for (const path of o.stored.unsettled) changed.add(path);
   const ignoreNames = [GITIGNORE_FILE, IGNORE_FILE];
   const dirs = new Set<string>([""]);
@@ -918,8 +921,8 @@ async function prepareChanged(
     return undefined;
   }
   const sorted = [...paths].sort(comparePaths);
-  const hostRecords = recordsOf(o.listings.hostText, paths);
-  const guestRecords = recordsOf(o.listings.guestText, paths);
+  const hostRecords = recordsOf(o.listings.host, paths);
+  const guestRecords = recordsOf(o.listings.guest, paths);
   const baseEntries: Record<string, SyncEntry> = {};
   for (const path of sorted) {
     let entry: SyncEntry | undefined;
@@ -1063,12 +1066,10 @@ interface Prepared {
   manifestText(manifest: Manifest, copyId: string): string;
 }
 
-/** Both trees' listings, decoded (valid UTF-8 only). */
+/** Both trees' listings (valid UTF-8 only). */
 interface Listings {
   host: Uint8Array;
   guest: Uint8Array;
-  hostText: string;
-  guestText: string;
 }
 
 interface PrepareOptions {
@@ -1094,8 +1095,8 @@ async function prepareFull(
 
   const make = await loadRules(
     o.listings === undefined || o.extraIgnore.length > 0 ||
-      mentionsIgnoreFile(o.listings.hostText, o.ignoreFiles) ||
-      mentionsIgnoreFile(o.listings.guestText, o.ignoreFiles),
+      mentionsIgnoreFile(o.listings.host, o.ignoreFiles) ||
+      mentionsIgnoreFile(o.listings.guest, o.ignoreFiles),
   );
   const rules = make([COPY_ID_FILE]);
   if (o.extraIgnore.length > 0) {
@@ -1331,14 +1332,8 @@ export async function syncTrees(
     ) {
       return emptyReport(direction, dryRun);
     }
-    const listings = raw === undefined ? undefined : decodeListings(raw);
-    let stored: StoredListings | undefined;
-    if (previous !== undefined && listings !== undefined) {
-      const text = decodeListings(previous);
-      if (text !== undefined) {
-        stored = { host: text.hostText, guest: text.guestText, unsettled: previous.unsettled };
-      }
-    }
+    const listings = raw === undefined ? undefined : validListings(raw);
+    const stored = listings === undefined ? undefined : previous;
     const ignoreFiles = (options.gitignore ?? true) ? [GITIGNORE_FILE, IGNORE_FILE] : [IGNORE_FILE];
     const prepared = (stored !== undefined
       ? await prepareChanged(direction, host as HostTree, guest as HostTree, {
@@ -1458,11 +1453,11 @@ export async function syncTrees(
             tree,
             side,
             result.done,
-            side === "host" ? kept.hostText : kept.guestText,
+            side === "host" ? kept.host : kept.guest,
             unsettled,
           );
-          if (side === "host") kept.hostText = text;
-          else kept.guestText = text;
+          if (side === "host") kept.host = text;
+          else kept.guest = text;
         }
         await writeListings(stateDir, key, kept, [...unsettled], manifestPath);
       }

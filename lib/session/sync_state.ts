@@ -65,11 +65,13 @@ export function readStateText(path: string): string | undefined {
 }
 
 /** Write a state file atomically: a new file beside it, renamed over it (never through a link). */
-export async function writeState(path: string, text: string): Promise<void> {
+export async function writeState(path: string, data: string | Uint8Array): Promise<void> {
   checkState(path, "file");
   const tmp = `${path}.tmp-${newTempTag().slice(0, 8)}`;
   try {
-    await Deno.writeTextFile(tmp, text, { createNew: true, mode: 0o600 });
+    const options = { createNew: true, mode: 0o600 };
+    if (typeof data === "string") await Deno.writeTextFile(tmp, data, options);
+    else await Deno.writeFile(tmp, data, options);
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});

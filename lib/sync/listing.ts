@@ -188,43 +188,59 @@ export function entryOfRecord(record: FindRecord): SyncEntry | undefined {
   }
 }
 
-/** The index just after the record that starts at `pos` (its sixth NUL), or -1. */
-function recordEnd(text: string, pos: number): number {
-  let end = pos - 1;
-  for (let k = 0; k < FIELDS; k++) {
-    end = text.indexOf("\0", end + 1);
-    if (end === -1) return -1;
-  }
-  return end + 1;
+const utf8 = new TextDecoder();
+
+/** Where the record starting at `pos` ends (just after its sixth NUL), and its path's span. */
+interface Span {
+  end: number;
+  pathStart: number;
+  pathEnd: number;
 }
 
-/** The path field of the record `text[pos, end)`. */
-function recordPath(text: string, pos: number): string {
-  let start = pos - 1;
-  for (let k = 0; k < 4; k++) start = text.indexOf("\0", start + 1);
-  return text.slice(start + 1, text.indexOf("\0", start + 1));
+/** The span of the record that starts at `pos`, or `undefined` when it is cut short. */
+function spanAt(bytes: Uint8Array, pos: number): Span | undefined {
+  let at = pos - 1;
+  let pathStart = 0;
+  let pathEnd = 0;
+  for (let k = 0; k < FIELDS; k++) {
+    at = bytes.indexOf(0, at + 1);
+    if (at === -1) return undefined;
+    if (k === 3) pathStart = at + 1;
+    else if (k === 4) pathEnd = at;
+  }
+  return { end: at + 1, pathStart, pathEnd };
+}
+
+/** Whether `a[i, i + n)` and `b[j, j + n)` hold the same bytes. */
+function sameRun(a: Uint8Array, i: number, b: Uint8Array, j: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (a[i + k] !== b[j + k]) return false;
+  return true;
+}
+
+/** Whether two records (views) hold the same bytes. */
+function sameRecord(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && sameRun(a, 0, b, 0, a.length);
 }
 
 /**
  * The paths whose records differ between two listings of one tree (added, removed, or with
  * another type, mode, size, time or link target), whatever order `find` listed them in. Runs of
- * equal records cost a string comparison each; only differing records are keyed by path.
+ * equal records are compared byte for byte in place; only differing records are keyed by path.
  *
- * @param before The earlier listing (decoded text).
- * @param after The later one.
+ * @param before The earlier listing (valid UTF-8).
+ * @param after The later one (valid UTF-8).
  * @returns The paths that differ.
  */
-export function diffListings(before: string, after: string): Set<string> {
+export function diffListings(before: Uint8Array, after: Uint8Array): Set<string> {
   const changed = new Set<string>();
-  if (before === after) return changed;
   // Records of one side not yet matched with the other's, by path.
-  const early = new Map<string, string>();
-  const late = new Map<string, string>();
+  const early = new Map<string, Uint8Array>();
+  const late = new Map<string, Uint8Array>();
   const settle = (
     path: string,
-    record: string,
-    own: Map<string, string>,
-    other: Map<string, string>,
+    record: Uint8Array,
+    own: Map<string, Uint8Array>,
+    other: Map<string, Uint8Array>,
   ) => {
     const seen = other.get(path);
     if (seen === undefined) {
@@ -232,25 +248,30 @@ export function diffListings(before: string, after: string): Set<string> {
       return;
     }
     other.delete(path);
-    if (seen !== record) changed.add(path);
+    if (!sameRecord(seen, record)) changed.add(path);
   };
   let a = 0;
   let b = 0;
   while (a < before.length || b < after.length) {
-    const ea = a < before.length ? recordEnd(before, a) : -1;
-    const eb = b < after.length ? recordEnd(after, b) : -1;
-    if (ea !== -1 && eb !== -1 && ea - a === eb - b && before.startsWith(after.slice(b, eb), a)) {
-      a = ea;
-      b = eb;
+    const sa = a < before.length ? spanAt(before, a) : undefined;
+    const sb = b < after.length ? spanAt(after, b) : undefined;
+    if (
+      sa !== undefined && sb !== undefined && sa.end - a === sb.end - b &&
+      sameRun(before, a, after, b, sa.end - a)
+    ) {
+      a = sa.end;
+      b = sb.end;
       continue;
     }
-    if (ea !== -1) {
-      settle(recordPath(before, a), before.slice(a, ea), early, late);
-      a = ea;
+    if (sa !== undefined) {
+      const path = utf8.decode(before.subarray(sa.pathStart, sa.pathEnd));
+      settle(path, before.subarray(a, sa.end), early, late);
+      a = sa.end;
     } else a = before.length;
-    if (eb !== -1) {
-      settle(recordPath(after, b), after.slice(b, eb), late, early);
-      b = eb;
+    if (sb !== undefined) {
+      const path = utf8.decode(after.subarray(sb.pathStart, sb.pathEnd));
+      settle(path, after.subarray(b, sb.end), late, early);
+      b = sb.end;
     } else b = after.length;
   }
   for (const path of early.keys()) changed.add(path);
@@ -258,34 +279,48 @@ export function diffListings(before: string, after: string): Set<string> {
   return changed;
 }
 
+/** Call `take` with the path and the span of every record of a listing. */
+function eachSpan(
+  bytes: Uint8Array,
+  take: (start: number, span: Span) => void,
+): void {
+  let pos = 0;
+  while (pos < bytes.length) {
+    const span = spanAt(bytes, pos);
+    if (span === undefined) return;
+    take(pos, span);
+    pos = span.end;
+  }
+}
+
+/** The record of one whole record's bytes. */
+function parseRecord(record: Uint8Array): FindRecord | undefined {
+  let found: FindRecord | undefined;
+  eachRecordOfText(utf8.decode(record), (r) => found = { ...r });
+  return found;
+}
+
 /**
  * The records of the given paths in a listing.
  *
- * @param text The listing (decoded text).
+ * @param bytes The listing (valid UTF-8).
  * @param paths The paths wanted.
  * @returns Each wanted path that is listed, with its record.
  */
-export function recordsOf(text: string, paths: ReadonlySet<string>): Map<string, FindRecord> {
+export function recordsOf(bytes: Uint8Array, paths: ReadonlySet<string>): Map<string, FindRecord> {
   const out = new Map<string, FindRecord>();
   if (paths.size === 0) return out;
-  // Only a path of a wanted length is cut out and looked up; only a wanted record is parsed.
+  // Only a path of a wanted length (in bytes) is decoded and looked up.
+  const encoder = new TextEncoder();
   const lengths = new Set<number>();
-  for (const path of paths) lengths.add(path.length);
-  let pos = 0;
-  while (pos < text.length) {
-    const end = recordEnd(text, pos);
-    if (end === -1) break;
-    let start = pos - 1;
-    for (let k = 0; k < 4; k++) start = text.indexOf("\0", start + 1);
-    const stop = text.indexOf("\0", start + 1);
-    if (lengths.has(stop - start - 1)) {
-      const path = text.slice(start + 1, stop);
-      if (paths.has(path)) {
-        eachRecordOfText(text.slice(pos, end), (record) => out.set(path, { ...record }));
-      }
-    }
-    pos = end;
-  }
+  for (const path of paths) lengths.add(encoder.encode(path).length);
+  eachSpan(bytes, (start, span) => {
+    if (!lengths.has(span.pathEnd - span.pathStart)) return;
+    const path = utf8.decode(bytes.subarray(span.pathStart, span.pathEnd));
+    if (!paths.has(path)) return;
+    const record = parseRecord(bytes.subarray(start, span.end));
+    if (record !== undefined) out.set(path, record);
+  });
   return out;
 }
 
@@ -301,62 +336,64 @@ export function recordsOf(text: string, paths: ReadonlySet<string>): Map<string,
  * @returns The listing to keep, and the written paths `after` did not confirm.
  */
 export function listingAfterWrites(
-  before: string,
-  after: string,
+  before: Uint8Array,
+  after: Uint8Array,
   written: ReadonlyMap<string, SyncEntry | null>,
-): { listing: string; unconfirmed: string[] } {
-  const changed = diffListings(before, after);
-  const earlier = new Map<string, string>();
-  eachRecordSpan(before, (path, start, end) => {
-    if (changed.has(path)) earlier.set(path, before.slice(start, end));
-  });
-  const parts: string[] = [];
+): { listing: Uint8Array; unconfirmed: string[] } {
+  // Nothing listed before (a first sync): every record of `after` is new, no map is needed.
+  const changed = before.length === 0 ? undefined : diffListings(before, after);
+  const earlier = new Map<string, Uint8Array>();
+  if (changed !== undefined) {
+    eachSpan(before, (start, span) => {
+      if (changed.size === earlier.size) return;
+      const path = utf8.decode(before.subarray(span.pathStart, span.pathEnd));
+      if (changed.has(path)) earlier.set(path, before.subarray(start, span.end));
+    });
+  }
+  const parts: Uint8Array[] = [];
   const confirmed = new Set<string>();
   const placed = new Set<string>();
-  let run = 0; // start of the current run of unchanged records in `after`
-  eachRecordSpan(after, (path, start, end) => {
-    if (!changed.has(path)) return;
-    if (start > run) parts.push(after.slice(run, start));
-    run = end;
-    placed.add(path);
+  let run = 0; // start of the current run of records of `after` kept as they are
+  eachSpan(after, (start, span) => {
+    let path: string | undefined;
+    if (changed !== undefined) {
+      path = utf8.decode(after.subarray(span.pathStart, span.pathEnd));
+      if (!changed.has(path)) return;
+    }
+    path ??= utf8.decode(after.subarray(span.pathStart, span.pathEnd));
     const want = written.get(path);
     if (want !== undefined && want !== null) {
-      let now: SyncEntry | undefined;
-      eachRecordOfText(after.slice(start, end), (record) => now = entryOfRecord(record));
-      if (now !== undefined && sameEntry(now, want)) {
-        parts.push(after.slice(start, end));
+      const now = parseRecord(after.subarray(start, span.end));
+      const entry = now === undefined ? undefined : entryOfRecord(now);
+      if (entry !== undefined && sameEntry(entry, want)) {
         confirmed.add(path);
-        return;
+        return; // kept in the run
       }
     }
+    if (start > run) parts.push(after.subarray(run, start));
+    run = span.end;
+    placed.add(path);
     const old = earlier.get(path);
     if (old !== undefined) parts.push(old);
   });
-  parts.push(after.slice(run));
+  parts.push(after.subarray(run));
   for (const [path, old] of earlier) {
-    if (placed.has(path)) continue;
+    if (placed.has(path) || confirmed.has(path)) continue;
     if (written.get(path) === null) confirmed.add(path);
     else parts.push(old);
   }
-  for (const path of written.keys()) {
-    if (written.get(path) === null && !placed.has(path) && !earlier.has(path)) {
-      confirmed.add(path); // removed, and not listed before either (inside a removed directory)
-    }
+  for (const [path, want] of written) {
+    // Removed, and listed neither before nor after (inside a removed directory).
+    if (want === null && !earlier.has(path) && !placed.has(path)) confirmed.add(path);
+  }
+  let size = 0;
+  for (const part of parts) size += part.length;
+  const listing = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    listing.set(part, at);
+    at += part.length;
   }
   const unconfirmed = [...written.keys()].filter((path) => !confirmed.has(path));
-  return { listing: parts.join(""), unconfirmed };
-}
-
-/** Call `take` with the path and the span of every record of a listing. */
-function eachRecordSpan(
-  text: string,
-  take: (path: string, start: number, end: number) => void,
-): void {
-  let pos = 0;
-  while (pos < text.length) {
-    const end = recordEnd(text, pos);
-    if (end === -1) return;
-    take(recordPath(text, pos), pos, end);
-    pos = end;
-  }
+  return { listing, unconfirmed };
 }

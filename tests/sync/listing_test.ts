@@ -6,25 +6,28 @@ function rec(type: string, mode: string, size: number, mtime: string, path: stri
   return `${type}\0${mode}\0${size}\0${mtime}\0${path}\0${target}\0`;
 }
 
+/** A listing of these records, as `find` writes it. */
+const bytes = (...records: string[]) => new TextEncoder().encode(records.join(""));
+
 const a = rec("f", "644", 1, "1.0000000000", "a");
 const b = rec("f", "644", 2, "2.5000000000", "d/b");
 const d = rec("d", "755", 4096, "3.0000000000", "d");
 const l = rec("l", "777", 3, "4.0000000000", "lnk", "d/b");
 
 Deno.test("diffListings() names the paths whose records differ, in any order", () => {
-  assert.deepEqual([...diffListings(a + d + b, a + d + b)], []);
+  assert.deepEqual([...diffListings(bytes(a, d, b), bytes(a, d, b))], []);
   // Reordered (a directory listed in another order): nothing changed.
-  assert.deepEqual([...diffListings(a + d + b + l, l + d + b + a)], []);
+  assert.deepEqual([...diffListings(bytes(a, d, b, l), bytes(l, d, b, a))], []);
   const b2 = rec("f", "644", 2, "2.6000000000", "d/b");
-  assert.deepEqual([...diffListings(a + d + b, a + d + b2)], ["d/b"]);
-  assert.deepEqual([...diffListings(a + d + b, d + b + l)].sort(), ["a", "lnk"]);
+  assert.deepEqual([...diffListings(bytes(a, d, b), bytes(a, d, b2))], ["d/b"]);
+  assert.deepEqual([...diffListings(bytes(a, d, b), bytes(d, b, l))].sort(), ["a", "lnk"]);
   const l2 = rec("l", "777", 3, "4.0000000000", "lnk", "a");
-  assert.deepEqual([...diffListings(l, l2)], ["lnk"]);
-  assert.deepEqual([...diffListings("", a)], ["a"]);
+  assert.deepEqual([...diffListings(bytes(l), bytes(l2))], ["lnk"]);
+  assert.deepEqual([...diffListings(bytes(), bytes(a))], ["a"]);
 });
 
 Deno.test("recordsOf() reads the records of the wanted paths only", () => {
-  const found = recordsOf(a + d + b + l, new Set(["d/b", "lnk", "gone"]));
+  const found = recordsOf(bytes(a, d, b, l), new Set(["d/b", "lnk", "gone"]));
   assert.deepEqual([...found.keys()], ["d/b", "lnk"]);
   assert.deepEqual(found.get("d/b"), {
     type: "f",
@@ -45,13 +48,29 @@ Deno.test("listingAfterWrites() takes what a sync wrote from the later listing, 
     ["d/c", { type: "file" as const, size: 5, mtimeMs: 9000, mode: 0o644 }],
     ["lnk", null],
   ]);
-  const { listing, unconfirmed } = listingAfterWrites(a + d + b + l, a2 + d2 + b + c, written);
+  const { listing, unconfirmed } = listingAfterWrites(
+    bytes(a, d, b, l),
+    bytes(a2, d2, b, c),
+    written,
+  );
   // The write is confirmed; the removal too; the others keep their earlier records.
-  assert.deepEqual([...diffListings(listing, a + d + b + c)], []);
+  assert.deepEqual([...diffListings(listing, bytes(a, d, b, c))], []);
   assert.deepEqual(unconfirmed, []);
   // A write the later listing does not show (overwritten meanwhile) stays unconfirmed.
   const c2 = rec("f", "644", 6, "9.5000000000", "d/c");
-  const second = listingAfterWrites(a + d + b, a + d + b + c2, written);
-  assert.deepEqual([...diffListings(second.listing, a + d + b)], []);
+  const second = listingAfterWrites(bytes(a, d, b), bytes(a, d, b, c2), written);
+  assert.deepEqual([...diffListings(second.listing, bytes(a, d, b))], []);
   assert.deepEqual(second.unconfirmed, ["d/c"]);
+});
+
+Deno.test("listingAfterWrites() after a first sync keeps the records the sync wrote, in find's order", () => {
+  const written = new Map([
+    ["d", { type: "dir" as const, mode: 0o755 }],
+    ["d/b", { type: "file" as const, size: 2, mtimeMs: 2500, mode: 0o644 }],
+    ["a", { type: "file" as const, size: 9, mtimeMs: 1000, mode: 0o644 }], // overwritten meanwhile
+  ]);
+  const id = rec("f", "644", 40, "5.0000000000", ".gamma-copy-id"); // not written by the plan
+  const { listing, unconfirmed } = listingAfterWrites(bytes(), bytes(d, id, b, a), written);
+  assert.equal(new TextDecoder().decode(listing), d + b);
+  assert.deepEqual(unconfirmed, ["a"]);
 });
