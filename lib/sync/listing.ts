@@ -199,16 +199,30 @@ interface Span {
 
 /** The span of the record that starts at `pos`, or `undefined` when it is cut short. */
 function spanAt(bytes: Uint8Array, pos: number): Span | undefined {
-  let at = pos - 1;
+  // A plain loop: records are short, and a call per field costs more than the bytes.
+  let fields = 0;
   let pathStart = 0;
   let pathEnd = 0;
-  for (let k = 0; k < FIELDS; k++) {
-    at = bytes.indexOf(0, at + 1);
-    if (at === -1) return undefined;
-    if (k === 3) pathStart = at + 1;
-    else if (k === 4) pathEnd = at;
+  for (let i = pos; i < bytes.length; i++) {
+    if (bytes[i] !== 0) continue;
+    fields++;
+    if (fields === 4) pathStart = i + 1;
+    else if (fields === 5) pathEnd = i;
+    else if (fields === FIELDS) return { end: i + 1, pathStart, pathEnd };
   }
-  return { end: at + 1, pathStart, pathEnd };
+  return undefined;
+}
+
+/** The end of the record at `a` in `before` when the record at `b` in `after` is the same, else -1. */
+function sameRecordAt(before: Uint8Array, a: number, after: Uint8Array, b: number): number {
+  let fields = 0;
+  const n = Math.min(before.length - a, after.length - b);
+  for (let k = 0; k < n; k++) {
+    const x = before[a + k];
+    if (x !== after[b + k]) return -1;
+    if (x === 0 && ++fields === FIELDS) return a + k + 1;
+  }
+  return -1;
 }
 
 /** Whether `a[i, i + n)` and `b[j, j + n)` hold the same bytes. */
@@ -253,16 +267,14 @@ export function diffListings(before: Uint8Array, after: Uint8Array): Set<string>
   let a = 0;
   let b = 0;
   while (a < before.length || b < after.length) {
-    const sa = a < before.length ? spanAt(before, a) : undefined;
-    const sb = b < after.length ? spanAt(after, b) : undefined;
-    if (
-      sa !== undefined && sb !== undefined && sa.end - a === sb.end - b &&
-      sameRun(before, a, after, b, sa.end - a)
-    ) {
-      a = sa.end;
-      b = sb.end;
+    const end = sameRecordAt(before, a, after, b);
+    if (end !== -1) {
+      b += end - a;
+      a = end;
       continue;
     }
+    const sa = a < before.length ? spanAt(before, a) : undefined;
+    const sb = b < after.length ? spanAt(after, b) : undefined;
     if (sa !== undefined) {
       const path = utf8.decode(before.subarray(sa.pathStart, sa.pathEnd));
       settle(path, before.subarray(a, sa.end), early, late);
@@ -310,16 +322,24 @@ function parseRecord(record: Uint8Array): FindRecord | undefined {
 export function recordsOf(bytes: Uint8Array, paths: ReadonlySet<string>): Map<string, FindRecord> {
   const out = new Map<string, FindRecord>();
   if (paths.size === 0) return out;
-  // Only a path of a wanted length (in bytes) is decoded and looked up.
+  // Paths are compared as bytes, by length first; only a wanted record is parsed.
   const encoder = new TextEncoder();
-  const lengths = new Set<number>();
-  for (const path of paths) lengths.add(encoder.encode(path).length);
+  const byLength = new Map<number, { path: string; bytes: Uint8Array }[]>();
+  for (const path of paths) {
+    const encoded = encoder.encode(path);
+    const list = byLength.get(encoded.length);
+    if (list === undefined) byLength.set(encoded.length, [{ path, bytes: encoded }]);
+    else list.push({ path, bytes: encoded });
+  }
   eachSpan(bytes, (start, span) => {
-    if (!lengths.has(span.pathEnd - span.pathStart)) return;
-    const path = utf8.decode(bytes.subarray(span.pathStart, span.pathEnd));
-    if (!paths.has(path)) return;
-    const record = parseRecord(bytes.subarray(start, span.end));
-    if (record !== undefined) out.set(path, record);
+    const list = byLength.get(span.pathEnd - span.pathStart);
+    if (list === undefined) return;
+    for (const wanted of list) {
+      if (!sameRun(bytes, span.pathStart, wanted.bytes, 0, wanted.bytes.length)) continue;
+      const record = parseRecord(bytes.subarray(start, span.end));
+      if (record !== undefined) out.set(wanted.path, record);
+      return;
+    }
   });
   return out;
 }
