@@ -13,6 +13,9 @@ import { sameEntry, type SyncEntry } from "./types.ts";
 export const FIND_FORMAT = "%y\\0%m\\0%s\\0%T@\\0%P\\0%l\\0";
 const FIELDS = 6;
 
+/** How many records {@linkcode diffListings} looks ahead to find where two listings meet again. */
+const LOOKAHEAD = 8;
+
 /** Permission bits a sync keeps (set-id and sticky bits are never carried). */
 const MODE_MASK = 0o777;
 
@@ -271,6 +274,50 @@ export function diffListings(before: Uint8Array, after: Uint8Array): Set<string>
     if (end !== -1) {
       b += end - a;
       a = end;
+      continue;
+    }
+    // Records added or removed shift one listing against the other: look a few records ahead
+    // on each side for the other's record, and take the ones skipped as changed.
+    const skipTo = (from: Uint8Array, at: number, to: Uint8Array, other: number) => {
+      let next = at;
+      for (let d = 0; d < LOOKAHEAD; d++) {
+        const span = next < from.length ? spanAt(from, next) : undefined;
+        if (span === undefined) return -1;
+        next = span.end;
+        if (
+          from === before
+            ? sameRecordAt(before, next, after, other) !== -1
+            : sameRecordAt(before, other, after, next) !== -1
+        ) return next;
+      }
+      return -1;
+    };
+    const aheadA = skipTo(before, a, after, b);
+    if (aheadA !== -1) {
+      while (a < aheadA) {
+        const span = spanAt(before, a)!;
+        settle(
+          utf8.decode(before.subarray(span.pathStart, span.pathEnd)),
+          before.subarray(a, span.end),
+          early,
+          late,
+        );
+        a = span.end;
+      }
+      continue;
+    }
+    const aheadB = skipTo(after, b, before, a);
+    if (aheadB !== -1) {
+      while (b < aheadB) {
+        const span = spanAt(after, b)!;
+        settle(
+          utf8.decode(after.subarray(span.pathStart, span.pathEnd)),
+          after.subarray(b, span.end),
+          late,
+          early,
+        );
+        b = span.end;
+      }
       continue;
     }
     const sa = a < before.length ? spanAt(before, a) : undefined;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { diffListings, listingAfterWrites, recordsOf } from "../../lib/sync/listing.ts";
 
 /** One `find -printf` record (see FIND_FORMAT). */
@@ -73,4 +74,38 @@ Deno.test("listingAfterWrites() after a first sync keeps the records the sync wr
   const { listing, unconfirmed } = listingAfterWrites(bytes(), bytes(d, id, b, a), written);
   assert.equal(new TextDecoder().decode(listing), d + b);
   assert.deepEqual(unconfirmed, ["a"]);
+});
+
+Deno.test("diffListings() agrees with a comparison by path, over random edits and reorderings", () => {
+  const record = (i: number, version: number) =>
+    rec("f", "644", i * 10 + version, `${1000 + version}.0000000000`, `d/f${i}`);
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 60 }),
+      fc.array(fc.tuple(fc.nat(80), fc.constantFrom("drop", "add", "edit", "move")), {
+        maxLength: 30,
+      }),
+      (n, edits) => {
+        const before = Array.from({ length: n }, (_, i) => ({ i, v: 0 }));
+        const after = before.map((r) => ({ ...r }));
+        let next = n;
+        for (const [k, op] of edits) {
+          const at = after.length === 0 ? 0 : k % after.length;
+          if (op === "drop" && after.length > 0) after.splice(at, 1);
+          else if (op === "add") after.splice(at, 0, { i: next++, v: 0 });
+          else if (op === "edit" && after.length > 0) after[at]!.v++;
+          else if (op === "move" && after.length > 1) after.push(...after.splice(at, 1));
+        }
+        const text = (list: { i: number; v: number }[]) => list.map((r) => record(r.i, r.v));
+        const expected = new Set<string>();
+        const was = new Map(before.map((r) => [`d/f${r.i}`, r.v]));
+        const now = new Map(after.map((r) => [`d/f${r.i}`, r.v]));
+        for (const [path, v] of was) if (now.get(path) !== v) expected.add(path);
+        for (const path of now.keys()) if (!was.has(path)) expected.add(path);
+        const got = diffListings(bytes(...text(before)), bytes(...text(after)));
+        assert.deepEqual([...got].sort(), [...expected].sort());
+      },
+    ),
+    { numRuns: 300 },
+  );
 });
