@@ -278,7 +278,7 @@ export function diffListings(before: Uint8Array, after: Uint8Array): Set<string>
     }
     // Records added or removed shift one listing against the other: look a few records ahead
     // on each side for the other's record, and take the ones skipped as changed.
-    const skipTo = (from: Uint8Array, at: number, to: Uint8Array, other: number) => {
+    const skipTo = (from: Uint8Array, at: number, other: number) => {
       let next = at;
       for (let d = 0; d < LOOKAHEAD; d++) {
         const span = next < from.length ? spanAt(from, next) : undefined;
@@ -292,7 +292,7 @@ export function diffListings(before: Uint8Array, after: Uint8Array): Set<string>
       }
       return -1;
     };
-    const aheadA = skipTo(before, a, after, b);
+    const aheadA = skipTo(before, a, b);
     if (aheadA !== -1) {
       while (a < aheadA) {
         const span = spanAt(before, a)!;
@@ -306,7 +306,7 @@ export function diffListings(before: Uint8Array, after: Uint8Array): Set<string>
       }
       continue;
     }
-    const aheadB = skipTo(after, b, before, a);
+    const aheadB = skipTo(after, b, a);
     if (aheadB !== -1) {
       while (b < aheadB) {
         const span = spanAt(after, b)!;
