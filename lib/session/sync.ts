@@ -628,22 +628,35 @@ function mentionsIgnoreFile(listing: Uint8Array, names: readonly string[]): bool
   return names.some((name) => text.includes(`\0${name}\0`) || text.includes(`/${name}\0`));
 }
 
-/** The texts of the ignore files in the given directories of a tree (regular files only). */
+/**
+ * The texts of the ignore files in the given directories of a tree: regular files only, in real
+ * directories only (a directory that is a link, or lies under one, is never looked into).
+ */
 function ignoreTexts(
   root: string,
   dirs: Iterable<string>,
   names: readonly string[],
 ): { dir: string; path: string; text: string }[] {
   const out = [];
-  for (const dir of dirs) {
+  const real = new Set<string>([""]);
+  for (const dir of [...dirs].sort(comparePaths)) {
+    if (dir !== "") {
+      const slash = dir.lastIndexOf("/");
+      if (!real.has(slash === -1 ? "" : dir.slice(0, slash))) continue;
+      try {
+        if (!Deno.lstatSync(`${root}/${dir}`).isDirectory) continue;
+      } catch {
+        continue; // gone, or not a directory on this side
+      }
+      real.add(dir);
+    }
     for (const name of names) {
       const path = dir === "" ? name : `${dir}/${name}`;
       try {
         if (!Deno.lstatSync(`${root}/${path}`).isFile) continue;
         out.push({ dir, path, text: Deno.readTextFileSync(`${root}/${path}`) });
       } catch (e) {
-        // No such file, or no such directory on this side.
-        if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory)) throw e;
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
       }
     }
   }
