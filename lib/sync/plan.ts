@@ -439,25 +439,24 @@ export function planSync(
     const t = targets[side].get(path);
     return t === undefined ? current[side].get(path) : t.entry;
   };
-  const changes: [string, SyncEntry | undefined][] = [];
+  const changed = new Map<string, SyncEntry | undefined>();
   for (const path of relevant) {
     const fh = finalOf("host", path);
     const fg = finalOf("guest", path);
     const b = baseOf(path);
     const next = sameEntry(fh, fg) ? fh : b;
-    if (!sameEntry(next, b)) changes.push([path, next]);
+    if (!sameEntry(next, b)) changed.set(path, next);
   }
   let entries = baseEntries;
-  if (changes.length > 0) {
+  if (changed.size > 0) {
     // Rebuilt in path order, so the stored manifest stays sorted.
-    const changed = new Map(changes);
     entries = {};
     for (const path of allPaths) {
       const next = changed.has(path) ? changed.get(path) : baseOf(path);
       if (next !== undefined) setOwn(entries, path, next);
     }
   }
-  const manifestChanged = changes.length > 0;
+  const manifestChanged = changed.size > 0;
 
   const stages: SyncAction[][] = Array.from({ length: STAGES }, () => []);
   const ordered = relevant.size * 4 < allPaths.length
@@ -501,9 +500,12 @@ function fixParents(
     return t === undefined ? have.get(path) : t.entry;
   };
   // 1. A directory to remove stays when something below it stays or arrives (deepest first).
-  const dirRemovals = [...mine].filter(([path, t]) =>
-    t.entry === undefined && have.get(path)?.type === "dir"
-  ).map(([path]) => path).sort(comparePaths).reverse();
+  // (The maps are walked with forEach: no [path, target] pair per entry.)
+  const dirRemovals: string[] = [];
+  mine.forEach((t, path) => {
+    if (t.entry === undefined && have.get(path)?.type === "dir") dirRemovals.push(path);
+  });
+  dirRemovals.sort(comparePaths).reverse();
   if (dirRemovals.length > 0) {
     const index = new Map(paths.map((path, i) => [path, i]));
     for (const dir of dirRemovals) {
@@ -516,8 +518,15 @@ function fixParents(
     }
   }
   // 2. Whatever arrives gets its missing directories.
-  const arrivals = [...mine].filter(([, t]) => t.entry !== undefined).map(([path]) => path);
+  const arrivals: string[] = [];
+  mine.forEach((t, path) => {
+    if (t.entry !== undefined) arrivals.push(path);
+  });
+  // The directory the last arrival found in place: its siblings need no look-up.
+  let settled = "";
   for (const path of arrivals) {
+    const last = path.lastIndexOf("/");
+    if (last !== -1 && last === settled.length && path.startsWith(settled)) continue;
     for (
       let slash = path.lastIndexOf("/");
       slash !== -1;
@@ -535,6 +544,7 @@ function fixParents(
       const mode = found?.type === "dir" ? found.mode : 0o755;
       mine.set(dir, { entry: { type: "dir", mode }, unit: dir });
     }
+    if (last !== -1) settled = path.slice(0, last);
   }
 }
 
