@@ -280,6 +280,10 @@ export function planSync(
       if (!isValidPath(path)) validateRelativePath(path);
     }
   }
+  if (
+    baseKeys.length === 0 && guest.size === 0 && host.size > 0 && direction !== "pull" &&
+    (validated || isSorted([...host.keys()]))
+  ) return pushAll(direction, host);
   const paths = mergePaths([[...host.keys()], [...guest.keys()], baseKeys], validated ? 2 : 0);
   let all: Set<string> | undefined;
 
@@ -477,6 +481,34 @@ export function planSync(
     deferred,
     manifest: { version: 1, entries },
     manifestChanged,
+  };
+}
+
+/**
+ * The plan of a first sync into an empty guest tree (no base, nothing on the guest, the host's
+ * entries in path order): every host entry goes to the guest as it is. It is the plan the
+ * three-way comparison makes there, without its bookkeeping per path (targets, the set of
+ * relevant paths, the changes): a first sync of 100,000 files holds none of those.
+ */
+function pushAll(direction: SyncDirection, host: ReadonlyMap<string, SyncEntry>): SyncPlan {
+  const stages: SyncAction[][] = Array.from({ length: STAGES }, () => []);
+  const entries: Record<string, SyncEntry> = {};
+  host.forEach((entry, path) => {
+    setOwn(entries, path, entry);
+    addActions(stages, "guest", path, undefined, {
+      entry,
+      from: { side: "host", path },
+      unit: path,
+    });
+  });
+  stages[4]!.reverse();
+  return {
+    direction,
+    actions: stages.flat(),
+    conflicts: [],
+    deferred: [],
+    manifest: { version: 1, entries },
+    manifestChanged: true,
   };
 }
 
