@@ -424,8 +424,12 @@ function removeQuietly(abs: string): void {
  *   {@linkcode validateRelativePath}.
  * - Files and links are written to a temporary sibling (`.gamma-tmp-…`) with their mode and
  *   modification time, then renamed into place: a file is complete at its name or absent.
- * - Copies between two host trees use the kernel's copy (`Deno.copyFile`); other copies stream.
- *   No file is ever held in memory whole.
+ * - Copies between two host trees go through one 256 KiB buffer in this thread for files up to
+ *   that size, and use the kernel's copy (`Deno.copyFile`) for larger ones; other copies stream.
+ *   No file larger than that buffer is ever held in memory whole.
+ * - A file that must be new (nothing at its path, `expect: null`) is put in place with a hard
+ *   link, which fails when anything (even a link) has appeared there; where the file system has
+ *   no hard links, with a check and a rename.
  *
  * @example Usage
  * ```ts
@@ -948,7 +952,8 @@ export class HostTree implements Tree {
   }
 
   /**
-   * Copy a file from another {@linkcode HostTree} with the kernel's copy, atomically as
+   * Copy a file from another {@linkcode HostTree} (up to 256 KiB in this thread, larger ones
+   * with the kernel's copy), atomically as
    * {@linkcode HostTree.writeFile} does (see {@linkcode Tree.copyFrom}).
    *
    * @param source The tree to copy from.
