@@ -234,8 +234,8 @@ function isArrayIndex(key: string): boolean {
 
 /**
  * The text of {@linkcode stringifyManifest} in pieces of about `size` characters, made one piece
- * at a time: a manifest of 100,000 entries is written out without a second object of them or
- * the whole text in memory.
+ * at a time from the entries themselves: no second object of 100,000 entries is built, and a
+ * caller that writes each piece as it comes never holds the whole text.
  *
  * @param manifest The manifest.
  * @param size About how many characters each piece holds (the last may be shorter).
