@@ -1379,7 +1379,9 @@ export async function syncTrees(
         if (a.op === "copy") {
           copied++;
           bytesCopied += a.entry.size;
-        } else if (a.op === "remove") removed++;
+        } else if (a.op === "remove") {
+          removed++;
+        }
       }
       return { copied, removed, bytesCopied };
     };
@@ -1399,7 +1401,9 @@ export async function syncTrees(
       };
     }
     if (!options.force && prepared.hostTotal !== undefined) {
-      const doomed = plan.actions.filter((a) => a.op === "remove" && a.side === "host")
+      const doomed = plan.actions.filter((a) =>
+        a.op === "remove" && a.side === "host"
+      )
         .map((a) => a.path);
       const total = prepared.hostTotal;
       const n = doomed.length;

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   emptyManifest,
-  ManifestText,
   manifestChunks,
+  ManifestText,
   parseManifest,
   stringifyManifest,
 } from "../../lib/sync/manifest.ts";
