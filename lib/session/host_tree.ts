@@ -49,6 +49,14 @@ const MODE_MASK = 0o777;
 /** Yield to the event loop after this much synchronous scanning (keeps a progress bar alive). */
 const SCAN_SLICE_MS = 50;
 
+/**
+ * Files up to this size are copied in this thread, through one buffer of this size (one read, one
+ * write): for a small file that costs less than a trip through Deno's thread pool to the kernel's
+ * copy. Larger files still get the kernel's copy.
+ */
+const SMALL_COPY = 256 * 1024;
+let copyBuffer: Uint8Array | undefined;
+
 function entryOfStat(info: Deno.FileInfo, abs: string): SyncEntry | undefined {
   const mode = (info.mode ?? 0) & MODE_MASK;
   if (info.isSymlink) return { type: "symlink", target: Deno.readLinkSync(abs) };
@@ -349,6 +357,55 @@ export interface HostTreeOptions {
   tempTag?: string | undefined;
 }
 
+/**
+ * Copy the regular file `from` (found by `before`, an `lstat` of it) to the new file `tmp` in
+ * this thread: the file opened must be the one `before` describes (a link swapped in meanwhile
+ * is refused, never read through); `tmp` is private while it is written, then gets the mode
+ * (without set-id and sticky bits) and the modification time of `options` (the time set on the
+ * open file). `tmp` is gone again on any failure.
+ */
+function copySmall(
+  from: string,
+  before: Deno.FileInfo,
+  sourcePath: string,
+  tmp: string,
+  options: WriteFileOptions,
+): void {
+  const mode = options.mode & MODE_MASK;
+  const input = Deno.openSync(from, { read: true });
+  let output: Deno.FsFile | undefined;
+  try {
+    const opened = input.statSync();
+    if (!opened.isFile || opened.ino !== before.ino || opened.dev !== before.dev) {
+      throw treeError("Changed", "read", sourcePath);
+    }
+    output = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o600 });
+    const buffer = copyBuffer ??= new Uint8Array(SMALL_COPY);
+    let total = 0;
+    for (;;) {
+      const n = input.readSync(buffer);
+      if (n === null) break;
+      for (let done = 0; done < n;) done += output.writeSync(buffer.subarray(done, n));
+      total += n;
+      // A short read at the size the open file had is its end (no second read to learn that).
+      if (n < buffer.length && total >= opened.size) break;
+    }
+    // Set even when it is 0o600: the umask may have taken bits (it can change at any time).
+    Deno.chmodSync(tmp, mode);
+    output.utimeSync(new Date(), new Date(options.mtimeMs));
+  } catch (e) {
+    if (output !== undefined) {
+      output.close();
+      output = undefined;
+      removeQuietly(tmp);
+    }
+    throw e;
+  } finally {
+    input.close();
+    output?.close();
+  }
+}
+
 function removeQuietly(abs: string): void {
   try {
     Deno.removeSync(abs);
@@ -367,8 +424,12 @@ function removeQuietly(abs: string): void {
  *   {@linkcode validateRelativePath}.
  * - Files and links are written to a temporary sibling (`.gamma-tmp-…`) with their mode and
  *   modification time, then renamed into place: a file is complete at its name or absent.
- * - Copies between two host trees use the kernel's copy (`Deno.copyFile`); other copies stream.
- *   No file is ever held in memory whole.
+ * - Copies between two host trees go through one 256 KiB buffer in this thread for files up to
+ *   that size, and use the kernel's copy (`Deno.copyFile`) for larger ones; other copies stream.
+ *   No file larger than that buffer is ever held in memory whole.
+ * - A file that must be new (nothing at its path, `expect: null`) is put in place with a hard
+ *   link, which fails when anything (even a link) has appeared there; where the file system has
+ *   no hard links, with a check and a rename.
  *
  * @example Usage
  * ```ts
@@ -395,6 +456,8 @@ export class HostTree implements Tree {
   #real: string | undefined;
   #rootId: { dev: number; ino: number | null } | undefined;
   #prefetched: { root: string; listing: Promise<Uint8Array | undefined> } | undefined;
+  /** Whether hard links work here (see `#commit`); set `false` at the first that does not. */
+  #links = true;
 
   /**
    * A tree rooted at `root` (which must exist when the tree is used).
@@ -803,7 +866,23 @@ export class HostTree implements Tree {
     abs: string,
     tmp: string,
     expect: WriteFileOptions["expect"],
+    file = false,
   ): void {
+    if (file && expect === null && this.#links) {
+      // Nothing may be at the path: a hard link puts the file there only if nothing (not even a
+      // link) is, in one step and without an lstat; then the temporary name goes.
+      try {
+        Deno.linkSync(tmp, abs);
+        removeQuietly(tmp);
+        return;
+      } catch (e) {
+        // Something is there (the lstat below says what), or this file system has no hard
+        // links: the rename below then does it, for this file and the next.
+        if (!(e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotFound)) {
+          this.#links = false;
+        }
+      }
+    }
     try {
       const info = lstatOrUndefined(abs);
       const entry = info === undefined ? undefined : entryOfStat(info, abs);
@@ -869,11 +948,12 @@ export class HostTree implements Tree {
       if (!(data instanceof Uint8Array)) await data.cancel().catch(() => {});
       throw e;
     }
-    this.#commit("write", path, abs, tmp, options.expect);
+    this.#commit("write", path, abs, tmp, options.expect, true);
   }
 
   /**
-   * Copy a file from another {@linkcode HostTree} with the kernel's copy, atomically as
+   * Copy a file from another {@linkcode HostTree} (up to 256 KiB in this thread, larger ones
+   * with the kernel's copy), atomically as
    * {@linkcode HostTree.writeFile} does (see {@linkcode Tree.copyFrom}).
    *
    * @param source The tree to copy from.
@@ -917,6 +997,11 @@ export class HostTree implements Tree {
     if (!before.isFile) throw treeError("Changed", "read", sourcePath);
     const abs = this.#resolve("write", path);
     const tmp = this.#tempPath(abs);
+    if (before.size <= SMALL_COPY) {
+      copySmall(from, before, sourcePath, tmp, options);
+      this.#commit("write", path, abs, tmp, options.expect, true);
+      return true;
+    }
     try {
       await Deno.copyFile(from, tmp);
       const after = lstatOrUndefined(from);
@@ -929,7 +1014,7 @@ export class HostTree implements Tree {
       removeQuietly(tmp);
       throw e;
     }
-    this.#commit("write", path, abs, tmp, options.expect);
+    this.#commit("write", path, abs, tmp, options.expect, true);
     return true;
   }
 

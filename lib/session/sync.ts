@@ -1371,13 +1371,20 @@ export async function syncTrees(
         now: options.now ?? new Date(),
       });
     const { plan, base, copyState, debris, skipped } = prepared;
-    const count = (actions: SyncAction[]) => ({
-      copied: actions.filter((a) =>
-        a.op === "copy"
-      ).length,
-      removed: actions.filter((a) => a.op === "remove").length,
-      bytesCopied: actions.reduce((n, a) => n + (a.op === "copy" ? a.entry.size : 0), 0),
-    });
+    const count = (actions: SyncAction[]) => {
+      let copied = 0;
+      let removed = 0;
+      let bytesCopied = 0;
+      for (const a of actions) {
+        if (a.op === "copy") {
+          copied++;
+          bytesCopied += a.entry.size;
+        } else if (a.op === "remove") {
+          removed++;
+        }
+      }
+      return { copied, removed, bytesCopied };
+    };
     if (dryRun) {
       return {
         direction,
@@ -1394,7 +1401,9 @@ export async function syncTrees(
       };
     }
     if (!options.force && prepared.hostTotal !== undefined) {
-      const doomed = plan.actions.filter((a) => a.op === "remove" && a.side === "host")
+      const doomed = plan.actions.filter((a) =>
+        a.op === "remove" && a.side === "host"
+      )
         .map((a) => a.path);
       const total = prepared.hostTotal;
       const n = doomed.length;

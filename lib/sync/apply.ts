@@ -164,7 +164,6 @@ export async function applyPlan(
   const actions = plan.actions;
   const failedUnits = new Set<string>();
   const kept = new Set<string>();
-  const doneSet = new Set<SyncAction>();
   const notDone: ActionOutcome[] = [];
   let bytesCopied = 0;
   let filesDone = 0;
@@ -195,7 +194,6 @@ export async function applyPlan(
         bytesCopied += action.entry.size;
         filesDone++;
       }
-      doneSet.add(action);
     } catch (e) {
       failedUnits.add(action.unit);
       if (
@@ -236,16 +234,20 @@ export async function applyPlan(
       j < actions.length && actions[j]!.op === "copy" &&
       relocated(actions[j]!) === relocated(action)
     ) j++;
-    const batch = actions.slice(i, j);
-    let next = 0;
+    let next = i;
     const worker = async (): Promise<void> => {
-      while (next < batch.length) await run(batch[next++]!);
+      while (next < j) await run(actions[next++]!);
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(concurrency, j - i) }, worker));
     i = j;
   }
 
-  const done = doneSet.size === actions.length ? actions : actions.filter((a) => doneSet.has(a));
+  // Every action is either done or in notDone (no set of the done ones: there may be 100,000).
+  let done = actions;
+  if (notDone.length > 0) {
+    const missed = new Set(notDone.map((outcome) => outcome.action));
+    done = actions.filter((a) => !missed.has(a));
+  }
   if (notDone.length > 1) {
     const order = new Map(actions.map((a, i) => [a, i]));
     notDone.sort((x, y) => order.get(x.action)! - order.get(y.action)!);

@@ -222,18 +222,76 @@ export function stringifyManifestRecords(records: ManifestRecords): string {
  * ```
  */
 export function stringifyManifest(manifest: Manifest): string {
-  const keys = Object.keys(manifest.entries);
+  let text = "";
+  for (const chunk of manifestChunks(manifest)) text += chunk;
+  return text;
+}
+
+/** Whether a key is an array index, which a JSON object lists before its other keys. */
+function isArrayIndex(key: string): boolean {
+  return /^(?:0|[1-9][0-9]*)$/.test(key) && Number(key) < 4294967295;
+}
+
+/**
+ * The text of {@linkcode stringifyManifest} in pieces of about `size` characters, made one piece
+ * at a time from the entries themselves: no second object of 100,000 entries is built, and a
+ * caller that writes each piece as it comes never holds the whole text.
+ *
+ * @param manifest The manifest.
+ * @param size About how many characters each piece holds (the last may be shorter).
+ * @returns The pieces; joined, exactly the text of {@linkcode stringifyManifest}.
+ *
+ * @example Usage
+ * ```ts
+ * import { manifestChunks } from "./manifest.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const manifest = {
+ *   version: 1 as const,
+ *   entries: { d: { type: "dir" as const, mode: 0o755 }, "d/l": { type: "symlink" as const, target: "x" } },
+ * };
+ * assert.deepEqual([...manifestChunks(manifest, 1)], [
+ *   '{"version":1,"entries":{"d":[493]',
+ *   ',"d/l":"x"',
+ *   "}}\n",
+ * ]);
+ * ```
+ */
+export function* manifestChunks(manifest: Manifest, size = 1 << 16): Generator<string> {
+  const entries = manifest.entries;
+  const keys = Object.keys(entries);
+  // Array indices come first, ascending, in every JSON object (and in Object.keys): the rest
+  // follow in path order.
+  let indices = 0;
+  while (indices < keys.length && isArrayIndex(keys[indices]!)) indices++;
   let sorted = true;
-  for (let i = 1; i < keys.length && sorted; i++) {
+  for (let i = indices + 1; i < keys.length && sorted; i++) {
     if (comparePaths(keys[i - 1]!, keys[i]!) >= 0) sorted = false;
   }
-  if (!sorted) keys.sort(comparePaths);
-  const out: Record<string, number[] | string> = {};
-  for (const path of keys) setOwn(out, path, encode(manifest.entries[path]!));
-  const head: Record<string, unknown> = { version: 1 };
-  if (manifest.copy !== undefined) head.copy = manifest.copy;
-  if (manifest.project !== undefined) head.project = manifest.project;
-  return `${JSON.stringify({ ...head, entries: out })}\n`;
+  if (!sorted) {
+    const rest = keys.slice(indices).sort(comparePaths);
+    for (let i = 0; i < rest.length; i++) keys[indices + i] = rest[i]!;
+  }
+  let chunk = '{"version":1';
+  if (manifest.copy !== undefined) chunk += `,"copy":${JSON.stringify(manifest.copy)}`;
+  if (manifest.project !== undefined) chunk += `,"project":${JSON.stringify(manifest.project)}`;
+  chunk += ',"entries":{';
+  for (let i = 0; i < keys.length; i++) {
+    const path = keys[i]!;
+    const entry = entries[path]!;
+    chunk += `${i === 0 ? "" : ","}${JSON.stringify(path)}:${
+      entry.type === "file"
+        ? `[${entry.size},${entry.mtimeMs},${entry.mode}]`
+        : entry.type === "dir"
+        ? `[${entry.mode}]`
+        : JSON.stringify(entry.target)
+    }`;
+    if (chunk.length >= size) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  yield `${chunk}}}\n`;
 }
 
 /**

@@ -280,6 +280,10 @@ export function planSync(
       if (!isValidPath(path)) validateRelativePath(path);
     }
   }
+  if (
+    baseKeys.length === 0 && guest.size === 0 && host.size > 0 && direction !== "pull" &&
+    (validated || isSorted([...host.keys()]))
+  ) return pushAll(direction, host);
   const paths = mergePaths([[...host.keys()], [...guest.keys()], baseKeys], validated ? 2 : 0);
   let all: Set<string> | undefined;
 
@@ -439,25 +443,24 @@ export function planSync(
     const t = targets[side].get(path);
     return t === undefined ? current[side].get(path) : t.entry;
   };
-  const changes: [string, SyncEntry | undefined][] = [];
+  const changed = new Map<string, SyncEntry | undefined>();
   for (const path of relevant) {
     const fh = finalOf("host", path);
     const fg = finalOf("guest", path);
     const b = baseOf(path);
     const next = sameEntry(fh, fg) ? fh : b;
-    if (!sameEntry(next, b)) changes.push([path, next]);
+    if (!sameEntry(next, b)) changed.set(path, next);
   }
   let entries = baseEntries;
-  if (changes.length > 0) {
+  if (changed.size > 0) {
     // Rebuilt in path order, so the stored manifest stays sorted.
-    const changed = new Map(changes);
     entries = {};
     for (const path of allPaths) {
       const next = changed.has(path) ? changed.get(path) : baseOf(path);
       if (next !== undefined) setOwn(entries, path, next);
     }
   }
-  const manifestChanged = changes.length > 0;
+  const manifestChanged = changed.size > 0;
 
   const stages: SyncAction[][] = Array.from({ length: STAGES }, () => []);
   const ordered = relevant.size * 4 < allPaths.length
@@ -482,6 +485,34 @@ export function planSync(
 }
 
 /**
+ * The plan of a first sync into an empty guest tree (no base, nothing on the guest, the host's
+ * entries in path order): every host entry goes to the guest as it is. It is the plan the
+ * three-way comparison makes there, without its bookkeeping per path (targets, the set of
+ * relevant paths, the changes): a first sync of 100,000 files holds none of those.
+ */
+function pushAll(direction: SyncDirection, host: ReadonlyMap<string, SyncEntry>): SyncPlan {
+  const stages: SyncAction[][] = Array.from({ length: STAGES }, () => []);
+  const entries: Record<string, SyncEntry> = {};
+  host.forEach((entry, path) => {
+    setOwn(entries, path, entry);
+    addActions(stages, "guest", path, undefined, {
+      entry,
+      from: { side: "host", path },
+      unit: path,
+    });
+  });
+  stages[4]!.reverse();
+  return {
+    direction,
+    actions: stages.flat(),
+    conflicts: [],
+    deferred: [],
+    manifest: { version: 1, entries },
+    manifestChanged: true,
+  };
+}
+
+/**
  * Make every path that will exist on `side` have directories above it: cancel the removal of a
  * directory that keeps something, create one that is missing.
  */
@@ -501,9 +532,12 @@ function fixParents(
     return t === undefined ? have.get(path) : t.entry;
   };
   // 1. A directory to remove stays when something below it stays or arrives (deepest first).
-  const dirRemovals = [...mine].filter(([path, t]) =>
-    t.entry === undefined && have.get(path)?.type === "dir"
-  ).map(([path]) => path).sort(comparePaths).reverse();
+  // (The maps are walked with forEach: no [path, target] pair per entry.)
+  const dirRemovals: string[] = [];
+  mine.forEach((t, path) => {
+    if (t.entry === undefined && have.get(path)?.type === "dir") dirRemovals.push(path);
+  });
+  dirRemovals.sort(comparePaths).reverse();
   if (dirRemovals.length > 0) {
     const index = new Map(paths.map((path, i) => [path, i]));
     for (const dir of dirRemovals) {
@@ -516,8 +550,15 @@ function fixParents(
     }
   }
   // 2. Whatever arrives gets its missing directories.
-  const arrivals = [...mine].filter(([, t]) => t.entry !== undefined).map(([path]) => path);
+  const arrivals: string[] = [];
+  mine.forEach((t, path) => {
+    if (t.entry !== undefined) arrivals.push(path);
+  });
+  // The directory the last arrival found in place: its siblings need no look-up.
+  let settled = "";
   for (const path of arrivals) {
+    const last = path.lastIndexOf("/");
+    if (last !== -1 && last === settled.length && path.startsWith(settled)) continue;
     for (
       let slash = path.lastIndexOf("/");
       slash !== -1;
@@ -535,6 +576,7 @@ function fixParents(
       const mode = found?.type === "dir" ? found.mode : 0o755;
       mine.set(dir, { entry: { type: "dir", mode }, unit: dir });
     }
+    if (last !== -1) settled = path.slice(0, last);
   }
 }
 

@@ -370,3 +370,94 @@ Deno.test("HostTree.scan() of a prefetched listing agrees with stat() on every e
     assert.deepEqual(scan.entries.get("d/link"), { type: "symlink", target: "../outside/secret" });
   });
 });
+
+Deno.test("HostTree.copyFrom() copies small and large files exactly, and never over what appeared meanwhile", async () => {
+  await withTree(async (dir, tree) => {
+    const other = new HostTree(`${dir}/outside`);
+    // Empty, small, exactly the in-process copy's buffer, one byte more (the kernel's copy).
+    const sizes: [string, number][] = [
+      ["empty", 0],
+      ["small", 200],
+      ["edge", 256 * 1024],
+      ["large", 256 * 1024 + 1],
+    ];
+    const content = (size: number): Uint8Array =>
+      Uint8Array.from({ length: size }, (_, i) => (i * 31 + 7) & 0xff);
+    for (const [name, size] of sizes) {
+      await Deno.writeFile(`${dir}/outside/${name}`, content(size));
+      assert.equal(
+        await tree.copyFrom(other, name, name, {
+          mode: 0o775,
+          mtimeMs: 1_700_000_000_123,
+          expect: null,
+        }),
+        true,
+      );
+      assert.deepEqual(await Deno.readFile(`${dir}/root/${name}`), content(size), name);
+      const info = Deno.lstatSync(`${dir}/root/${name}`);
+      assert.equal(info.mode! & 0o7777, 0o775, name);
+      assert.equal(info.mtime?.getTime(), 1_700_000_000_123, name);
+      assert.equal(info.nlink, 1, name); // the temporary name is gone
+    }
+    // Something appeared at the path since the scan (expect: null): it stays, and so does a
+    // link's target; nothing is written through the link.
+    await Deno.writeTextFile(`${dir}/root/taken`, "the guest's");
+    await Deno.symlink(`${dir}/outside/new`, `${dir}/root/linked`);
+    for (const [path, source] of [["taken", "small"], ["linked", "small"], ["linked", "large"]]) {
+      await assert.rejects(
+        tree.copyFrom(other, source!, path!, { mode: 0o644, mtimeMs: 1, expect: null }),
+        {
+          name: "TreeError",
+          kind: "Changed",
+          message: `Cannot write "${path}": it changed during the sync`,
+        },
+      );
+    }
+    assert.equal(await Deno.readTextFile(`${dir}/root/taken`), "the guest's");
+    assert.equal(await Deno.readLink(`${dir}/root/linked`), `${dir}/outside/new`);
+    assert.deepEqual(listing(`${dir}/outside`), ["edge", "empty", "large", "secret", "small"]);
+    // A copy over a file the plan knows replaces it in place.
+    await tree.copyFrom(other, "small", "taken", {
+      mode: 0o600,
+      mtimeMs: 2_000,
+      expect: {
+        type: "file",
+        size: 11,
+        mtimeMs: Deno.lstatSync(`${dir}/root/taken`).mtime!.getTime(),
+        mode: 0o644,
+      },
+    });
+    assert.deepEqual(await Deno.readFile(`${dir}/root/taken`), content(200));
+    assert.deepEqual(listing(`${dir}/root`), [
+      "edge",
+      "empty",
+      "large",
+      "linked",
+      "small",
+      "taken",
+    ]);
+  });
+});
+
+Deno.test("HostTree.copyFrom() refuses a source that is not a regular file, and leaves nothing behind", async () => {
+  await withTree(async (dir, tree) => {
+    const other = new HostTree(`${dir}/outside`);
+    await Deno.symlink(`${dir}/outside/secret`, `${dir}/outside/link`);
+    await Deno.mkdir(`${dir}/outside/d`);
+    const f = { mode: 0o644, mtimeMs: 1, expect: null };
+    await assert.rejects(tree.copyFrom(other, "link", "a", f), {
+      name: "TreeError",
+      kind: "Changed",
+      message: 'Cannot read "link": it changed during the sync',
+    });
+    await assert.rejects(tree.copyFrom(other, "d", "a", f), {
+      name: "TreeError",
+      kind: "IsDirectory",
+    });
+    await assert.rejects(tree.copyFrom(other, "missing", "a", f), {
+      name: "TreeError",
+      kind: "NotFound",
+    });
+    assert.deepEqual(listing(`${dir}/root`), []);
+  });
+});

@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   emptyManifest,
+  manifestChunks,
   ManifestText,
   parseManifest,
   stringifyManifest,
 } from "../../lib/sync/manifest.ts";
-import type { SyncEntry } from "../../lib/sync/types.ts";
+import { setOwn } from "../../lib/sync/_paths.ts";
+import { comparePaths, type Manifest, type SyncEntry } from "../../lib/sync/types.ts";
 
 const entryArb: fc.Arbitrary<SyncEntry> = fc.oneof(
   fc.record({
@@ -177,4 +179,85 @@ Deno.test("ManifestText reads, replaces, removes and adds entries in place", () 
   );
   assert.equal(ManifestText.from('{"version":1,"entries":{}}\n')!.get("x"), undefined);
   assert.throws(() => ManifestText.from('{"version":2,"entries":{}}'), SyntaxError);
+});
+
+/** The text as JSON.stringify gives it for an object of the encoded entries built in path order. */
+function reference(manifest: Manifest): string {
+  const out: Record<string, unknown> = {};
+  for (const path of Object.keys(manifest.entries).sort(comparePaths)) {
+    const e = manifest.entries[path]!;
+    setOwn(
+      out,
+      path,
+      e.type === "file" ? [e.size, e.mtimeMs, e.mode] : e.type === "dir" ? [e.mode] : e.target,
+    );
+  }
+  const head: Record<string, unknown> = { version: 1 };
+  if (manifest.copy !== undefined) head.copy = manifest.copy;
+  if (manifest.project !== undefined) head.project = manifest.project;
+  return `${JSON.stringify({ ...head, entries: out })}\n`;
+}
+
+Deno.test("manifestChunks() gives the text of JSON.stringify in pieces, array-index names first", () => {
+  const dir = { type: "dir" as const, mode: 0o755 };
+  const file = { type: "file" as const, size: 3, mtimeMs: 1_700_000_000_123, mode: 0o644 };
+  const entries: Record<string, SyncEntry> = {};
+  for (
+    const path of [
+      "zeta",
+      "9",
+      "10",
+      "0",
+      "01",
+      "4294967294",
+      "4294967295",
+      "a/b",
+      "a",
+      'q"uote\\',
+      "été",
+      "__proto__",
+      "a.txt",
+    ]
+  ) {
+    setOwn(
+      entries,
+      path,
+      path === "a" ? dir : path === "zeta" ? { type: "symlink", target: "../x\n" } : file,
+    );
+  }
+  const manifest: Manifest = { version: 1, copy: "c0", project: '/src/"app"', entries };
+  const text = stringifyManifest(manifest);
+  assert.equal(text, reference(manifest));
+  // Names that are array indices (up to 2**32 - 2) first, ascending; then path order.
+  assert.deepEqual(Object.keys(JSON.parse(text).entries), [
+    "0",
+    "9",
+    "10",
+    "4294967294",
+    "01",
+    "4294967295",
+    "__proto__",
+    "a",
+    "a/b",
+    "a.txt",
+    'q"uote\\',
+    "zeta",
+    "été",
+  ]);
+  for (const size of [1, 7, 40, 1 << 16]) {
+    const pieces = [...manifestChunks(manifest, size)];
+    assert.equal(pieces.join(""), text, `size ${size}`);
+    // Every piece but the last holds at least `size` characters.
+    for (const piece of pieces.slice(0, -1)) assert.ok(piece.length >= size, `size ${size}`);
+  }
+  assert.deepEqual([...manifestChunks(emptyManifest())], ['{"version":1,"entries":{}}\n']);
+});
+
+Deno.test("manifestChunks() agrees with JSON.stringify on any manifest", () => {
+  fc.assert(
+    fc.property(fc.dictionary(pathArb, entryArb, { noNullPrototype: true }), (entries) => {
+      const manifest = { version: 1 as const, entries };
+      assert.equal([...manifestChunks(manifest, 16)].join(""), reference(manifest));
+    }),
+  );
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { conflictStamp, planSync, type SyncDirection, type SyncPlan } from "../../lib/sync/plan.ts";
-import type { SyncEntry } from "../../lib/sync/types.ts";
+import { comparePaths, type SyncEntry } from "../../lib/sync/types.ts";
 
 const NOW = new Date("2025-01-02T03:04:05.678Z");
 const C = "gamma-conflict-guest-20250102T030405Z";
@@ -441,4 +442,69 @@ Deno.test("planSync() never makes a conflict copy of empty directories (issue 9 
     "remove guest d",
     "mkdir guest d 755",
   ]);
+});
+
+Deno.test("planSync() plans a first sync into an empty guest as the three-way comparison does", () => {
+  // Random host trees (parents listed, modes with and without the owner's rwx, links). The
+  // first sync of a sorted tree takes the short way; the same tree listed out of order takes
+  // the three-way comparison (which sorts it): both plans must be the same.
+  const entryArb: fc.Arbitrary<SyncEntry> = fc.oneof(
+    fc.record({
+      type: fc.constant("file" as const),
+      size: fc.nat({ max: 100 }),
+      mtimeMs: fc.nat(),
+      mode: fc.constantFrom(0o644, 0o755, 0o400),
+    }, { noNullPrototype: true }),
+    fc.record({ type: fc.constant("dir" as const), mode: fc.constantFrom(0o755, 0o500, 0o700) }, {
+      noNullPrototype: true,
+    }),
+    fc.record({ type: fc.constant("symlink" as const), target: fc.constantFrom("a", "../x") }, {
+      noNullPrototype: true,
+    }),
+  );
+  const treeArb = fc.array(
+    fc.tuple(
+      fc.array(fc.constantFrom("a", "b", "a.b", "10", "__proto__"), { minLength: 1, maxLength: 3 }),
+      entryArb,
+    ),
+    { minLength: 1, maxLength: 12 },
+  ).map((items) => {
+    const tree = new Map<string, SyncEntry>();
+    for (const [parts, entry] of items) {
+      for (let i = 1; i < parts.length; i++) {
+        const dir = parts.slice(0, i).join("/");
+        if (tree.get(dir)?.type !== "dir") tree.set(dir, D(0o755));
+      }
+      const path = parts.join("/");
+      if (!tree.has(path) || entry.type === "dir") tree.set(path, tree.get(path) ?? entry);
+    }
+    // A file or link with something listed under it is a directory after all.
+    for (const path of tree.keys()) {
+      const slash = path.lastIndexOf("/");
+      if (slash !== -1) tree.set(path.slice(0, slash), D(0o755));
+    }
+    return tree;
+  });
+  fc.assert(
+    fc.property(treeArb, fc.constantFrom<SyncDirection>("push", "both"), (tree, direction) => {
+      const sorted = new Map([...tree].sort(([a], [b]) => comparePaths(a, b)));
+      const unsorted = new Map([...sorted].reverse());
+      const base = { version: 1 as const, entries: {} };
+      const short = planSync(direction, base, sorted, new Map(), { now: NOW, validated: true });
+      const full = planSync(direction, base, unsorted, new Map(), { now: NOW });
+      assert.deepEqual(short, full);
+      assert.deepEqual(Object.keys(short.manifest.entries), Object.keys(full.manifest.entries));
+      assert.equal(short.actions.length > 0, true);
+    }),
+  );
+  // Pulling into an empty host defers everything, as before.
+  const pulled = planSync(
+    "pull",
+    { version: 1, entries: {} },
+    new Map([["a", F(1, 1)]]),
+    new Map(),
+    { now: NOW },
+  );
+  assert.deepEqual(pulled.actions, []);
+  assert.deepEqual(pulled.deferred, ["a"]);
 });
