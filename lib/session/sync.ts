@@ -24,11 +24,11 @@ import {
   decodeManifestEntry,
   emptyManifest,
   encodeManifestEntry,
+  manifestChunks,
   type ManifestRecords,
   ManifestText,
   parseManifest,
   parseManifestRecords,
-  stringifyManifest,
   stringifyManifestRecords,
 } from "../sync/manifest.ts";
 import {
@@ -1075,8 +1075,8 @@ interface Prepared {
   guestFilter: IgnoreFilter;
   /** How many entries the host tree has (for the mass-deletion stop), when it was scanned whole. */
   hostTotal: number | undefined;
-  /** The text of the manifest to store after the plan's {@linkcode applyPlan}. */
-  manifestText(manifest: Manifest, copyId: string): string;
+  /** The text of the manifest to store after the plan's {@linkcode applyPlan} (or its pieces). */
+  manifestText(manifest: Manifest, copyId: string): string | Iterable<string>;
 }
 
 /** Both trees' listings (valid UTF-8 only). */
@@ -1223,7 +1223,7 @@ async function prepareFull(
     guestFilter,
     hostTotal: hostScan.entries.size,
     manifestText: (manifest, copyId) =>
-      stringifyManifest({ ...manifest, copy: copyId, project: o.project }),
+      manifestChunks({ ...manifest, copy: copyId, project: o.project }),
   };
 }
 

@@ -64,14 +64,29 @@ export function readStateText(path: string): string | undefined {
   return Deno.readTextFileSync(path);
 }
 
-/** Write a state file atomically: a new file beside it, renamed over it (never through a link). */
-export async function writeState(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Write a state file atomically: a new file beside it (from a string, bytes, or pieces of text
+ * written as they come), renamed over it (never through a link).
+ */
+export async function writeState(
+  path: string,
+  data: string | Uint8Array | Iterable<string>,
+): Promise<void> {
   checkState(path, "file");
   const tmp = `${path}.tmp-${newTempTag().slice(0, 8)}`;
   try {
     const options = { createNew: true, mode: 0o600 };
     if (typeof data === "string") await Deno.writeTextFile(tmp, data, options);
-    else await Deno.writeFile(tmp, data, options);
+    else if (data instanceof Uint8Array) await Deno.writeFile(tmp, data, options);
+    else {
+      // Piece by piece: the whole text is never held (a manifest of 100,000 entries).
+      using file = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o600 });
+      const encoder = new TextEncoder();
+      for (const chunk of data) {
+        const bytes = encoder.encode(chunk);
+        for (let at = 0; at < bytes.length;) at += file.writeSync(bytes.subarray(at));
+      }
+    }
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});

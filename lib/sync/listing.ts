@@ -7,7 +7,7 @@
  * @module
  */
 
-import { sameEntry, type SyncEntry } from "./types.ts";
+import type { SyncEntry } from "./types.ts";
 
 /** One record per entry: type, mode, size, mtime, path, link target, each ending with NUL. */
 export const FIND_FORMAT = "%y\\0%m\\0%s\\0%T@\\0%P\\0%l\\0";
@@ -391,6 +391,20 @@ export function recordsOf(bytes: Uint8Array, paths: ReadonlySet<string>): Map<st
   return out;
 }
 
+/** Whether a record shows exactly `want` (compared field by field, no entry made). */
+function recordShows(record: Uint8Array, want: SyncEntry): boolean {
+  let shows = false;
+  eachRecordOfText(utf8.decode(record), (r) => {
+    const mode = r.mode & MODE_MASK;
+    shows = want.type === "file"
+      ? r.type === "f" && r.size === want.size && r.mtimeMs === want.mtimeMs && mode === want.mode
+      : want.type === "dir"
+      ? r.type === "d" && mode === want.mode
+      : r.type === "l" && r.target === want.target;
+  });
+  return shows;
+}
+
 /**
  * The listing to keep after a sync wrote to a tree: the listing `before` it wrote, with the
  * records of what it wrote taken from a listing `after` — only where `after` shows exactly what
@@ -399,13 +413,14 @@ export function recordsOf(bytes: Uint8Array, paths: ReadonlySet<string>): Map<st
  *
  * @param before The listing the sync planned from.
  * @param after A listing taken after it wrote.
- * @param written What each written path should hold now (`null`: removed).
+ * @param written What each written path should hold now (`null`: removed); confirmed paths are
+ *   taken out of it as they are found (it is a first sync's whole plan: no copy is made).
  * @returns The listing to keep, and the written paths `after` did not confirm.
  */
 export function listingAfterWrites(
   before: Uint8Array,
   after: Uint8Array,
-  written: ReadonlyMap<string, SyncEntry | null>,
+  written: Map<string, SyncEntry | null>,
 ): { listing: Uint8Array; unconfirmed: string[] } {
   // Nothing listed before (a first sync): every record of `after` is new, no map is needed.
   const changed = before.length === 0 ? undefined : diffListings(before, after);
@@ -417,23 +432,19 @@ export function listingAfterWrites(
       if (changed.has(path)) earlier.set(path, before.subarray(start, span.end));
     });
   }
+  // Confirmed writes leave `written` as they are found: what stays is unconfirmed.
+  const confirmedEarlier = new Set<string>();
   const parts: Uint8Array[] = [];
-  const confirmed = new Set<string>();
   const placed = new Set<string>();
   let run = 0; // start of the current run of records of `after` kept as they are
   eachSpan(after, (start, span) => {
-    let path: string | undefined;
-    if (changed !== undefined) {
-      path = utf8.decode(after.subarray(span.pathStart, span.pathEnd));
-      if (!changed.has(path)) return;
-    }
-    path ??= utf8.decode(after.subarray(span.pathStart, span.pathEnd));
+    const path = utf8.decode(after.subarray(span.pathStart, span.pathEnd));
+    if (changed !== undefined && !changed.has(path)) return;
     const want = written.get(path);
     if (want !== undefined && want !== null) {
-      const now = parseRecord(after.subarray(start, span.end));
-      const entry = now === undefined ? undefined : entryOfRecord(now);
-      if (entry !== undefined && sameEntry(entry, want)) {
-        confirmed.add(path);
+      if (recordShows(after.subarray(start, span.end), want)) {
+        written.delete(path);
+        if (earlier.has(path)) confirmedEarlier.add(path);
         return; // kept in the run
       }
     }
@@ -445,13 +456,13 @@ export function listingAfterWrites(
   });
   parts.push(after.subarray(run));
   for (const [path, old] of earlier) {
-    if (placed.has(path) || confirmed.has(path)) continue;
-    if (written.get(path) === null) confirmed.add(path);
+    if (placed.has(path) || confirmedEarlier.has(path)) continue;
+    if (written.get(path) === null) written.delete(path); // removed, as written
     else parts.push(old);
   }
   for (const [path, want] of written) {
     // Removed, and listed neither before nor after (inside a removed directory).
-    if (want === null && !earlier.has(path) && !placed.has(path)) confirmed.add(path);
+    if (want === null && !earlier.has(path) && !placed.has(path)) written.delete(path);
   }
   let size = 0;
   for (const part of parts) size += part.length;
@@ -461,6 +472,5 @@ export function listingAfterWrites(
     listing.set(part, at);
     at += part.length;
   }
-  const unconfirmed = [...written.keys()].filter((path) => !confirmed.has(path));
-  return { listing, unconfirmed };
+  return { listing, unconfirmed: [...written.keys()] };
 }

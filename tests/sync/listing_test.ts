@@ -45,21 +45,22 @@ Deno.test("listingAfterWrites() takes what a sync wrote from the later listing, 
   const c = rec("f", "644", 5, "9.0000000000", "d/c"); // written by the sync
   const d2 = rec("d", "755", 4096, "9.0000000000", "d"); // its directory's time moved
   const a2 = rec("f", "644", 7, "9.0000000000", "a"); // changed by someone else meanwhile
-  const written = new Map([
-    ["d/c", { type: "file" as const, size: 5, mtimeMs: 9000, mode: 0o644 }],
-    ["lnk", null],
-  ]);
+  const written = () =>
+    new Map([
+      ["d/c", { type: "file" as const, size: 5, mtimeMs: 9000, mode: 0o644 }],
+      ["lnk", null],
+    ]);
   const { listing, unconfirmed } = listingAfterWrites(
     bytes(a, d, b, l),
     bytes(a2, d2, b, c),
-    written,
+    written(),
   );
   // The write is confirmed; the removal too; the others keep their earlier records.
   assert.deepEqual([...diffListings(listing, bytes(a, d, b, c))], []);
   assert.deepEqual(unconfirmed, []);
   // A write the later listing does not show (overwritten meanwhile) stays unconfirmed.
   const c2 = rec("f", "644", 6, "9.5000000000", "d/c");
-  const second = listingAfterWrites(bytes(a, d, b), bytes(a, d, b, c2), written);
+  const second = listingAfterWrites(bytes(a, d, b), bytes(a, d, b, c2), written());
   assert.deepEqual([...diffListings(second.listing, bytes(a, d, b))], []);
   assert.deepEqual(second.unconfirmed, ["d/c"]);
 });
