@@ -267,6 +267,32 @@ export function diffListings(before: Uint8Array, after: Uint8Array): Set<string>
     other.delete(path);
     if (!sameRecord(seen, record)) changed.add(path);
   };
+  /** Key the record at `pos` of one listing by its path; returns where the next one starts. */
+  const take = (from: Uint8Array, pos: number): number => {
+    const span = spanAt(from, pos);
+    if (span === undefined) return from.length;
+    const path = utf8.decode(from.subarray(span.pathStart, span.pathEnd));
+    const record = from.subarray(pos, span.end);
+    if (from === before) settle(path, record, early, late);
+    else settle(path, record, late, early);
+    return span.end;
+  };
+  // Records added or removed shift one listing against the other: look a few records ahead
+  // on each side for the other's record, and take the ones skipped as changed.
+  const skipTo = (from: Uint8Array, at: number, other: number) => {
+    let next = at;
+    for (let d = 0; d < LOOKAHEAD; d++) {
+      const span = next < from.length ? spanAt(from, next) : undefined;
+      if (span === undefined) return -1;
+      next = span.end;
+      if (
+        from === before
+          ? sameRecordAt(before, next, after, other) !== -1
+          : sameRecordAt(before, other, after, next) !== -1
+      ) return next;
+    }
+    return -1;
+  };
   let a = 0;
   let b = 0;
   while (a < before.length || b < after.length) {
@@ -276,62 +302,18 @@ export function diffListings(before: Uint8Array, after: Uint8Array): Set<string>
       a = end;
       continue;
     }
-    // Records added or removed shift one listing against the other: look a few records ahead
-    // on each side for the other's record, and take the ones skipped as changed.
-    const skipTo = (from: Uint8Array, at: number, other: number) => {
-      let next = at;
-      for (let d = 0; d < LOOKAHEAD; d++) {
-        const span = next < from.length ? spanAt(from, next) : undefined;
-        if (span === undefined) return -1;
-        next = span.end;
-        if (
-          from === before
-            ? sameRecordAt(before, next, after, other) !== -1
-            : sameRecordAt(before, other, after, next) !== -1
-        ) return next;
-      }
-      return -1;
-    };
     const aheadA = skipTo(before, a, b);
     if (aheadA !== -1) {
-      while (a < aheadA) {
-        const span = spanAt(before, a)!;
-        settle(
-          utf8.decode(before.subarray(span.pathStart, span.pathEnd)),
-          before.subarray(a, span.end),
-          early,
-          late,
-        );
-        a = span.end;
-      }
+      while (a < aheadA) a = take(before, a);
       continue;
     }
     const aheadB = skipTo(after, b, a);
     if (aheadB !== -1) {
-      while (b < aheadB) {
-        const span = spanAt(after, b)!;
-        settle(
-          utf8.decode(after.subarray(span.pathStart, span.pathEnd)),
-          after.subarray(b, span.end),
-          late,
-          early,
-        );
-        b = span.end;
-      }
+      while (b < aheadB) b = take(after, b);
       continue;
     }
-    const sa = a < before.length ? spanAt(before, a) : undefined;
-    const sb = b < after.length ? spanAt(after, b) : undefined;
-    if (sa !== undefined) {
-      const path = utf8.decode(before.subarray(sa.pathStart, sa.pathEnd));
-      settle(path, before.subarray(a, sa.end), early, late);
-      a = sa.end;
-    } else a = before.length;
-    if (sb !== undefined) {
-      const path = utf8.decode(after.subarray(sb.pathStart, sb.pathEnd));
-      settle(path, after.subarray(b, sb.end), late, early);
-      b = sb.end;
-    } else b = after.length;
+    if (a < before.length) a = take(before, a);
+    if (b < after.length) b = take(after, b);
   }
   for (const path of early.keys()) changed.add(path);
   for (const path of late.keys()) changed.add(path);
