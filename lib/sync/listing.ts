@@ -14,7 +14,7 @@ export const FIND_FORMAT = "%y\\0%m\\0%s\\0%T@\\0%P\\0%l\\0";
 const FIELDS = 6;
 
 /** How many records {@linkcode diffListings} looks ahead to find where two listings meet again. */
-const LOOKAHEAD = 8;
+const LOOKAHEAD = 4096;
 
 /** Permission bits a sync keeps (set-id and sticky bits are never carried). */
 const MODE_MASK = 0o777;
@@ -277,11 +277,14 @@ export function diffListings(before: Uint8Array, after: Uint8Array): Set<string>
     else settle(path, record, late, early);
     return span.end;
   };
-  // Records added or removed shift one listing against the other: look a few records ahead
-  // on each side for the other's record, and take the ones skipped as changed.
+  // Records added or removed shift one listing against the other: look ahead on each side for
+  // the other's record (a directory's whole content may be gone), and take the ones skipped as
+  // changed.
+  // All the looking ahead of one diff costs at most about what keying every record would.
+  let budget = (before.length + after.length) >> 4;
   const skipTo = (from: Uint8Array, at: number, other: number) => {
     let next = at;
-    for (let d = 0; d < LOOKAHEAD; d++) {
+    for (let d = 0; d < LOOKAHEAD && budget-- > 0; d++) {
       const span = next < from.length ? spanAt(from, next) : undefined;
       if (span === undefined) return -1;
       next = span.end;
@@ -300,6 +303,18 @@ export function diffListings(before: Uint8Array, after: Uint8Array): Set<string>
     if (end !== -1) {
       b += end - a;
       a = end;
+      continue;
+    }
+    // The same path with another record: a change in place, the listings stay in step.
+    const sa = a < before.length ? spanAt(before, a) : undefined;
+    const sb = b < after.length ? spanAt(after, b) : undefined;
+    if (
+      sa !== undefined && sb !== undefined &&
+      sa.pathEnd - sa.pathStart === sb.pathEnd - sb.pathStart &&
+      sameRun(before, sa.pathStart, after, sb.pathStart, sa.pathEnd - sa.pathStart)
+    ) {
+      a = take(before, a);
+      b = take(after, b);
       continue;
     }
     const aheadA = skipTo(before, a, b);
@@ -341,6 +356,13 @@ function parseRecord(record: Uint8Array): FindRecord | undefined {
   return found;
 }
 
+/** FNV-1a of `bytes[from, to)`, mixed with the length. */
+function hashOf(bytes: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5 ^ (to - from);
+  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
+}
+
 /**
  * The records of the given paths in a listing.
  *
@@ -351,19 +373,21 @@ function parseRecord(record: Uint8Array): FindRecord | undefined {
 export function recordsOf(bytes: Uint8Array, paths: ReadonlySet<string>): Map<string, FindRecord> {
   const out = new Map<string, FindRecord>();
   if (paths.size === 0) return out;
-  // Paths are compared as bytes, by length first; only a wanted record is parsed.
+  // Paths are compared as bytes, by a hash of them first; only a wanted record is parsed.
   const encoder = new TextEncoder();
-  const byLength = new Map<number, { path: string; bytes: Uint8Array }[]>();
+  const byHash = new Map<number, { path: string; bytes: Uint8Array }[]>();
   for (const path of paths) {
     const encoded = encoder.encode(path);
-    const list = byLength.get(encoded.length);
-    if (list === undefined) byLength.set(encoded.length, [{ path, bytes: encoded }]);
+    const key = hashOf(encoded, 0, encoded.length);
+    const list = byHash.get(key);
+    if (list === undefined) byHash.set(key, [{ path, bytes: encoded }]);
     else list.push({ path, bytes: encoded });
   }
   eachSpan(bytes, (start, span) => {
-    const list = byLength.get(span.pathEnd - span.pathStart);
+    const list = byHash.get(hashOf(bytes, span.pathStart, span.pathEnd));
     if (list === undefined) return;
     for (const wanted of list) {
+      if (wanted.bytes.length !== span.pathEnd - span.pathStart) continue;
       if (!sameRun(bytes, span.pathStart, wanted.bytes, 0, wanted.bytes.length)) continue;
       const record = parseRecord(bytes.subarray(start, span.end));
       if (record !== undefined) out.set(wanted.path, record);
