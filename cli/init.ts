@@ -10,16 +10,8 @@ import { GammaError } from "../lib/errors.ts";
 import { type InitFacts, initFileText, PROJECT_FILE } from "../lib/project_config.ts";
 import { findProjectRoot } from "../lib/project_root.ts";
 import { type CommandSpec, LIMA_PERMISSIONS, rejectPositionals } from "./_spec.ts";
+import { lstatOrUndefined as lstat, replaceFile } from "./_files.ts";
 import { sessionFor } from "./_session.ts";
-
-function lstat(path: string): Deno.FileInfo | undefined {
-  try {
-    return Deno.lstatSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  }
-}
 
 /** `gamma init`. */
 export const initCommand: CommandSpec = {
@@ -77,18 +69,8 @@ export const initCommand: CommandSpec = {
       }
     }
     const text = initFileText(facts);
-    if (existing) {
-      const temp = `${path}.gamma-init-${crypto.randomUUID()}`;
-      Deno.writeTextFileSync(temp, text, { createNew: true });
-      try {
-        Deno.renameSync(temp, path);
-      } catch (e) {
-        Deno.removeSync(temp);
-        throw e;
-      }
-    } else {
-      Deno.writeTextFileSync(path, text, { createNew: true });
-    }
+    if (existing) replaceFile(path, text);
+    else Deno.writeTextFileSync(path, text, { createNew: true });
     const instance = /^instance: (.*)$/m.exec(text)?.[1];
     const mode = /^mode: (.*)$/m.exec(text)?.[1];
     console.log(

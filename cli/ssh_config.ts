@@ -16,16 +16,8 @@ import {
   withSshInclude,
 } from "../lib/ssh_config.ts";
 import { type CommandSpec, LIMA_PERMISSIONS, rejectPositionals, UsageError } from "./_spec.ts";
+import { lstatOrUndefined as lstat, replaceFile } from "./_files.ts";
 import { sessionFor } from "./_session.ts";
-
-function lstat(path: string): Deno.FileInfo | undefined {
-  try {
-    return Deno.lstatSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  }
-}
 
 /** A real directory at `path` (created 0700 when missing); never a symlink. */
 function realDir(path: string, fix: string): void {
@@ -36,19 +28,6 @@ function realDir(path: string, fix: string): void {
   }
   if (!info.isDirectory || info.isSymlink) {
     throw new GammaError(`${path} is not a plain directory (it is a symlink or a file); ${fix}`);
-  }
-}
-
-/** Replace `path` (a regular file or nothing) with `text` in one rename, with `mode`. */
-function replaceFile(path: string, text: string, mode: number): void {
-  const temp = `${path}.gamma-${crypto.randomUUID()}`;
-  Deno.writeTextFileSync(temp, text, { createNew: true, mode });
-  try {
-    Deno.chmodSync(temp, mode);
-    Deno.renameSync(temp, path);
-  } catch (e) {
-    Deno.removeSync(temp);
-    throw e;
   }
 }
 
