@@ -535,13 +535,7 @@ export class GammaSession {
         forward: ["SIGINT", "SIGTERM", "SIGHUP"],
       });
     }
-    const { code, stdout, stderr } = ran;
-    if (live) await this.#stopLive(live);
-    else if (synced) await this.#pullAfterRun(synced);
-    const result: ExecResult = { code, workdir };
-    if (options.stdout === "piped") result.stdout = stdout;
-    if (options.stderr === "piped") result.stderr = stderr;
-    return result;
+    return await this.#finishRun(ran, options, workdir, synced, live);
   }
 
   /**
@@ -601,11 +595,24 @@ export class GammaSession {
         return (await child.output()).code;
       },
     });
-    if (live) await this.#stopLive(live);
-    else if (synced) await this.#pullAfterRun(synced);
-    const result: ExecResult = { code, workdir };
-    if (options.stdout === "piped") result.stdout = stdout;
-    if (options.stderr === "piped") result.stderr = stderr;
+    return await this.#finishRun({ code, stdout, stderr }, options, workdir, synced, live);
+  }
+
+  /**
+   * After a guest command: `#afterRun` (whatever ended the command), then
+   * its result, with the output that was piped.
+   */
+  async #finishRun(
+    ran: { code: number; stdout: Uint8Array; stderr: Uint8Array },
+    options: ExecOptions,
+    workdir: string,
+    synced: SyncTarget | undefined,
+    live: LiveSync | undefined,
+  ): Promise<ExecResult> {
+    await this.#afterRun(synced, live);
+    const result: ExecResult = { code: ran.code, workdir };
+    if (options.stdout === "piped") result.stdout = ran.stdout;
+    if (options.stderr === "piped") result.stderr = ran.stderr;
     return result;
   }
 
@@ -852,9 +859,14 @@ export class GammaSession {
       forward: ["SIGTERM", "SIGHUP"],
       ignore: ["SIGINT"],
     });
-    if (live) await this.#stopLive(live);
-    else if (place.synced) await this.#pullAfterRun(place.synced);
+    await this.#afterRun(place.synced, live);
     return code;
+  }
+
+  /** After a guest command in sync mode: the last live batch, or else the pull. */
+  async #afterRun(synced: SyncTarget | undefined, live: LiveSync | undefined): Promise<void> {
+    if (live) await this.#stopLive(live);
+    else if (synced) await this.#pullAfterRun(synced);
   }
 
   /**
